@@ -1,0 +1,60 @@
+/* scheduler/deque.c — a growable double-ended task queue behind a mutex.
+ * The owner pushes and pops at the tail (newest first, cache-warm); thieves
+ * take from the head (oldest first, usually the biggest piece of work). */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "deque.h"
+
+void weft__deque_init(weft__deque *q)
+{
+    pthread_mutex_init(&q->m, NULL);
+    q->buf = NULL;
+    q->cap = q->head = q->tail = 0;
+}
+
+void weft__deque_destroy(weft__deque *q)
+{
+    pthread_mutex_destroy(&q->m);
+    free(q->buf);
+}
+
+int weft__deque_push(weft__deque *q, struct weft_task *t)
+{
+    pthread_mutex_lock(&q->m);
+    if (q->tail - q->head == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        struct weft_task **buf = malloc(cap * sizeof *buf);
+        if (!buf) {
+            pthread_mutex_unlock(&q->m);
+            return WEFT_ENOMEM;
+        }
+        for (size_t i = q->head; i < q->tail; i++) buf[i - q->head] = q->buf[i % q->cap];
+        free(q->buf);
+        q->tail -= q->head;
+        q->head = 0;
+        q->buf = buf;
+        q->cap = cap;
+    }
+    q->buf[q->tail++ % q->cap] = t;
+    pthread_mutex_unlock(&q->m);
+    return 0;
+}
+
+struct weft_task *weft__deque_pop(weft__deque *q)
+{
+    struct weft_task *t = NULL;
+    pthread_mutex_lock(&q->m);
+    if (q->tail > q->head) t = q->buf[--q->tail % q->cap];
+    pthread_mutex_unlock(&q->m);
+    return t;
+}
+
+struct weft_task *weft__deque_steal(weft__deque *q)
+{
+    struct weft_task *t = NULL;
+    pthread_mutex_lock(&q->m);
+    if (q->tail > q->head) t = q->buf[q->head++ % q->cap];
+    pthread_mutex_unlock(&q->m);
+    return t;
+}

@@ -1,0 +1,159 @@
+/* scheduler/panic.c — panic payloads, weft_panic(), the panic hook. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
+static weft_panic_hook_fn hook_fn = weft_panic_default_hook;
+static void *hook_ud;
+
+int weft__panic_set_str(char **field, const char *s)
+{
+    char *copy = NULL;
+    if (s && !(copy = weft__strdup(s))) return WEFT_ENOMEM;
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+weft_panic_t *weft__panic_new(const char *thread, const char *file, int line,
+                              const char *message)
+{
+    weft_panic_t *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->line = line;
+    if (weft__panic_set_str(&p->message, message ? message : "") ||
+        weft__panic_set_str(&p->thread, thread ? thread : "<unnamed>") ||
+        weft__panic_set_str(&p->file, file ? file : "<unknown>")) {
+        weft_panic_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+void weft_panic_destroy(weft_panic_t *p)
+{
+    if (!p) return;
+    free(p->message);
+    free(p->thread);
+    free(p->file);
+    free(p->device);
+    free(p->kernel);
+    free(p->cl_status_name);
+    free(p->build_log);
+    weft_panic_destroy(p->cause);
+    free(p);
+}
+
+const char *weft_panic_message(const weft_panic_t *p) { return p ? p->message : NULL; }
+const char *weft_panic_thread(const weft_panic_t *p) { return p ? p->thread : NULL; }
+const char *weft_panic_file(const weft_panic_t *p) { return p ? p->file : NULL; }
+int weft_panic_line(const weft_panic_t *p) { return p ? p->line : 0; }
+const char *weft_panic_device(const weft_panic_t *p) { return p ? p->device : NULL; }
+const char *weft_panic_kernel(const weft_panic_t *p) { return p ? p->kernel : NULL; }
+int weft_panic_cl_status(const weft_panic_t *p) { return p ? p->cl_status : 0; }
+const char *weft_panic_cl_status_name(const weft_panic_t *p) { return p ? p->cl_status_name : NULL; }
+const char *weft_panic_build_log(const weft_panic_t *p) { return p ? p->build_log : NULL; }
+const weft_panic_t *weft_panic_cause(const weft_panic_t *p) { return p ? p->cause : NULL; }
+size_t weft_panic_suppressed(const weft_panic_t *p) { return p ? p->suppressed : 0; }
+
+int weft_panic_range(const weft_panic_t *p, size_t *begin, size_t *end)
+{
+    if (!p || !p->has_range) return 0;
+    if (begin) *begin = p->begin;
+    if (end) *end = p->end;
+    return 1;
+}
+
+/* Append to buf at *len with snprintf semantics, tracking the needed length. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len += (size_t)n;
+}
+
+size_t weft_panic_format(const weft_panic_t *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap) buf[0] = '\0';
+    if (!p) return 0;
+    append(buf, cap, &len, "thread '%s' panicked at %s:%d:\n%s\n", p->thread, p->file, p->line,
+           p->message);
+    if (p->device) append(buf, cap, &len, "  device: %s\n", p->device);
+    if (p->kernel) append(buf, cap, &len, "  kernel: %s\n", p->kernel);
+    if (p->cl_status)
+        append(buf, cap, &len, "  status: %s (%d)\n",
+               p->cl_status_name ? p->cl_status_name : "?", p->cl_status);
+    if (p->has_range) append(buf, cap, &len, "  range: [%zu, %zu)\n", p->begin, p->end);
+    if (p->build_log) append(buf, cap, &len, "  build log:\n%s\n", p->build_log);
+    if (p->cause) {
+        append(buf, cap, &len, "caused by (first of %zu):\n", p->suppressed + 1);
+        size_t rest = len < cap ? cap - len : 0;
+        len += weft_panic_format(p->cause, rest ? buf + len : NULL, rest);
+    }
+    return len;
+}
+
+void weft_panic_default_hook(const weft_panic_t *p, void *user_data)
+{
+    (void)user_data;
+    char small[1024];
+    size_t n = weft_panic_format(p, small, sizeof small);
+    if (n < sizeof small) {
+        fputs(small, stderr);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) {
+        fputs(small, stderr);
+        return;
+    }
+    weft_panic_format(p, big, n + 1);
+    fputs(big, stderr);
+    free(big);
+}
+
+void weft_set_panic_hook(weft_panic_hook_fn hook, void *user_data)
+{
+    pthread_mutex_lock(&hook_m);
+    hook_fn = hook ? hook : weft_panic_default_hook;
+    hook_ud = hook ? user_data : NULL;
+    pthread_mutex_unlock(&hook_m);
+}
+
+void weft__panic_notify(const weft_panic_t *p)
+{
+    pthread_mutex_lock(&hook_m);
+    weft_panic_hook_fn fn = hook_fn;
+    void *ud = hook_ud;
+    pthread_mutex_unlock(&hook_m);
+    fn(p, ud);
+}
+
+void weft_panic_at(const char *file, int line, const char *fmt, ...)
+{
+    weft__thread_ctx *ctx = weft__ctx();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
+    va_end(ap);
+    ctx->panic_file = file;
+    ctx->panic_line = line;
+    if (ctx->boundary) _longjmp(*ctx->boundary, 1);
+
+    /* No task boundary on this thread: report, then abort, as Rust does for a
+     * panic that nobody can catch. */
+    weft_panic_t *p = weft__panic_new(weft_current_name(), file, line, ctx->panic_msg);
+    if (p) weft__panic_notify(p);
+    else fprintf(stderr, "thread '<unnamed>' panicked at %s:%d:\n%s\n", file, line, ctx->panic_msg);
+    abort();
+}

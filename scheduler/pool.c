@@ -1,0 +1,249 @@
+/* scheduler/pool.c — the runtime and its pool of work-stealing CPU workers. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "deque.h"
+#include "../host/host_runtime.h"
+
+#define IDLE_SPIN_ROUNDS 2000
+
+static _Thread_local weft__thread_ctx thread_ctx;
+
+weft__thread_ctx *weft__ctx(void) { return &thread_ctx; }
+
+void weft_runtime_options_init(weft_runtime_options_t *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+}
+
+int weft_runtime_cpu_threads(const weft_runtime_t *rt) { return rt ? rt->nworkers : 0; }
+
+uint64_t weft_runtime_detached_panics(const weft_runtime_t *rt)
+{
+    return rt ? atomic_load(&rt->detached_panics) : 0;
+}
+
+int weft_current_worker(void)
+{
+    return thread_ctx.worker ? thread_ctx.worker->index : -1;
+}
+
+int weft__pool_push(weft_runtime_t *rt, struct weft_task *t)
+{
+    weft__deque *q = (thread_ctx.worker && thread_ctx.rt == rt) ? &thread_ctx.worker->q : &rt->inject;
+    int rc = weft__deque_push(q, t);
+    if (rc) return rc;
+    atomic_fetch_add(&rt->queued, 1);
+    atomic_fetch_add(&rt->epoch, 1);
+    /* Dekker pairing with worker_park(): either the parking worker sees the
+     * new epoch, or we see it counted as idle and signal it. */
+    if (atomic_load(&rt->idle) > 0) {
+        pthread_mutex_lock(&rt->work_m);
+        pthread_cond_signal(&rt->work_cond);
+        pthread_mutex_unlock(&rt->work_m);
+    }
+    return 0;
+}
+
+static struct weft_task *taken(weft_runtime_t *rt, struct weft_task *t)
+{
+    if (t) atomic_fetch_sub(&rt->queued, 1);
+    return t;
+}
+
+struct weft_task *weft__pool_find(weft_runtime_t *rt)
+{
+    if (atomic_load_explicit(&rt->queued, memory_order_relaxed) == 0) return NULL;
+    weft__worker *self = (thread_ctx.worker && thread_ctx.rt == rt) ? thread_ctx.worker : NULL;
+    struct weft_task *t;
+    if (self && (t = weft__deque_pop(&self->q))) return taken(rt, t);
+    if ((t = weft__deque_steal(&rt->inject))) return taken(rt, t);
+    int n = rt->nworkers;
+    int start = self ? (int)(rand_r(&self->steal_seed) % (unsigned)n) : 0;
+    for (int i = 0; i < n; i++) {
+        weft__worker *v = &rt->workers[(start + i) % n];
+        if (v == self) continue;
+        if ((t = weft__deque_steal(&v->q))) return taken(rt, t);
+    }
+    return NULL;
+}
+
+/* Sleep until new work is pushed or the runtime stops. */
+static void worker_park(weft_runtime_t *rt, unsigned seen_epoch)
+{
+    pthread_mutex_lock(&rt->work_m);
+    atomic_fetch_add(&rt->idle, 1);
+    while (atomic_load(&rt->epoch) == seen_epoch && !atomic_load(&rt->stop))
+        pthread_cond_wait(&rt->work_cond, &rt->work_m);
+    atomic_fetch_sub(&rt->idle, 1);
+    pthread_mutex_unlock(&rt->work_m);
+}
+
+static void *worker_main(void *arg)
+{
+    weft__worker *w = arg;
+    weft_runtime_t *rt = w->rt;
+    thread_ctx.rt = rt;
+    thread_ctx.worker = w;
+    char name[16];
+    snprintf(name, sizeof name, "weft-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
+
+    unsigned spins = 0;
+    for (;;) {
+        unsigned epoch = atomic_load(&rt->epoch);
+        struct weft_task *t = weft__pool_find(rt);
+        if (t) {
+            weft__task_execute(t);
+            spins = 0;
+            continue;
+        }
+        /* Stop only once every queue is empty: destroy drains the pool. */
+        if (atomic_load(&rt->stop) && atomic_load(&rt->queued) == 0) break;
+        if (spins < IDLE_SPIN_ROUNDS) {
+            spins++;
+            if (spins % 64 == 0) sched_yield();
+            else weft__cpu_relax();
+            continue;
+        }
+        worker_park(rt, epoch);
+        spins = 0;
+    }
+    return NULL;
+}
+
+static int threads_from_env(int *out)
+{
+    const char *env = getenv("WEFT_CPU_THREADS");
+    if (!env || !*env) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        *out = n > 0 ? (int)n : 1;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(env, &end, 10);
+    if (errno || *end || n <= 0 || n > 4096)
+        return weft__fail(WEFT_EINVAL,
+                          "WEFT_CPU_THREADS=\"%s\": expected a whole number from 1 to 4096", env);
+    *out = (int)n;
+    return 0;
+}
+
+static void runtime_free(weft_runtime_t *rt)
+{
+    weft__host_destroy(rt);
+    weft__worker_locals_destroy(rt);
+    for (int i = 0; i < rt->nworkers; i++) weft__deque_destroy(&rt->workers[i].q);
+    weft__deque_destroy(&rt->inject);
+    pthread_mutex_destroy(&rt->work_m);
+    pthread_cond_destroy(&rt->work_cond);
+    pthread_mutex_destroy(&rt->ext_m);
+    pthread_cond_destroy(&rt->ext_cond);
+    pthread_mutex_destroy(&rt->keys_m);
+    free(rt->workers);
+    free(rt);
+}
+
+/* Stop and join the first `started` workers. */
+static void stop_workers(weft_runtime_t *rt, int started)
+{
+    pthread_mutex_lock(&rt->work_m);
+    atomic_store(&rt->stop, 1);
+    pthread_cond_broadcast(&rt->work_cond);
+    pthread_mutex_unlock(&rt->work_m);
+    for (int i = 0; i < started; i++) pthread_join(rt->workers[i].thread, NULL);
+}
+
+int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
+{
+    if (out) *out = NULL;
+    if (!out) return weft__fail(WEFT_EINVAL, "weft_runtime_create: out is NULL");
+    weft_runtime_options_t defaults;
+    if (!o) {
+        weft_runtime_options_init(&defaults);
+        o = &defaults;
+    }
+    int n = o->cpu_threads;
+    if (n < 0)
+        return weft__fail(WEFT_EINVAL, "weft_runtime_create: cpu_threads is %d, must be > 0 (or 0 for the default)", n);
+    if (n == 0) {
+        int rc = threads_from_env(&n);
+        if (rc) return rc;
+    }
+
+    weft_runtime_t *rt = calloc(1, sizeof *rt);
+    if (!rt) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
+    rt->workers = calloc((size_t)n, sizeof *rt->workers);
+    if (!rt->workers) {
+        free(rt);
+        return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory for %d workers", n);
+    }
+    rt->nworkers = n;
+    weft__deque_init(&rt->inject);
+    pthread_mutex_init(&rt->work_m, NULL);
+    pthread_cond_init(&rt->work_cond, NULL);
+    pthread_mutex_init(&rt->ext_m, NULL);
+    pthread_cond_init(&rt->ext_cond, NULL);
+    pthread_mutex_init(&rt->keys_m, NULL);
+    for (int i = 0; i < n; i++) {
+        rt->workers[i].rt = rt;
+        rt->workers[i].index = i;
+        rt->workers[i].steal_seed = 0x9e3779b9u * (unsigned)(i + 1);
+        weft__deque_init(&rt->workers[i].q);
+    }
+
+    int rc = weft__host_create(rt, o->devices);
+    if (rc) {
+        runtime_free(rt);
+        return rc;
+    }
+    for (int i = 0; i < n; i++) {
+        int err = pthread_create(&rt->workers[i].thread, NULL, worker_main, &rt->workers[i]);
+        if (err) {
+            stop_workers(rt, i);
+            runtime_free(rt);
+            return weft__fail(WEFT_EAGAIN, "weft_runtime_create: could not start worker %d of %d: %s",
+                              i, n, strerror(err));
+        }
+    }
+    *out = rt;
+    return 0;
+}
+
+void weft__runtime_external_begin(weft_runtime_t *rt)
+{
+    pthread_mutex_lock(&rt->ext_m);
+    rt->ext_live++;
+    pthread_mutex_unlock(&rt->ext_m);
+}
+
+void weft__runtime_external_end(weft_runtime_t *rt)
+{
+    pthread_mutex_lock(&rt->ext_m);
+    if (--rt->ext_live == 0) pthread_cond_broadcast(&rt->ext_cond);
+    pthread_mutex_unlock(&rt->ext_m);
+}
+
+void weft_runtime_destroy(weft_runtime_t *rt)
+{
+    if (!rt) return;
+    /* Dedicated threads and device launches may still spawn onto the pool:
+     * wait for them first, then drain and stop the workers. */
+    pthread_mutex_lock(&rt->ext_m);
+    while (rt->ext_live > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
+    pthread_mutex_unlock(&rt->ext_m);
+    stop_workers(rt, rt->nworkers);
+    /* A task that ran during the drain may have started a dedicated thread. */
+    pthread_mutex_lock(&rt->ext_m);
+    while (rt->ext_live > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
+    pthread_mutex_unlock(&rt->ext_m);
+    runtime_free(rt);
+}

@@ -1,0 +1,233 @@
+/* scheduler/task.c — spawn, join, detach, builders and the task boundary. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void weft_builder_init(weft_builder_t *b)
+{
+    if (!b) return;
+    memset(b, 0, sizeof *b);
+}
+
+int weft__task_new(weft_runtime_t *rt, const weft_builder_t *b, weft_task_fn fn, void *arg,
+                   struct weft_task **out)
+{
+    if (b && b->name && !weft__name_is_valid(b->name))
+        return weft__fail(WEFT_EINVAL, "task name is not valid UTF-8 or holds control characters");
+    if (b && b->stack_size && b->stack_size < (size_t)PTHREAD_STACK_MIN)
+        return weft__fail(WEFT_EINVAL, "stack size %zu is below the system minimum %zu",
+                          b->stack_size, (size_t)PTHREAD_STACK_MIN);
+    struct weft_task *t = calloc(1, sizeof *t);
+    if (!t) return weft__fail(WEFT_ENOMEM, "out of memory for a task");
+    if (b && b->name && !(t->name = weft__strdup(b->name))) {
+        free(t);
+        return weft__fail(WEFT_ENOMEM, "out of memory for a task name");
+    }
+    t->rt = rt;
+    t->fn = fn;
+    t->arg = arg;
+    t->stack_size = b ? b->stack_size : 0;
+    atomic_init(&t->refs, 2);
+    atomic_init(&t->flags, 0);
+    weft__event_init(&t->done);
+    *out = t;
+    return 0;
+}
+
+void weft__task_unref(struct weft_task *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
+    weft__event_destroy(&t->done);
+    weft_panic_destroy(t->panic);
+    if (t->device_free) t->device_free(t->device_state);
+    free(t->name);
+    free(t);
+}
+
+void weft__task_set_panic(struct weft_task *t, weft_panic_t *p)
+{
+    weft__panic_notify(p);
+    weft_panic_destroy(t->panic);
+    t->panic = p;
+}
+
+/* Turn what weft_panic() left in the thread's reserved storage into a payload. */
+static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
+{
+    weft_panic_t *p = weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
+    if (p) return p;
+    /* Out of memory while panicking: keep the fact, if not the whole message. */
+    return weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+}
+
+weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name)
+{
+    weft__thread_ctx *ctx = weft__ctx();
+    jmp_buf *saved_boundary = ctx->boundary;
+    int depth = ++ctx->depth;
+    jmp_buf boundary;
+    weft_panic_t *p = NULL;
+    ctx->boundary = &boundary;
+    if (_setjmp(boundary) == 0) {
+        void *r = fn(arg);
+        if (result) *result = r;
+    } else {
+        /* Back on this thread's own stack frame: free to take locks and allocate. */
+        weft__release_held_locks(ctx, depth);
+        p = panic_from_ctx(ctx, name);
+        weft__panic_notify(p);
+    }
+    ctx->boundary = saved_boundary;
+    ctx->depth = depth - 1;
+    return p;
+}
+
+void weft__task_execute(struct weft_task *t)
+{
+    weft__thread_ctx *ctx = weft__ctx();
+    struct weft_task *saved_task = ctx->task;
+    jmp_buf *saved_boundary = ctx->boundary;
+    ctx->task = t;
+    weft_panic_t *p = weft__run_caught(t->fn, t->arg, &t->result, t->name);
+    if (p) t->panic = p;
+    ctx->boundary = NULL; /* a panic in a local's destructor has no boundary */
+    weft__task_locals_destroy(t);
+    ctx->boundary = saved_boundary;
+    ctx->task = saved_task;
+    weft__task_complete(t);
+}
+
+void weft__task_complete(struct weft_task *t)
+{
+    weft_runtime_t *rt = t->rt;
+    weft_scope_t *scope = t->scope;
+    if (scope && t->panic) t->panic_seq = weft__scope_panic_seq(scope);
+    weft__event_set(&t->done);
+    int prev = atomic_fetch_or(&t->flags, WEFT__TASK_DONE);
+    if ((prev & WEFT__TASK_DETACHED) && t->panic) atomic_fetch_add(&rt->detached_panics, 1);
+    weft__task_unref(t);
+    if (scope) weft__scope_task_done(scope);
+}
+
+static void *dedicated_main(void *arg)
+{
+    struct weft_task *t = arg;
+    weft_runtime_t *rt = t->rt;
+    weft__task_execute(t);
+    weft__runtime_external_end(rt);
+    return NULL;
+}
+
+/* Copy the first bytes of name into buf for the OS (16 bytes with the NUL),
+ * never cutting a UTF-8 sequence in half. */
+static void os_thread_name(const char *name, char buf[16])
+{
+    size_t n = strlen(name);
+    if (n > 15) {
+        n = 15;
+        while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80) n--;
+    }
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+}
+
+static int start_dedicated(struct weft_task *t)
+{
+    pthread_attr_t attr;
+    int err = pthread_attr_init(&attr);
+    if (err) return weft__fail(WEFT_ENOMEM, "could not set up thread attributes: %s", strerror(err));
+    err = pthread_attr_setstacksize(&attr, t->stack_size);
+    if (!err) err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (err) {
+        pthread_attr_destroy(&attr);
+        return weft__fail(WEFT_EINVAL, "stack size %zu refused: %s", t->stack_size, strerror(err));
+    }
+    weft__runtime_external_begin(t->rt);
+    pthread_t th;
+    err = pthread_create(&th, &attr, dedicated_main, t);
+    pthread_attr_destroy(&attr);
+    if (err) {
+        weft__runtime_external_end(t->rt);
+        return weft__fail(WEFT_EAGAIN, "could not start a thread with a %zu-byte stack: %s",
+                          t->stack_size, strerror(err));
+    }
+    if (t->name) {
+        char os_name[16];
+        os_thread_name(t->name, os_name);
+        pthread_setname_np(th, os_name);
+    }
+    return 0;
+}
+
+int weft__task_start(struct weft_task *t)
+{
+    int rc = t->stack_size ? start_dedicated(t) : weft__pool_push(t->rt, t);
+    if (rc == WEFT_ENOMEM && !t->stack_size) weft__fail(rc, "out of memory queueing a task");
+    return rc;
+}
+
+/* Free a task that never started (both references). */
+static void discard_unstarted(struct weft_task *t)
+{
+    weft__task_unref(t);
+    weft__task_unref(t);
+}
+
+int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn fn, void *arg,
+                       weft_handle_t **out)
+{
+    if (out) *out = NULL;
+    if (!rt || !fn || !out)
+        return weft__fail(WEFT_EINVAL, "weft_spawn: %s is NULL", !rt ? "runtime" : !fn ? "fn" : "out");
+    struct weft_task *t;
+    int rc = weft__task_new(rt, b, fn, arg, &t);
+    if (rc) return rc;
+    rc = weft__task_start(t);
+    if (rc) {
+        discard_unstarted(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int weft_spawn(weft_runtime_t *rt, weft_task_fn fn, void *arg, weft_handle_t **out)
+{
+    return weft_builder_spawn(NULL, rt, fn, arg, out);
+}
+
+int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
+{
+    if (result) *result = NULL;
+    if (panic) *panic = NULL;
+    if (!h) return weft__fail(WEFT_EINVAL, "weft_join: handle is NULL");
+    weft__event_wait(h->rt, &h->done);
+    weft_panic_t *p = h->panic;
+    h->panic = NULL;
+    if (result) *result = h->result;
+    if (h->scope) weft__scope_remove(h->scope, h);
+    weft__task_unref(h);
+    if (!p) return 0;
+    if (panic) *panic = p;
+    else weft_panic_destroy(p);
+    return WEFT_EPANIC;
+}
+
+int weft_handle_is_finished(const weft_handle_t *h)
+{
+    return h ? weft__event_is_set(&h->done) : 0;
+}
+
+void weft_handle_detach(weft_handle_t *h)
+{
+    if (!h) return;
+    /* A scope still waits for its tasks and reports their panics itself. */
+    if (h->scope) return;
+    int prev = atomic_fetch_or(&h->flags, WEFT__TASK_DETACHED);
+    if ((prev & WEFT__TASK_DONE) && h->panic) atomic_fetch_add(&h->rt->detached_panics, 1);
+    weft__task_unref(h);
+}

@@ -8,5 +8,6 @@
 #include "weft/task.h"
 #include "weft/local.h"
 #include "weft/sync.h"
+#include "weft/device.h"
 
 #endif

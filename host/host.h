@@ -1,0 +1,80 @@
+/* host/host.h — the OpenCL side of a runtime: devices, program cache, faults.
+ * Internal to the library. */
+#ifndef WEFT_HOST_HOST_H
+#define WEFT_HOST_HOST_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "weft/device.h"
+#include "../scheduler/internal.h"
+
+#define WEFT__MAX_DEVICES 64
+
+typedef struct weft__device {
+    cl_platform_id platform;
+    cl_device_id id;
+    cl_context ctx;
+    cl_command_queue queue;
+    weft_device_info_t info;
+    atomic_long launches;         /* launches so far, for fault injection */
+} weft__device;
+
+typedef struct weft__fault {
+    int device;                   /* -1: any */
+    long launch;                  /* -1: every launch */
+    int status;
+    char *kernel;                 /* NULL: any */
+    struct weft__fault *next;
+} weft__fault;
+
+/* Free kernel objects of one entry point, reused across launches: a kernel's
+ * arguments are captured at enqueue, so it can go back once enqueued. */
+typedef struct weft__kernel_pool {
+    char *name;
+    cl_kernel *free;
+    size_t nfree, cap;
+    struct weft__kernel_pool *next;
+} weft__kernel_pool;
+
+typedef struct weft__built {
+    char *source;
+    char *options;
+    int device;
+    cl_program program;
+    weft__kernel_pool *kernels;
+    struct weft__built *next;
+} weft__built;
+
+typedef struct weft__host {
+    pthread_mutex_t m;            /* guards everything below */
+    weft__device *devices[WEFT__MAX_DEVICES];
+    atomic_int ndevices;
+    weft__built *built;
+    weft__fault *faults;
+} weft__host;
+
+static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft__host *)rt->host; }
+
+/* The device, or NULL (with a message) when index is out of range. */
+weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *caller);
+
+/* Build (or find in the cache) source+options for a device. On failure
+ * returns NULL and, when why is not NULL, a panic payload with the log. */
+weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *source,
+                               const char *options, weft_panic_t **why, int *status);
+/* Take a kernel object for an entry point (a new one when none is free). */
+cl_kernel weft__kernel_take(weft_runtime_t *rt, weft__built *b, const char *name, cl_int *err);
+void weft__kernel_give_back(weft_runtime_t *rt, weft__built *b, const char *name, cl_kernel k);
+void weft__programs_free(weft__host *h);
+/* The build of a program for a device, or NULL when device is out of its range
+ * (the program was made before that device was adopted). */
+weft__built *weft__program_built(const weft_program_t *p, int device);
+
+/* The status an injected fault gives this launch, or 0. Advances the count. */
+int weft__fault_check(weft_runtime_t *rt, int device, const char *kernel);
+/* Parse $WEFT_FAULT syntax into rt's faults. */
+int weft__fault_parse(weft_runtime_t *rt, const char *spec);
+void weft__faults_free(weft__host *h);
+
+#endif

@@ -1,0 +1,264 @@
+/* host/launch.c — kernel launches as tasks: enqueue, then finish the task
+ * from the event's completion callback. Every failure on the way becomes a
+ * panic on the launch's handle. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+typedef struct launch_state {
+    weft__device *dev;
+    char *kernel;
+    unsigned dims;
+    size_t begin[3], end[3];
+    const char *file;
+    int line;
+    char *launcher;               /* name of the task that launched, or NULL */
+} launch_state;
+
+static void launch_state_free(void *p)
+{
+    launch_state *ls = p;
+    if (!ls) return;
+    free(ls->kernel);
+    free(ls->launcher);
+    free(ls);
+}
+
+void weft_launch_init(weft_launch_t *l)
+{
+    if (!l) return;
+    memset(l, 0, sizeof *l);
+    l->dims = 1;
+}
+
+weft_karg_t weft_karg_buffer(weft_buffer_t *b)
+{
+    weft_karg_t a = {.kind = WEFT_KARG_BUFFER, .buffer = b};
+    return a;
+}
+
+weft_karg_t weft_karg_scalar(const void *value, size_t size)
+{
+    weft_karg_t a = {.kind = WEFT_KARG_SCALAR, .value = value, .size = size};
+    return a;
+}
+
+weft_karg_t weft_karg_local(size_t bytes)
+{
+    weft_karg_t a = {.kind = WEFT_KARG_LOCAL, .size = bytes};
+    return a;
+}
+
+/* Store a device failure on t as its panic (the hook hears of it now). */
+static void device_panic(struct weft_task *t, const launch_state *ls, cl_int status, const char *when)
+{
+    char msg[1024];
+    size_t n = (size_t)snprintf(msg, sizeof msg, "kernel '%s' %s on device '%s': %s (%d), range ",
+                                ls->kernel, when, ls->dev->info.name, weft_cl_status_name(status), status);
+    for (unsigned d = 0; d < ls->dims && n < sizeof msg; d++)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s[%zu, %zu)", d ? " x " : "", ls->begin[d], ls->end[d]);
+    weft_panic_t *p = weft__panic_new(ls->launcher, ls->file, ls->line, msg);
+    if (!p) return; /* out of memory: the launch still completes, without payload */
+    p->cl_status = status;
+    weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(status));
+    weft__panic_set_str(&p->device, ls->dev->info.name);
+    weft__panic_set_str(&p->kernel, ls->kernel);
+    p->has_range = 1;
+    p->begin = ls->begin[0];
+    p->end = ls->end[0];
+    weft__task_set_panic(t, p);
+}
+
+static void finish(struct weft_task *t)
+{
+    weft_runtime_t *rt = t->rt;
+    weft__task_complete(t);
+    weft__runtime_external_end(rt);
+}
+
+static void CL_CALLBACK on_event(cl_event ev, cl_int status, void *user)
+{
+    struct weft_task *t = user;
+    /* Only records the outcome: no jumps, no waiting, in the driver's thread. */
+    if (status < 0) device_panic(t, t->device_state, status, "failed during execution");
+    clReleaseEvent(ev);
+    finish(t);
+}
+
+static int validate(weft_runtime_t *rt, const weft_launch_t *l, const char *caller)
+{
+    if (!l) return weft__fail(WEFT_EINVAL, "%s: launch is NULL", caller);
+    if (!weft__device_get(rt, l->device, caller)) return WEFT_EINVAL;
+    if (!l->kernel || !*l->kernel) return weft__fail(WEFT_EINVAL, "%s: no kernel name", caller);
+    if (!l->program == !l->source)
+        return weft__fail(WEFT_EINVAL, "%s: give exactly one of program and source", caller);
+    if (l->program && !weft__program_built(l->program, l->device))
+        return weft__fail(WEFT_EINVAL, "%s: the program was not built for device %d", caller, l->device);
+    if (l->dims < 1 || l->dims > 3) return weft__fail(WEFT_EINVAL, "%s: dims is %u, must be 1, 2 or 3", caller, l->dims);
+    int has_local = l->local[0] != 0;
+    for (unsigned d = 0; d < l->dims; d++) {
+        if (l->global[d] == 0) return weft__fail(WEFT_EINVAL, "%s: global size of dimension %u is 0", caller, d);
+        if (l->offset[d] > SIZE_MAX - l->global[d])
+            return weft__fail(WEFT_EINVAL, "%s: offset + global size of dimension %u overflows", caller, d);
+        if ((l->local[d] != 0) != has_local)
+            return weft__fail(WEFT_EINVAL, "%s: give a local size for every dimension or for none", caller);
+        if (has_local && l->global[d] % l->local[d] != 0)
+            return weft__fail(WEFT_EINVAL, "%s: local size %zu does not divide global size %zu (dimension %u)",
+                              caller, l->local[d], l->global[d], d);
+    }
+    if (l->nargs && !l->args) return weft__fail(WEFT_EINVAL, "%s: nargs is %zu but args is NULL", caller, l->nargs);
+    for (size_t i = 0; i < l->nargs; i++) {
+        const weft_karg_t *a = &l->args[i];
+        switch (a->kind) {
+        case WEFT_KARG_BUFFER:
+            if (!a->buffer) return weft__fail(WEFT_EINVAL, "%s: argument %zu: buffer is NULL", caller, i);
+            if (weft_buffer_device(a->buffer) != l->device)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: buffer lives on device %d, launch is on device %d",
+                                  caller, i, weft_buffer_device(a->buffer), l->device);
+            break;
+        case WEFT_KARG_SCALAR:
+            if (!a->value || a->size == 0)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: scalar needs a value and a size", caller, i);
+            break;
+        case WEFT_KARG_LOCAL:
+            if (a->size == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: __local size is 0", caller, i);
+            break;
+        default:
+            return weft__fail(WEFT_EINVAL, "%s: argument %zu: unknown kind %d", caller, i, (int)a->kind);
+        }
+    }
+    return 0;
+}
+
+static cl_int set_args(cl_kernel k, const weft_launch_t *l, cl_uint *failed)
+{
+    for (size_t i = 0; i < l->nargs; i++) {
+        const weft_karg_t *a = &l->args[i];
+        cl_int err;
+        if (a->kind == WEFT_KARG_BUFFER) {
+            cl_mem m = weft_buffer_cl(a->buffer);
+            err = clSetKernelArg(k, (cl_uint)i, sizeof m, &m);
+        } else if (a->kind == WEFT_KARG_SCALAR) {
+            err = clSetKernelArg(k, (cl_uint)i, a->size, a->value);
+        } else {
+            err = clSetKernelArg(k, (cl_uint)i, a->size, NULL);
+        }
+        if (err != CL_SUCCESS) {
+            *failed = (cl_uint)i;
+            return err;
+        }
+    }
+    return CL_SUCCESS;
+}
+
+/* Build, fault-check, set arguments and enqueue. Either the event callback
+ * will finish t, or t is finished here with a panic. */
+static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l)
+{
+    launch_state *ls = t->device_state;
+    weft__built *built = l->program ? weft__program_built(l->program, l->device) : NULL;
+    if (!built) {
+        weft_panic_t *why = NULL;
+        int status = 0;
+        built = weft__program_get(rt, l->device, l->source, l->options, &why, &status);
+        if (!built) {
+            if (why) {
+                weft__panic_set_str(&why->kernel, l->kernel);
+                weft__panic_set_str(&why->thread, ls->launcher ? ls->launcher : "<unnamed>");
+                weft__panic_set_str(&why->file, ls->file);
+                why->line = ls->line;
+                weft__task_set_panic(t, why);
+            } else {
+                device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built");
+            }
+            finish(t);
+            return;
+        }
+    }
+    int injected = weft__fault_check(rt, l->device, l->kernel);
+    if (injected) {
+        device_panic(t, ls, injected, "failed during execution (injected fault)");
+        finish(t);
+        return;
+    }
+    cl_int err;
+    cl_kernel k = weft__kernel_take(rt, built, l->kernel, &err);
+    if (!k) {
+        device_panic(t, ls, err, "could not be created");
+        finish(t);
+        return;
+    }
+    cl_uint bad = 0;
+    err = set_args(k, l, &bad);
+    cl_event ev = NULL;
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(ls->dev->queue, k, l->dims, l->offset, l->global,
+                                     l->local[0] ? l->local : NULL, 0, NULL, &ev);
+    weft__kernel_give_back(rt, built, l->kernel, k);
+    if (err == CL_SUCCESS) err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
+    if (err != CL_SUCCESS) {
+        if (ev) {
+            /* The command is queued but cannot report back: wait for it here. */
+            clWaitForEvents(1, &ev);
+            clReleaseEvent(ev);
+        }
+        device_panic(t, ls, err, ev ? "could not report completion" : "could not be enqueued");
+        finish(t);
+        return;
+    }
+    clFlush(ls->dev->queue);
+}
+
+static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s,
+                         const weft_launch_t *l, weft_handle_t **out, const char *caller)
+{
+    int rc = validate(rt, l, caller);
+    if (rc) return rc;
+    weft_builder_t b;
+    weft_builder_init(&b);
+    struct weft_task *t;
+    rc = weft__task_new(rt, &b, NULL, NULL, &t);
+    if (rc) return rc;
+    launch_state *ls = calloc(1, sizeof *ls);
+    const char *launcher = weft_current_name();
+    if (!ls || !(ls->kernel = weft__strdup(l->kernel)) ||
+        (launcher && !(ls->launcher = weft__strdup(launcher)))) {
+        launch_state_free(ls);
+        weft__task_unref(t);
+        weft__task_unref(t);
+        return weft__fail(WEFT_ENOMEM, "%s: out of memory", caller);
+    }
+    ls->dev = weft__host_of(rt)->devices[l->device];
+    ls->dims = l->dims;
+    for (unsigned d = 0; d < l->dims; d++) {
+        ls->begin[d] = l->offset[d];
+        ls->end[d] = l->offset[d] + l->global[d];
+    }
+    ls->file = file;
+    ls->line = line;
+    t->device_state = ls;
+    t->device_free = launch_state_free;
+    if (s) weft__scope_add(s, t);
+    weft__runtime_external_begin(rt);
+    if (out) *out = t;
+    submit(rt, t, l);
+    return 0;
+}
+
+int weft_launch_at(const char *file, int line, weft_runtime_t *rt, const weft_launch_t *l,
+                   weft_handle_t **out)
+{
+    if (out) *out = NULL;
+    if (!rt || !out) return weft__fail(WEFT_EINVAL, "weft_launch: %s is NULL", !rt ? "runtime" : "out");
+    return launch_common(file, line, rt, NULL, l, out, "weft_launch");
+}
+
+int weft_scope_launch_at(const char *file, int line, weft_scope_t *s, const weft_launch_t *l,
+                         weft_handle_t **out)
+{
+    if (out) *out = NULL;
+    if (!s) return weft__fail(WEFT_EINVAL, "weft_scope_launch: scope is NULL");
+    return launch_common(file, line, weft_scope_runtime(s), s, l, out, "weft_scope_launch");
+}

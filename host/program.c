@@ -1,0 +1,236 @@
+/* host/program.c — build OpenCL programs, cached per (source, options, device),
+ * and pools of kernel objects per entry point. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+struct weft_program {
+    weft_runtime_t *rt;
+    int ndevices;
+    weft__built **built;          /* one per device, owned by the cache */
+};
+
+static int same(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+
+static weft__built *find(weft__host *h, int device, const char *source, const char *options)
+{
+    for (weft__built *b = h->built; b; b = b->next)
+        if (b->device == device && same(b->options, options) && strcmp(b->source, source) == 0)
+            return b;
+    return NULL;
+}
+
+static weft_panic_t *build_failure(weft__device *d, cl_program prog, cl_int err)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "OpenCL program build failed on device '%s': %s (%d)", d->info.name,
+             weft_cl_status_name(err), err);
+    weft_panic_t *p = weft__panic_new(weft_current_name(), __FILE__, __LINE__, msg);
+    if (!p) return NULL;
+    p->cl_status = err;
+    weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(err));
+    weft__panic_set_str(&p->device, d->info.name);
+    size_t len = 0;
+    if (prog && clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) == CL_SUCCESS &&
+        len > 0) {
+        char *log = malloc(len + 1);
+        if (log && clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, len, log, NULL) == CL_SUCCESS) {
+            log[len] = '\0';
+            p->build_log = log;
+        } else {
+            free(log);
+        }
+    }
+    return p;
+}
+
+weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *source,
+                               const char *options, weft_panic_t **why, int *status)
+{
+    if (why) *why = NULL;
+    weft__host *h = weft__host_of(rt);
+    weft__device *d = weft__device_get(rt, device, "program build");
+    if (!d) {
+        *status = WEFT_EINVAL;
+        return NULL;
+    }
+    pthread_mutex_lock(&h->m);
+    weft__built *b = find(h, device, source, options);
+    pthread_mutex_unlock(&h->m);
+    if (b) return b;
+
+    /* Build outside the lock: builds take long, and other devices may proceed. */
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(d->ctx, 1, &source, NULL, &err);
+    if (prog) err = clBuildProgram(prog, 1, &d->id, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        weft_panic_t *p = build_failure(d, prog, err);
+        if (prog) clReleaseProgram(prog);
+        weft__fail(WEFT_EBUILD, "OpenCL program build failed on device '%s': %s%s", d->info.name,
+                   weft_cl_status_name(err), why ? " (build log in the panic payload)" : "");
+        if (why) *why = p;
+        else weft_panic_destroy(p);
+        *status = WEFT_EBUILD;
+        return NULL;
+    }
+    weft__built *nb = calloc(1, sizeof *nb);
+    if (nb && !(nb->source = weft__strdup(source))) {
+        free(nb);
+        nb = NULL;
+    }
+    if (nb && options && !(nb->options = weft__strdup(options))) {
+        free(nb->source);
+        free(nb);
+        nb = NULL;
+    }
+    if (!nb) {
+        clReleaseProgram(prog);
+        weft__fail(WEFT_ENOMEM, "out of memory caching a program");
+        *status = WEFT_ENOMEM;
+        return NULL;
+    }
+    nb->device = device;
+    nb->program = prog;
+    pthread_mutex_lock(&h->m);
+    b = find(h, device, source, options);
+    if (!b) {
+        nb->next = h->built;
+        h->built = nb;
+        b = nb;
+        nb = NULL;
+    }
+    pthread_mutex_unlock(&h->m);
+    if (nb) { /* another thread built it first */
+        clReleaseProgram(nb->program);
+        free(nb->source);
+        free(nb->options);
+        free(nb);
+    }
+    return b;
+}
+
+static weft__kernel_pool *pool_of(weft__built *b, const char *name)
+{
+    for (weft__kernel_pool *k = b->kernels; k; k = k->next)
+        if (strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
+
+cl_kernel weft__kernel_take(weft_runtime_t *rt, weft__built *b, const char *name, cl_int *err)
+{
+    weft__host *h = weft__host_of(rt);
+    cl_kernel k = NULL;
+    pthread_mutex_lock(&h->m);
+    weft__kernel_pool *pool = pool_of(b, name);
+    if (pool && pool->nfree) k = pool->free[--pool->nfree];
+    pthread_mutex_unlock(&h->m);
+    if (k) {
+        *err = CL_SUCCESS;
+        return k;
+    }
+    return clCreateKernel(b->program, name, err);
+}
+
+void weft__kernel_give_back(weft_runtime_t *rt, weft__built *b, const char *name, cl_kernel k)
+{
+    weft__host *h = weft__host_of(rt);
+    pthread_mutex_lock(&h->m);
+    weft__kernel_pool *pool = pool_of(b, name);
+    if (!pool && (pool = calloc(1, sizeof *pool))) {
+        if ((pool->name = weft__strdup(name))) {
+            pool->next = b->kernels;
+            b->kernels = pool;
+        } else {
+            free(pool);
+            pool = NULL;
+        }
+    }
+    if (pool && pool->nfree == pool->cap) {
+        size_t cap = pool->cap ? pool->cap * 2 : 4;
+        cl_kernel *grown = realloc(pool->free, cap * sizeof *grown);
+        if (grown) {
+            pool->free = grown;
+            pool->cap = cap;
+        }
+    }
+    if (pool && pool->nfree < pool->cap) {
+        pool->free[pool->nfree++] = k;
+        k = NULL;
+    }
+    pthread_mutex_unlock(&h->m);
+    if (k) clReleaseKernel(k); /* no room to keep it */
+}
+
+void weft__programs_free(weft__host *h)
+{
+    weft__built *b = h->built;
+    while (b) {
+        weft__built *next = b->next;
+        weft__kernel_pool *k = b->kernels;
+        while (k) {
+            weft__kernel_pool *kn = k->next;
+            for (size_t i = 0; i < k->nfree; i++) clReleaseKernel(k->free[i]);
+            free(k->free);
+            free(k->name);
+            free(k);
+            k = kn;
+        }
+        clReleaseProgram(b->program);
+        free(b->source);
+        free(b->options);
+        free(b);
+        b = next;
+    }
+    h->built = NULL;
+}
+
+int weft_program_create(weft_runtime_t *rt, const char *src, const char *opts,
+                        weft_program_t **out, weft_panic_t **why)
+{
+    if (out) *out = NULL;
+    if (why) *why = NULL;
+    if (!rt || !src || !out)
+        return weft__fail(WEFT_EINVAL, "weft_program_create: %s is NULL",
+                          !rt ? "runtime" : !src ? "source" : "out");
+    int n = weft_device_count(rt);
+    if (n == 0) return weft__fail(WEFT_ENODEV, "weft_program_create: the runtime has no OpenCL device");
+    weft_program_t *p = calloc(1, sizeof *p);
+    if (p) p->built = calloc((size_t)n, sizeof *p->built);
+    if (!p || !p->built) {
+        free(p);
+        return weft__fail(WEFT_ENOMEM, "weft_program_create: out of memory");
+    }
+    p->rt = rt;
+    p->ndevices = n;
+    for (int i = 0; i < n; i++) {
+        int status = 0;
+        p->built[i] = weft__program_get(rt, i, src, opts, why, &status);
+        if (!p->built[i]) {
+            weft_program_destroy(p);
+            return status;
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+cl_program weft_program_cl(const weft_program_t *p, int device)
+{
+    if (!p || device < 0 || device >= p->ndevices) return NULL;
+    return p->built[device]->program;
+}
+
+weft__built *weft__program_built(const weft_program_t *p, int device)
+{
+    if (!p || device < 0 || device >= p->ndevices) return NULL;
+    return p->built[device];
+}
+
+void weft_program_destroy(weft_program_t *p)
+{
+    if (!p) return;
+    free(p->built);
+    free(p);
+}

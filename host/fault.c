@@ -25,6 +25,9 @@ int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, c
     f->status = status;
     weft__host *h = weft__host_of(rt);
     pthread_mutex_lock(&h->m);
+    /* `launch` counts from this call: remember where each device stands.
+     * Devices adopted later start from 0, as does their counter. */
+    for (int i = 0; i < atomic_load(&h->ndevices); i++) f->base[i] = atomic_load(&h->devices[i]->launches);
     f->next = h->faults;
     h->faults = f;
     pthread_mutex_unlock(&h->m);
@@ -58,7 +61,7 @@ int weft__fault_check(weft_runtime_t *rt, int device, const char *kernel)
     int status = 0;
     pthread_mutex_lock(&h->m);
     for (weft__fault *f = h->faults; f && !status; f = f->next) {
-        if ((f->device == -1 || f->device == device) && (f->launch == -1 || f->launch == n) &&
+        if ((f->device == -1 || f->device == device) && (f->launch == -1 || f->launch == n - f->base[device]) &&
             (!f->kernel || strcmp(f->kernel, kernel) == 0))
             status = f->status;
     }

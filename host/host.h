@@ -22,7 +22,8 @@ typedef struct weft__device {
 
 typedef struct weft__fault {
     int device;                   /* -1: any */
-    long launch;                  /* -1: every launch */
+    long launch;                  /* -1: every launch, else counted from base */
+    long base[WEFT__MAX_DEVICES]; /* each device's launch count when injected */
     int status;
     char *kernel;                 /* NULL: any */
     struct weft__fault *next;

@@ -197,6 +197,9 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         err = clEnqueueNDRangeKernel(ls->dev->queue, k, l->dims, l->offset, l->global,
                                      l->local[0] ? l->local : NULL, 0, NULL, &ev);
     weft__kernel_give_back(rt, built, l->kernel, k);
+    cl_command_queue queue = ls->dev->queue;
+    if (err == CL_SUCCESS) clFlush(queue);
+    /* The callback may run at once and free t: touch nothing of it after. */
     if (err == CL_SUCCESS) err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
     if (err != CL_SUCCESS) {
         if (ev) {
@@ -208,7 +211,6 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         finish(t);
         return;
     }
-    clFlush(ls->dev->queue);
 }
 
 static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s,

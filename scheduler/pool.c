@@ -139,7 +139,11 @@ static int threads_from_env(int *out)
 
 static void runtime_free(weft_runtime_t *rt)
 {
+    weft__trace_destroy(rt);
     weft__host_destroy(rt);
+    weft__borrows_free(rt);
+    free(rt->last_stats);
+    pthread_mutex_destroy(&rt->borrow_m);
     weft__worker_locals_destroy(rt);
     for (int i = 0; i < rt->nworkers; i++) weft__deque_destroy(&rt->workers[i].q);
     weft__deque_destroy(&rt->inject);
@@ -193,6 +197,8 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
     pthread_mutex_init(&rt->ext_m, NULL);
     pthread_cond_init(&rt->ext_cond, NULL);
     pthread_mutex_init(&rt->keys_m, NULL);
+    pthread_mutex_init(&rt->borrow_m, NULL);
+    rt->t0_ns = weft__now_ns();
     for (int i = 0; i < n; i++) {
         rt->workers[i].rt = rt;
         rt->workers[i].index = i;
@@ -201,6 +207,7 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
     }
 
     int rc = weft__host_create(rt, o->devices);
+    if (rc == 0) rc = weft__trace_from_env(rt);
     if (rc) {
         runtime_free(rt);
         return rc;

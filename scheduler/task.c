@@ -113,15 +113,6 @@ void weft__task_complete(struct weft_task *t)
     if (scope) weft__scope_task_done(scope);
 }
 
-static void *dedicated_main(void *arg)
-{
-    struct weft_task *t = arg;
-    weft_runtime_t *rt = t->rt;
-    weft__task_execute(t);
-    weft__runtime_external_end(rt);
-    return NULL;
-}
-
 /* Copy the first bytes of name into buf for the OS (16 bytes with the NUL),
  * never cutting a UTF-8 sequence in half. */
 static void os_thread_name(const char *name, char buf[16])
@@ -133,6 +124,23 @@ static void os_thread_name(const char *name, char buf[16])
     }
     memcpy(buf, name, n);
     buf[n] = '\0';
+}
+
+static void *dedicated_main(void *arg)
+{
+    struct weft_task *t = arg;
+    weft_runtime_t *rt = t->rt;
+    /* Name the thread from inside, before the body runs: the creator cannot
+     * do it after pthread_create, as this detached thread may already have
+     * exited (and the body would race with the rename). */
+    if (t->name) {
+        char os_name[16];
+        os_thread_name(t->name, os_name);
+        pthread_setname_np(pthread_self(), os_name);
+    }
+    weft__task_execute(t);
+    weft__runtime_external_end(rt);
+    return NULL;
 }
 
 static int start_dedicated(struct weft_task *t)
@@ -154,11 +162,6 @@ static int start_dedicated(struct weft_task *t)
         weft__runtime_external_end(t->rt);
         return weft__fail(WEFT_EAGAIN, "could not start a thread with a %zu-byte stack: %s",
                           t->stack_size, strerror(err));
-    }
-    if (t->name) {
-        char os_name[16];
-        os_thread_name(t->name, os_name);
-        pthread_setname_np(th, os_name);
     }
     return 0;
 }

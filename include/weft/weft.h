@@ -9,5 +9,6 @@
 #include "weft/local.h"
 #include "weft/sync.h"
 #include "weft/device.h"
+#include "weft/parallel.h"
 
 #endif

@@ -1,0 +1,80 @@
+/* host/chunk_cpu.c — the CPU half of a parallel operation: a chunk is cut
+ * into one piece per worker, on work-group boundaries so that no reduction
+ * block is shared by two pieces. */
+#include <stdlib.h>
+
+#include "parallel_op.h"
+
+typedef struct piece {
+    pf_op *op;
+    size_t begin, end;
+    weft_handle_t *h;
+} piece;
+
+static void *run_piece(void *arg)
+{
+    piece *p = arg;
+    p->op->cpu(p->begin, p->end, p->op->argv);
+    return NULL;
+}
+
+typedef struct pieces {
+    piece *v;
+    size_t n;
+    weft_panic_t *first;
+} pieces;
+
+/* Scope body: spawn every piece but the first, run that one here, join all
+ * (joined panics do not fail the scope: the first is kept for the chunk). */
+static int run_pieces(weft_scope_t *s, void *arg)
+{
+    pieces *ps = arg;
+    for (size_t i = 1; i < ps->n; i++)
+        if (weft_scope_spawn(s, run_piece, &ps->v[i], &ps->v[i].h)) ps->v[i].h = NULL;
+    ps->first = weft__run_caught(run_piece, &ps->v[0], NULL, weft_current_name());
+    for (size_t i = 1; i < ps->n; i++) {
+        weft_panic_t *p = NULL;
+        if (!ps->v[i].h) {
+            run_piece(&ps->v[i]); /* could not spawn: run it here */
+            continue;
+        }
+        if (weft_join(ps->v[i].h, NULL, &p) == WEFT_EPANIC) {
+            if (!ps->first) ps->first = p;
+            else weft_panic_destroy(p);
+        }
+    }
+    return 0;
+}
+
+weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
+{
+    size_t groups = pl->ge - pl->gb;
+    size_t workers = (size_t)weft_runtime_cpu_threads(op->rt);
+    size_t n = workers < groups ? workers : groups;
+    piece stack[8];
+    piece *v = n <= 8 ? stack : malloc(n * sizeof *v);
+    if (!v) n = 1, v = stack;
+    for (size_t i = 0; i < n; i++) {
+        size_t gb = pl->gb + groups * i / n, ge = pl->gb + groups * (i + 1) / n;
+        v[i].op = op;
+        pf_indices(op, gb, ge, &v[i].begin, &v[i].end);
+        v[i].h = NULL;
+    }
+    weft_panic_t *failure = NULL;
+    if (n == 1) {
+        failure = weft__run_caught(run_piece, &v[0], NULL, weft_current_name());
+    } else {
+        pieces ps = {.v = v, .n = n, .first = NULL};
+        weft_panic_t *scope_panic = NULL;
+        weft_scope(op->rt, run_pieces, &ps, &scope_panic);
+        failure = ps.first;
+        if (scope_panic && !failure) failure = scope_panic;
+        else weft_panic_destroy(scope_panic);
+    }
+    if (v != stack) free(v);
+    if (failure && !failure->has_range) {
+        failure->has_range = 1;
+        pf_indices(op, pl->gb, pl->ge, &failure->begin, &failure->end);
+    }
+    return failure;
+}

@@ -1,0 +1,177 @@
+/* scheduler/split.c — static, dynamic, guided and adaptive chunking. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "split.h"
+#include "weft/parallel.h"
+
+/* Guided hands a place remaining * its share / K (EngineCL's HGuided uses a
+ * similar constant); adaptive, whose speeds come from measurement, can afford
+ * bigger first chunks. */
+#define GUIDED_K 2.0
+#define ADAPTIVE_K 1.5
+
+static void set_bit(uint64_t m[2], int p) { m[p / 64] |= (uint64_t)1 << (p % 64); }
+static int has_bit(const uint64_t m[2], int p) { return (int)((m[p / 64] >> (p % 64)) & 1u); }
+
+void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplaces,
+                      const double *speed, const int *measured, size_t chunk_groups)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->kind = kind;
+    sp->total = total_groups;
+    sp->nplaces = nplaces;
+    double sum = 0;
+    for (int p = 0; p < nplaces; p++) {
+        sp->speed[p] = speed[p] > 0 ? speed[p] : 1.0;
+        sp->measured[p] = measured ? measured[p] : 0;
+        sum += sp->speed[p];
+    }
+    size_t automatic = kind == WEFT_POLICY_DYNAMIC ? total_groups / (8 * (size_t)nplaces)
+                                                   : total_groups / (64 * (size_t)nplaces);
+    sp->chunk = chunk_groups ? chunk_groups : (automatic ? automatic : 1);
+    if (kind == WEFT_POLICY_STATIC) {
+        /* One contiguous share per place, in place order, sized by speed. */
+        double acc = 0;
+        size_t b = 0;
+        for (int p = 0; p < nplaces; p++) {
+            acc += sp->speed[p];
+            size_t e = p == nplaces - 1 ? total_groups : (size_t)((double)total_groups * acc / sum + 0.5);
+            if (e < b) e = b;
+            if (e > total_groups) e = total_groups;
+            sp->static_b[p] = b;
+            sp->static_e[p] = e;
+            b = e;
+        }
+        sp->next = total_groups;
+    }
+}
+
+void weft__split_free(weft__split *sp)
+{
+    free(sp->requeued);
+    sp->requeued = NULL;
+    sp->nrequeued = sp->cap_requeued = 0;
+}
+
+static int take_requeued(weft__split *sp, int p, size_t *gb, size_t *ge)
+{
+    for (size_t i = 0; i < sp->nrequeued; i++) {
+        if (has_bit(sp->requeued[i].failed, p)) continue;
+        *gb = sp->requeued[i].gb;
+        *ge = sp->requeued[i].ge;
+        sp->requeued[i] = sp->requeued[--sp->nrequeued];
+        return 1;
+    }
+    return 0;
+}
+
+static size_t share(const weft__split *sp, int p, double k)
+{
+    double sum = 0;
+    for (int q = 0; q < sp->nplaces; q++)
+        if (!sp->retired[q]) sum += sp->speed[q];
+    double rem = (double)(sp->total - sp->next);
+    size_t n = (size_t)(rem * sp->speed[p] / (k * sum) + 0.999999);
+    return n;
+}
+
+int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
+{
+    if (sp->retired[p]) return 0;
+    if (take_requeued(sp, p, gb, ge)) return 1;
+    if (sp->kind == WEFT_POLICY_STATIC) {
+        if (sp->static_taken[p] || sp->static_b[p] == sp->static_e[p]) return 0;
+        sp->static_taken[p] = 1;
+        *gb = sp->static_b[p];
+        *ge = sp->static_e[p];
+        return 1;
+    }
+    if (sp->next >= sp->total) return 0;
+    size_t n;
+    switch (sp->kind) {
+    case WEFT_POLICY_DYNAMIC: n = sp->chunk; break;
+    case WEFT_POLICY_ADAPTIVE:
+        if (!sp->measured[p]) { /* calibrate on a small first chunk */
+            n = sp->total / (16 * (size_t)sp->nplaces);
+            break;
+        }
+        n = share(sp, p, ADAPTIVE_K);
+        break;
+    default: n = share(sp, p, GUIDED_K); break;
+    }
+    if (n < sp->chunk) n = sp->chunk;
+    if (n > sp->total - sp->next) n = sp->total - sp->next;
+    *gb = sp->next;
+    *ge = sp->next + n;
+    sp->next += n;
+    return 1;
+}
+
+void weft__split_record(weft__split *sp, int p, size_t groups, double seconds)
+{
+    if (groups == 0 || seconds <= 0) return;
+    double s = (double)groups / seconds;
+    if (!sp->measured[p]) {
+        /* Unmeasured places hold relative priors: rescale them to this unit. */
+        double scale = s / sp->speed[p];
+        for (int q = 0; q < sp->nplaces; q++)
+            if (q != p && !sp->measured[q]) sp->speed[q] *= scale;
+        sp->speed[p] = s;
+        sp->measured[p] = 1;
+    } else {
+        sp->speed[p] = 0.5 * sp->speed[p] + 0.5 * s;
+    }
+}
+
+static int push_requeued(weft__split *sp, size_t gb, size_t ge, const uint64_t failed[2])
+{
+    if (sp->nrequeued == sp->cap_requeued) {
+        size_t cap = sp->cap_requeued ? sp->cap_requeued * 2 : 8;
+        weft__requeued *r = realloc(sp->requeued, cap * sizeof *r);
+        if (!r) return -1;
+        sp->requeued = r;
+        sp->cap_requeued = cap;
+    }
+    weft__requeued *r = &sp->requeued[sp->nrequeued++];
+    r->gb = gb;
+    r->ge = ge;
+    r->failed[0] = failed[0];
+    r->failed[1] = failed[1];
+    return 0;
+}
+
+int weft__split_retire(weft__split *sp, int p)
+{
+    if (sp->retired[p]) return 0;
+    sp->retired[p] = 1;
+    if (sp->kind == WEFT_POLICY_STATIC && !sp->static_taken[p] && sp->static_b[p] < sp->static_e[p]) {
+        sp->static_taken[p] = 1;
+        uint64_t failed[2] = {0, 0};
+        set_bit(failed, p);
+        return push_requeued(sp, sp->static_b[p], sp->static_e[p], failed);
+    }
+    return 0;
+}
+
+int weft__split_requeue(weft__split *sp, int p, size_t gb, size_t ge)
+{
+    uint64_t failed[2] = {0, 0};
+    set_bit(failed, p);
+    if (push_requeued(sp, gb, ge, failed)) return -1;
+    return weft__split_retire(sp, p);
+}
+
+int weft__split_pending(const weft__split *sp)
+{
+    int live = 0;
+    for (int p = 0; p < sp->nplaces; p++) live |= !sp->retired[p];
+    if (!live) return 0;
+    if (sp->nrequeued) return 1;
+    if (sp->kind == WEFT_POLICY_STATIC) {
+        for (int p = 0; p < sp->nplaces; p++)
+            if (!sp->retired[p] && !sp->static_taken[p] && sp->static_b[p] < sp->static_e[p]) return 1;
+        return 0;
+    }
+    return sp->next < sp->total;
+}

@@ -1,0 +1,48 @@
+/* scheduler/split.h — the chunking policies: which part of the range each
+ * place runs next. Pure bookkeeping, no threads: the caller serialises calls.
+ * All quantities are in work-groups along the split dimension. */
+#ifndef WEFT_SCHEDULER_SPLIT_H
+#define WEFT_SCHEDULER_SPLIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WEFT__MAX_PLACES 65
+
+typedef struct weft__requeued {
+    size_t gb, ge;
+    uint64_t failed[2];           /* places this chunk already failed on */
+} weft__requeued;
+
+typedef struct weft__split {
+    int kind;                     /* weft_policy_kind_t */
+    size_t total;                 /* groups in the range */
+    size_t next;                  /* first group not handed out */
+    size_t chunk;                 /* DYNAMIC: chunk; GUIDED/ADAPTIVE: smallest chunk */
+    int nplaces;
+    double speed[WEFT__MAX_PLACES];   /* groups per second (or a relative prior) */
+    int measured[WEFT__MAX_PLACES];
+    int retired[WEFT__MAX_PLACES];
+    size_t static_b[WEFT__MAX_PLACES], static_e[WEFT__MAX_PLACES];
+    int static_taken[WEFT__MAX_PLACES];
+    weft__requeued *requeued;
+    size_t nrequeued, cap_requeued;
+} weft__split;
+
+/* speed: a prior per place (relative is fine); measured[p] says whether it is
+ * a real measurement (ADAPTIVE skips calibration for those). chunk: 0 = auto. */
+void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplaces,
+                      const double *speed, const int *measured, size_t chunk_groups);
+void weft__split_free(weft__split *sp);
+/* Next chunk for place p: 1 with [*gb, *ge), or 0 when nothing is left for it. */
+int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge);
+/* Place p ran `groups` groups in `seconds`. */
+void weft__split_record(weft__split *sp, int p, size_t groups, double seconds);
+/* Place p failed chunk [gb, ge): hand it to another place; p takes no more. */
+int weft__split_requeue(weft__split *sp, int p, size_t gb, size_t ge);
+/* Place p takes no more chunks (its static share, if untaken, is requeued). */
+int weft__split_retire(weft__split *sp, int p);
+/* 1 when some chunk could still be handed to some live place. */
+int weft__split_pending(const weft__split *sp);
+
+#endif

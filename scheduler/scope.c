@@ -88,8 +88,8 @@ static void *run_body(void *arg)
     return NULL;
 }
 
-int weft_scope(weft_runtime_t *rt, int (*body)(weft_scope_t *s, void *arg), void *arg,
-               weft_panic_t **panic)
+int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
+                  int (*body)(weft_scope_t *s, void *arg), void *arg, weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     if (!rt || !body) return weft__fail(WEFT_EINVAL, "weft_scope: %s is NULL", !rt ? "runtime" : "body");
@@ -137,7 +137,7 @@ int weft_scope(weft_runtime_t *rt, int (*body)(weft_scope_t *s, void *arg), void
         result = body_panic; /* the body's panic wins */
         weft_panic_destroy(cause);
     } else if (cause) {
-        result = weft__panic_new(weft_current_name(), __FILE__, __LINE__, "a scoped thread panicked");
+        result = weft__panic_new(weft_current_name(), file, line, "a scoped thread panicked");
         if (result) {
             result->cause = cause;
             result->suppressed = others;

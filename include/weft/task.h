@@ -75,7 +75,7 @@ void weft_builder_init(weft_builder_t *b);
 int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn fn,
                        void *arg, weft_handle_t **out);
 
-/** Run body(scope, arg) on the calling thread, then wait for every task spawned
+/** (A macro.) Run body(scope, arg) on the calling thread, then wait for every task spawned
  *  in the scope — and every task those tasks spawned in it — before returning.
  *  Tasks of a scope may borrow anything that outlives the weft_scope call.
  *  Handles from weft_scope_spawn() are valid until weft_scope returns: unjoined
@@ -89,8 +89,12 @@ int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn
  *  - otherwise the body's return value (0 or the caller's own code).
  *  @param panic  receives the panic (caller owns it); may be NULL.
  *  @return as above; WEFT_EINVAL for NULL rt or body. */
-int weft_scope(weft_runtime_t *rt, int (*body)(weft_scope_t *s, void *arg), void *arg,
-               weft_panic_t **panic);
+#define weft_scope(rt, body, arg, panic) weft_scope_at(__FILE__, __LINE__, (rt), (body), (arg), (panic))
+
+/** What weft_scope expands to: file and line (the caller's, a literal) are
+ *  where the scope's own panic says it happened. */
+int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
+                  int (*body)(weft_scope_t *s, void *arg), void *arg, weft_panic_t **panic);
 
 /** Spawn fn(arg) inside scope s. Callable from the body and from any task of
  *  the scope. out may be NULL: the task is then joined by the scope alone.

@@ -63,7 +63,7 @@ static int finish_new(weft_runtime_t *rt, int device, weft__device *d, cl_mem_fl
 int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access_t access,
                        weft_buffer_t **out)
 {
-    weft__device *d;
+    weft__device *d = NULL;
     int rc = check_new(rt, device, bytes, access, out, "weft_buffer_create", &d);
     if (rc) return rc;
     return finish_new(rt, device, d, flags_for(access), NULL, bytes, out, "weft_buffer_create");
@@ -72,7 +72,7 @@ int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access
 int weft_buffer_wrap(weft_runtime_t *rt, int device, void *host, size_t bytes, weft_access_t access,
                      weft_buffer_t **out)
 {
-    weft__device *d;
+    weft__device *d = NULL;
     if (!host) {
         if (out) *out = NULL;
         return weft__fail(WEFT_EINVAL, "weft_buffer_wrap: host memory is NULL");

@@ -8,6 +8,7 @@
 
 void weft__deque_init(weft__deque *q)
 {
+    atomic_init(&q->count, 0);
     pthread_mutex_init(&q->m, NULL);
     q->buf = NULL;
     q->cap = q->head = q->tail = 0;
@@ -37,6 +38,7 @@ int weft__deque_push(weft__deque *q, struct weft_task *t)
         q->cap = cap;
     }
     q->buf[q->tail++ % q->cap] = t;
+    atomic_fetch_add_explicit(&q->count, 1, memory_order_release);
     pthread_mutex_unlock(&q->m);
     return 0;
 }
@@ -44,8 +46,12 @@ int weft__deque_push(weft__deque *q, struct weft_task *t)
 struct weft_task *weft__deque_pop(weft__deque *q)
 {
     struct weft_task *t = NULL;
+    if (atomic_load_explicit(&q->count, memory_order_acquire) == 0) return NULL;
     pthread_mutex_lock(&q->m);
-    if (q->tail > q->head) t = q->buf[--q->tail % q->cap];
+    if (q->tail > q->head) {
+        t = q->buf[--q->tail % q->cap];
+        atomic_fetch_sub_explicit(&q->count, 1, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&q->m);
     return t;
 }
@@ -53,8 +59,13 @@ struct weft_task *weft__deque_pop(weft__deque *q)
 struct weft_task *weft__deque_steal(weft__deque *q)
 {
     struct weft_task *t = NULL;
+    /* Thieves poll often: an empty deque costs them no lock traffic. */
+    if (atomic_load_explicit(&q->count, memory_order_acquire) == 0) return NULL;
     pthread_mutex_lock(&q->m);
-    if (q->tail > q->head) t = q->buf[q->head++ % q->cap];
+    if (q->tail > q->head) {
+        t = q->buf[q->head++ % q->cap];
+        atomic_fetch_sub_explicit(&q->count, 1, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&q->m);
     return t;
 }

@@ -1,9 +1,10 @@
 /* scheduler/event.c — one-shot events: how joins and scopes wait.
  *
  * A waiter first spins (on a worker: running other tasks while it spins), then
- * parks on the event's condition variable. The setter always takes the mutex,
- * so a waiter that saw `set` only has to take the mutex once to know the
- * setter is done with the event — which lets scopes live on the stack. */
+ * parks on the event's condition variable. A task's setter takes the mutex
+ * only when someone parked; a scope's setter always takes it, so a waiter that
+ * saw `set` only has to pass the mutex once to know the setter is done with
+ * the event — which lets scopes live on the stack. */
 #include <sched.h>
 #include <time.h>
 
@@ -28,8 +29,20 @@ void weft__event_destroy(weft__event *e)
 
 void weft__event_set(weft__event *e)
 {
+    /* Dekker pairing with park(): either the parking waiter sees set, or we
+     * see it parked and wake it under the mutex. */
+    atomic_store_explicit(&e->set, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&e->parked, memory_order_seq_cst)) {
+        pthread_mutex_lock(&e->m);
+        pthread_cond_broadcast(&e->c);
+        pthread_mutex_unlock(&e->m);
+    }
+}
+
+void weft__event_set_locked(weft__event *e)
+{
     pthread_mutex_lock(&e->m);
-    atomic_store_explicit(&e->set, 1, memory_order_release);
+    atomic_store_explicit(&e->set, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&e->parked, memory_order_relaxed))
         pthread_cond_broadcast(&e->c);
     pthread_mutex_unlock(&e->m);
@@ -43,8 +56,8 @@ int weft__event_is_set(const weft__event *e)
 static void park(weft__event *e, int timed)
 {
     pthread_mutex_lock(&e->m);
-    atomic_store_explicit(&e->parked, 1, memory_order_relaxed);
-    if (!atomic_load_explicit(&e->set, memory_order_acquire)) {
+    atomic_store_explicit(&e->parked, 1, memory_order_seq_cst);
+    if (!atomic_load_explicit(&e->set, memory_order_seq_cst)) {
         if (timed) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -86,8 +99,8 @@ void weft__event_wait(weft_runtime_t *rt, weft__event *e)
         }
         park(e, helping);
     }
-    /* The setter holds m while it touches e: passing through m orders its
-     * last access before our return. */
+    /* A locked setter holds m while it touches e: passing through m orders
+     * its last access before our return (see weft__event_set_locked). */
     pthread_mutex_lock(&e->m);
     pthread_mutex_unlock(&e->m);
 }

@@ -32,7 +32,12 @@ typedef struct weft__event {
 
 void weft__event_init(weft__event *e);
 void weft__event_destroy(weft__event *e);
+/* Set e. The setter may still touch e briefly after a waiter wakes: use for
+ * events inside reference-counted objects (tasks). */
 void weft__event_set(weft__event *e);
+/* Set e under its mutex: once weft__event_wait returns, the setter is done
+ * with e, so e may live on the waiter's stack (scopes). */
+void weft__event_set_locked(weft__event *e);
 int weft__event_is_set(const weft__event *e);
 /* Wait until e is set. On a worker of rt, runs other tasks meanwhile. When it
  * returns, the setter has finished touching e (safe to free e). */
@@ -92,6 +97,7 @@ void weft__runtime_external_begin(weft_runtime_t *rt);
 
 /* ---- pool (pool.c) ------------------------------------------------------ */
 typedef struct weft__deque {
+    atomic_size_t count;          /* items, readable without the lock */
     pthread_mutex_t m;
     struct weft_task **buf;
     size_t cap, head, tail;       /* items at [head, tail) modulo cap */

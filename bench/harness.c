@@ -1,0 +1,542 @@
+/* bench/harness.c — timing, statistics, run conditions and output. */
+#include "harness.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- clock and progress ------------------------------------------------ */
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void bench_sleep(double s)
+{
+    if (s <= 0) return;
+    struct timespec ts;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+void bench_progress(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weft-bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+bench_stats bench_stats_of(double *samples, int n)
+{
+    bench_stats s = {NAN, NAN, NAN, n};
+    if (n <= 0) return s;
+    qsort(samples, (size_t)n, sizeof *samples, cmp_double);
+    s.min = samples[0];
+    s.max = samples[n - 1];
+    s.median = (n % 2) ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+    return s;
+}
+
+/* ---- measuring --------------------------------------------------------- */
+
+static int time_block(const bench_case *c, uint64_t iters, double *secs)
+{
+    double t0 = bench_now();
+    int rc = c->body(c->ctx, iters);
+    *secs = bench_now() - t0;
+    return rc;
+}
+
+/* Find how many iterations make one block last about target seconds. */
+static int calibrate(const bench_case *c, double target, uint64_t *out)
+{
+    uint64_t iters = 1;
+    for (;;) {
+        double t;
+        if (time_block(c, iters, &t)) return -1;
+        if (t >= 0.5 * target || iters >= (UINT64_C(1) << 40)) {
+            double scaled = t > 0 ? (double)iters * target / t : (double)iters;
+            *out = scaled < 1.0 ? 1 : (uint64_t)scaled;
+            return 0;
+        }
+        double grow = t > 0 ? 1.5 * target / t : 16.0;
+        if (grow < 2.0) grow = 2.0;
+        if (grow > 16.0) grow = 16.0;
+        iters = (uint64_t)((double)iters * grow);
+    }
+}
+
+void bench_compare(bench_ctx *b, const char *label, const bench_case *subject,
+                   const bench_case *baseline, bench_measure *ms, bench_measure *mb)
+{
+    const bench_options *o = b->opt;
+    const bench_case *cases[2] = {subject, baseline};
+    bench_measure *out[2] = {ms, mb};
+    int reps = o->reps > 0 ? o->reps : 1;
+    double *samples[2] = {calloc((size_t)reps, sizeof(double)), calloc((size_t)reps, sizeof(double))};
+    int n[2] = {0, 0};
+
+    for (int k = 0; k < 2; k++) {
+        memset(out[k], 0, sizeof *out[k]);
+        out[k]->verified = samples[k] != NULL;
+        out[k]->s = bench_stats_of(NULL, 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!out[k]->verified) continue;
+        bench_progress("%s: sizing blocks for %s", label, cases[k]->name);
+        if (calibrate(cases[k], o->block_s, &out[k]->iters)) {
+            bench_progress("%s: %s: result check FAILED while sizing", label, cases[k]->name);
+            out[k]->verified = 0;
+        }
+        bench_sleep(o->settle_s);
+    }
+    for (int w = 0; w < o->warmup; w++) {
+        for (int k = 0; k < 2; k++) {
+            double t;
+            if (!out[k]->verified) continue;
+            if (time_block(cases[k], out[k]->iters, &t)) {
+                bench_progress("%s: %s: result check FAILED in warm-up", label, cases[k]->name);
+                out[k]->verified = 0;
+            }
+            bench_sleep(o->settle_s);
+        }
+    }
+    bench_progress("%s: timing %d blocks each (%s: %llu iterations, %s: %llu)", label, reps,
+                   subject->name, (unsigned long long)ms->iters, baseline->name,
+                   (unsigned long long)mb->iters);
+    for (int r = 0; r < reps; r++) {
+        /* Alternate which case goes first, so drift and after-effects of the
+         * other case's threads fall on both alike. */
+        for (int j = 0; j < 2; j++) {
+            int k = (r % 2) ? 1 - j : j;
+            double t;
+            if (!out[k]->verified) continue;
+            if (time_block(cases[k], out[k]->iters, &t)) {
+                bench_progress("%s: %s: result check FAILED", label, cases[k]->name);
+                out[k]->verified = 0;
+                continue;
+            }
+            samples[k][n[k]++] = t / ((double)out[k]->iters * cases[k]->ops_per_iter);
+            bench_sleep(o->settle_s);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        if (out[k]->verified) out[k]->s = bench_stats_of(samples[k], n[k]);
+        free(samples[k]);
+    }
+}
+
+bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *variant,
+                               size_t size, int threads, const bench_measure *subject,
+                               const char *unit, const char *baseline,
+                               const bench_measure *base, double goal)
+{
+    if (b->nrecords == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        bench_record *r = realloc(b->records, cap * sizeof *r);
+        if (!r) return NULL;
+        b->records = r;
+        b->cap = cap;
+    }
+    bench_record *r = &b->records[b->nrecords++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->workload, sizeof r->workload, "%s", workload);
+    snprintf(r->variant, sizeof r->variant, "%s", variant);
+    snprintf(r->baseline, sizeof r->baseline, "%s", baseline);
+    r->placement = "cpu";
+    r->policy = "-";
+    r->size = size;
+    r->threads = threads;
+    r->subject = *subject;
+    r->base = *base;
+    r->unit = unit;
+    r->goal = goal;
+    r->throughput = subject->verified && subject->s.median > 0 ? 1.0 / subject->s.median : NAN;
+    r->ratio = subject->verified && base->verified && subject->s.median > 0
+                   ? base->s.median / subject->s.median
+                   : NAN;
+    if (!subject->verified) b->failures++;
+    if (!base->verified) b->failures++;
+    return r;
+}
+
+/* ---- run conditions ---------------------------------------------------- */
+
+static void cpu_model(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    /* x86: "model name"; arm64: "Hardware"/"CPU part" at best; take the first. */
+    static const char *const keys[] = {"model name", "Model", "Hardware", "cpu model", "Processor"};
+    int best = (int)(sizeof keys / sizeof keys[0]);
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        for (int k = 0; k < best; k++) {
+            size_t n = strlen(keys[k]);
+            if (strncmp(line, keys[k], n) != 0) continue;
+            const char *p = line + n;
+            while (*p == ' ' || *p == '\t') p++;
+            if (p != colon) continue;
+            p = colon + 1;
+            while (*p == ' ' || *p == '\t') p++;
+            snprintf(buf, cap, "%s", p);
+            buf[strcspn(buf, "\n")] = '\0';
+            best = k;
+            break;
+        }
+    }
+    fclose(f);
+}
+
+void bench_machine_probe(bench_machine *m)
+{
+    cpu_model(m->cpu_model, sizeof m->cpu_model);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    m->online_cpus = n > 0 ? (int)n : 1;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    m->usable_cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : m->online_cpus;
+#if defined(__clang__)
+    snprintf(m->compiler, sizeof m->compiler, "clang %s", __clang_version__);
+#elif defined(__GNUC__)
+    snprintf(m->compiler, sizeof m->compiler, "gcc %s", __VERSION__);
+#else
+    snprintf(m->compiler, sizeof m->compiler, "unknown C compiler");
+#endif
+    m->compiler[strcspn(m->compiler, "\n")] = '\0';
+}
+
+static double eff_cores_ok(const bench_machine *m)
+{
+    return 0.85 * (m->usable_cpus >= 2 ? 2.0 : 1.0);
+}
+
+int bench_busy_machine(const bench_machine *m, double eff_cores)
+{
+    return !(eff_cores >= eff_cores_ok(m));
+}
+
+/* A serial dependency chain: cannot be vectorised or split. */
+static uint64_t spin_work(uint64_t n)
+{
+    uint64_t x = 88172645463325252u;
+    for (uint64_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    return x;
+}
+
+static volatile uint64_t spin_sink;
+
+struct spin_arg {
+    uint64_t n;
+    atomic_int *go;
+};
+
+static void *spin_thread(void *p)
+{
+    struct spin_arg *a = p;
+    while (!atomic_load_explicit(a->go, memory_order_acquire)) sched_yield();
+    spin_sink = spin_work(a->n);
+    return NULL;
+}
+
+static double time_spin(uint64_t n, int threads)
+{
+    atomic_int go;
+    atomic_init(&go, 0);
+    struct spin_arg a = {n, &go};
+    pthread_t th;
+    int helper = threads > 1 && pthread_create(&th, NULL, spin_thread, &a) == 0;
+    double t0 = bench_now();
+    atomic_store_explicit(&go, 1, memory_order_release);
+    spin_sink = spin_work(n);
+    if (helper) pthread_join(th, NULL);
+    return bench_now() - t0;
+}
+
+double bench_effective_cores(double target_s)
+{
+    uint64_t n = 1u << 16;
+    double t = time_spin(n, 1);
+    while (t < target_s && n < (UINT64_C(1) << 40)) {
+        n = t > 0 ? (uint64_t)((double)n * (t * 4 < target_s ? 4.0 : 1.2 * target_s / t)) + 1 : n * 4;
+        t = time_spin(n, 1);
+    }
+    double t1 = INFINITY, t2 = INFINITY;
+    for (int r = 0; r < 3; r++) {
+        double a = time_spin(n, 1), c = time_spin(n, 2);
+        if (a < t1) t1 = a;
+        if (c < t2) t2 = c;
+    }
+    return t2 > 0 ? 2.0 * t1 / t2 : NAN;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+const char *bench_fmt_time(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s)) snprintf(buf, cap, "-");
+    else if (s < 1e-6) snprintf(buf, cap, "%.0f ns", s * 1e9);
+    else if (s < 1e-3) snprintf(buf, cap, "%.2f us", s * 1e6);
+    else if (s < 1.0) snprintf(buf, cap, "%.2f ms", s * 1e3);
+    else snprintf(buf, cap, "%.2f s", s);
+    return buf;
+}
+
+void bench_print_conditions(FILE *f, const bench_ctx *b)
+{
+    const bench_machine *m = b->machine;
+    const bench_options *o = b->opt;
+    const char *env_threads = getenv("WEFT_CPU_THREADS");
+    const char *env_omp = getenv("OMP_WAIT_POLICY");
+    fprintf(f, "weft-bench (weft %s)%s\n", m->weft_version,
+            o->smoke ? ", smoke run" : o->quick ? ", quick run" : "");
+    fprintf(f, "cpu:       %s\n", m->cpu_model);
+    fprintf(f, "cpus:      %d online, %d usable; effective cores at start %.2f "
+               "(spin loop, 2 threads vs 1)\n",
+            m->online_cpus, m->usable_cpus, m->eff_cores_start);
+    if (bench_busy_machine(m, m->eff_cores_start))
+        fprintf(f, "WARNING:   fewer than %.1f effective cores: other processes are using the CPUs, "
+                   "the ratios below are unreliable\n", eff_cores_ok(m));
+    fprintf(f, "compiler:  %s\n", m->compiler);
+    fprintf(f, "runtime:   %d CPU workers%s%s%s%s\n", m->workers,
+            env_threads ? ", WEFT_CPU_THREADS=" : "", env_threads ? env_threads : "",
+            env_omp ? ", OMP_WAIT_POLICY=" : "", env_omp ? env_omp : "");
+    int ndev = weft_device_count(b->rt);
+    fprintf(f, "devices:   %d OpenCL device%s opened%s", ndev, ndev == 1 ? "" : "s", ndev ? ": " : "");
+    for (int i = 0; i < ndev; i++) {
+        weft_device_info_t info;
+        if (weft_device_info(b->rt, i, &info) == 0) fprintf(f, "%s%s", i ? ", " : "", info.name);
+    }
+    fprintf(f, "; these workloads use the CPU workers only\n");
+    fprintf(f, "method:    per-op median of %d blocks of ~%.0f ms (min, max beside), "
+               "weft and baseline blocks alternating;\n"
+               "           ratio = baseline median / weft median (above 1: weft is faster)\n\n",
+            o->reps, o->block_s * 1e3);
+    fflush(f);
+}
+
+void bench_print_table(FILE *f, const bench_ctx *b)
+{
+    fprintf(f, "%-8s %-7s %6s %4s %11s %11s %11s  %-8s %11s %8s  %-7s %s\n", "workload", "case",
+            "size", "thr", "weft median", "min", "max", "baseline", "median", "ratio", "goal",
+            "");
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        char med[32], mn[32], mx[32], bmed[32], ratio[32], goal[32];
+        const char *verdict = "";
+        if (r->subject.verified) {
+            bench_fmt_time(r->subject.s.median, med, sizeof med);
+            bench_fmt_time(r->subject.s.min, mn, sizeof mn);
+            bench_fmt_time(r->subject.s.max, mx, sizeof mx);
+        } else {
+            snprintf(med, sizeof med, "FAILED");
+            snprintf(mn, sizeof mn, "-");
+            snprintf(mx, sizeof mx, "-");
+        }
+        if (r->base.verified) bench_fmt_time(r->base.s.median, bmed, sizeof bmed);
+        else snprintf(bmed, sizeof bmed, "FAILED");
+        if (isfinite(r->ratio)) snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
+        else snprintf(ratio, sizeof ratio, "-");
+        if (r->goal > 0) {
+            snprintf(goal, sizeof goal, ">=%.2gx", r->goal);
+            verdict = !isfinite(r->ratio) ? "" : r->ratio >= r->goal ? "met" : "MISSED";
+        } else {
+            snprintf(goal, sizeof goal, "-");
+        }
+        fprintf(f, "%-8s %-7s %6zu %4d %11s %11s %11s  %-8s %11s %8s  %-7s %s\n", r->workload,
+                r->variant, r->size, r->threads, med, mn, mx, r->baseline, bmed, ratio, goal,
+                verdict);
+    }
+    fflush(f);
+}
+
+/* JSON/CSV writers: hand-rolled, no dependencies. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+            else fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double x)
+{
+    if (isfinite(x)) fprintf(f, "%.9g", x);
+    else fputs("null", f);
+}
+
+static int meets_goal(const bench_record *r)
+{
+    return r->goal > 0 && isfinite(r->ratio) && r->ratio >= r->goal;
+}
+
+int bench_write_json(const char *path, const bench_ctx *b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    const bench_machine *m = b->machine;
+    fputs("{\n  \"tool\": \"weft-bench\",\n  \"weft_version\": ", f);
+    json_str(f, m->weft_version);
+    fputs(",\n  \"cpu_model\": ", f);
+    json_str(f, m->cpu_model);
+    fprintf(f, ",\n  \"online_cpus\": %d,\n  \"usable_cpus\": %d,\n", m->online_cpus, m->usable_cpus);
+    fputs("  \"effective_cores_start\": ", f);
+    json_num(f, m->eff_cores_start);
+    fputs(",\n  \"effective_cores_end\": ", f);
+    json_num(f, m->eff_cores_end);
+    fprintf(f, ",\n  \"machine_busy\": %s",
+            bench_busy_machine(m, m->eff_cores_start) || bench_busy_machine(m, m->eff_cores_end)
+                ? "true"
+                : "false");
+    fputs(",\n  \"compiler\": ", f);
+    json_str(f, m->compiler);
+    fprintf(f, ",\n  \"workers\": %d,\n  \"mode\": \"%s\",\n  \"reps\": %d,\n  \"block_s\": ",
+            m->workers, b->opt->smoke ? "smoke" : b->opt->quick ? "quick" : "full", b->opt->reps);
+    json_num(f, b->opt->block_s);
+    fputs(",\n  \"records\": [", f);
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        fputs(i ? ",\n    {" : "\n    {", f);
+        fputs("\"workload\": ", f);
+        json_str(f, r->workload);
+        fputs(", \"case\": ", f);
+        json_str(f, r->variant);
+        fputs(", \"placement\": ", f);
+        json_str(f, r->placement);
+        fputs(", \"policy\": ", f);
+        json_str(f, r->policy);
+        fprintf(f, ", \"size\": %zu, \"threads\": %d, \"median_s\": ", r->size, r->threads);
+        json_num(f, r->subject.s.median);
+        fputs(", \"min_s\": ", f);
+        json_num(f, r->subject.s.min);
+        fputs(", \"max_s\": ", f);
+        json_num(f, r->subject.s.max);
+        fprintf(f, ", \"blocks\": %d, \"iters_per_block\": %llu, \"throughput\": ", r->subject.s.n,
+                (unsigned long long)r->subject.iters);
+        json_num(f, r->throughput);
+        fputs(", \"unit\": ", f);
+        json_str(f, r->unit);
+        fprintf(f, ", \"verified\": %s, \"baseline\": ", r->subject.verified ? "true" : "false");
+        json_str(f, r->baseline);
+        fputs(", \"baseline_median_s\": ", f);
+        json_num(f, r->base.s.median);
+        fputs(", \"baseline_min_s\": ", f);
+        json_num(f, r->base.s.min);
+        fputs(", \"baseline_max_s\": ", f);
+        json_num(f, r->base.s.max);
+        fprintf(f, ", \"baseline_verified\": %s, \"ratio\": ", r->base.verified ? "true" : "false");
+        json_num(f, r->ratio);
+        fputs(", \"goal_ratio\": ", f);
+        json_num(f, r->goal > 0 ? r->goal : NAN);
+        fprintf(f, ", \"meets_goal\": %s}", r->goal > 0 ? (meets_goal(r) ? "true" : "false") : "null");
+    }
+    fputs("\n  ]\n}\n", f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static void csv_str(FILE *f, const char *s)
+{
+    s = s ? s : "";
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double x)
+{
+    if (isfinite(x)) fprintf(f, "%.9g", x);
+}
+
+int bench_write_csv(const char *path, const bench_ctx *b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    const bench_machine *m = b->machine;
+    fputs("workload,case,placement,policy,size,threads,median_s,min_s,max_s,throughput,unit,"
+          "verified,baseline,baseline_median_s,baseline_min_s,baseline_max_s,baseline_verified,"
+          "ratio,goal_ratio,meets_goal,cpu_model,online_cpus,effective_cores_start,"
+          "effective_cores_end,workers,weft_version\n",
+          f);
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        csv_str(f, r->workload);
+        fputc(',', f);
+        csv_str(f, r->variant);
+        fprintf(f, ",%s,%s,%zu,%d,", r->placement, r->policy, r->size, r->threads);
+        csv_num(f, r->subject.s.median);
+        fputc(',', f);
+        csv_num(f, r->subject.s.min);
+        fputc(',', f);
+        csv_num(f, r->subject.s.max);
+        fputc(',', f);
+        csv_num(f, r->throughput);
+        fprintf(f, ",%s,%s,", r->unit, r->subject.verified ? "true" : "false");
+        csv_str(f, r->baseline);
+        fputc(',', f);
+        csv_num(f, r->base.s.median);
+        fputc(',', f);
+        csv_num(f, r->base.s.min);
+        fputc(',', f);
+        csv_num(f, r->base.s.max);
+        fprintf(f, ",%s,", r->base.verified ? "true" : "false");
+        csv_num(f, r->ratio);
+        fputc(',', f);
+        csv_num(f, r->goal > 0 ? r->goal : NAN);
+        fprintf(f, ",%s,", r->goal > 0 ? (meets_goal(r) ? "true" : "false") : "");
+        csv_str(f, m->cpu_model);
+        fprintf(f, ",%d,", m->online_cpus);
+        csv_num(f, m->eff_cores_start);
+        fputc(',', f);
+        csv_num(f, m->eff_cores_end);
+        fprintf(f, ",%d,", m->workers);
+        csv_str(f, m->weft_version);
+        fputc('\n', f);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}

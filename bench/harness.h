@@ -1,0 +1,135 @@
+/* bench/harness.h — the common harness of weft-bench: timing, statistics,
+ * baselines measured in the same run, run conditions, table and file output.
+ *
+ * A workload measures pairs of cases: a weft case and a baseline doing the
+ * same work another way (pthreads, OpenMP, ...). Each case is a body that runs
+ * `iters` iterations and checks its own result. The harness sizes a block of
+ * iterations to the target block time, warms up, then times blocks of the two
+ * cases alternately, and reports per-op medians with min and max. */
+#ifndef WEFT_BENCH_HARNESS_H
+#define WEFT_BENCH_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "weft/weft.h"
+
+/* Command-line settings (main.c fills them). */
+typedef struct bench_options {
+    int quick;              /* --quick: fewer, shorter blocks */
+    int smoke;              /* --smoke: tiny run for the test suite */
+    const char *workload;   /* --workload NAME, NULL for all */
+    size_t size;            /* --size N, 0: each workload's default */
+    int reps;               /* timed blocks per case */
+    int warmup;             /* untimed blocks per case before timing */
+    double block_s;         /* target duration of one block */
+    double settle_s;        /* pause between blocks (lets spinning threads park) */
+    const char *json_path;  /* --json FILE or NULL */
+    const char *csv_path;   /* --csv FILE or NULL */
+} bench_options;
+
+/* Run conditions, printed first and written with the results. */
+typedef struct bench_machine {
+    char cpu_model[160];
+    int online_cpus;
+    int usable_cpus;        /* CPUs in this process's affinity mask */
+    double eff_cores_start; /* 2 * t(1 thread) / t(2 threads), same work each */
+    double eff_cores_end;
+    char compiler[128];
+    const char *weft_version;
+    int workers;            /* CPU workers of the weft runtime */
+} bench_machine;
+
+typedef struct bench_stats {
+    double median, min, max; /* seconds per op */
+    int n;                   /* blocks timed */
+} bench_stats;
+
+/* Run iters iterations; return 0 when the result checked out, else -1. */
+typedef int (*bench_body_fn)(void *ctx, uint64_t iters);
+
+typedef struct bench_case {
+    const char *name;        /* "weft", "pthread", "openmp", ... */
+    bench_body_fn body;
+    void *ctx;
+    double ops_per_iter;     /* ops one iteration does: times are per op */
+} bench_case;
+
+typedef struct bench_measure {
+    bench_stats s;
+    int verified;            /* every block's result checked out */
+    uint64_t iters;          /* iterations per timed block */
+} bench_measure;
+
+/* One line of the table, one record of the JSON and CSV files. */
+typedef struct bench_record {
+    char workload[32];
+    char variant[48];        /* "case": loop, batch, ... */
+    const char *placement;   /* "cpu" */
+    const char *policy;      /* "-" for now */
+    size_t size;
+    int threads;
+    bench_measure subject;   /* weft */
+    double throughput;       /* ops per second at the median */
+    const char *unit;        /* "tasks/s", "scopes/s" */
+    char baseline[32];
+    bench_measure base;
+    double ratio;            /* baseline median / weft median: > 1, weft is faster */
+    double goal;             /* ratio aimed at (0: none) */
+} bench_record;
+
+typedef struct bench_ctx {
+    const bench_options *opt;
+    bench_machine *machine;
+    weft_runtime_t *rt;
+    int workers;
+    bench_record *records;
+    size_t nrecords, cap;
+    int failures;            /* unverified results, failed cases */
+} bench_ctx;
+
+/* Monotonic clock in seconds. */
+double bench_now(void);
+/* Sleep for s seconds (no-op for s <= 0). */
+void bench_sleep(double s);
+/* A progress line on stderr ("weft-bench: ..."). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void bench_progress(const char *fmt, ...);
+
+/* Median, min and max of n samples (samples are reordered). */
+bench_stats bench_stats_of(double *samples, int n);
+
+/* Measure subject and baseline the same way, alternating their blocks.
+ * Fills ms and mb; a case whose body fails is marked unverified. */
+void bench_compare(bench_ctx *b, const char *label, const bench_case *subject,
+                   const bench_case *baseline, bench_measure *ms, bench_measure *mb);
+
+/* Append a record for a comparison; counts unverified results as failures.
+ * goal: the ratio aimed at, 0 for none. Returns the record or NULL (no memory). */
+bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *variant,
+                               size_t size, int threads, const bench_measure *subject,
+                               const char *unit, const char *baseline,
+                               const bench_measure *base, double goal);
+
+/* Run conditions. */
+void bench_machine_probe(bench_machine *m);
+/* Effective parallel cores: time a fixed spin loop on 1 thread and on 2
+ * threads at once; returns 2 * t1 / t2 (about 2.0 on two free cores). */
+double bench_effective_cores(double target_s);
+/* 1 when eff_cores is below 85% of what m's usable CPUs allow (at most 2):
+ * something else is using the CPUs, or it could not be measured. */
+int bench_busy_machine(const bench_machine *m, double eff_cores);
+
+/* Output. */
+void bench_print_conditions(FILE *f, const bench_ctx *b);
+void bench_print_table(FILE *f, const bench_ctx *b);
+int bench_write_json(const char *path, const bench_ctx *b);
+int bench_write_csv(const char *path, const bench_ctx *b);
+
+/* Human-readable duration ("1.23 us") into buf. */
+const char *bench_fmt_time(double s, char *buf, size_t cap);
+
+#endif

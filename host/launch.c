@@ -190,8 +190,14 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         finish(t);
         return;
     }
+    /* Kernel objects are reused: one from an earlier launch still holds that
+     * launch's arguments, so a launch that gives too few would silently run
+     * with stale ones. Refuse it as a fresh kernel would. */
+    cl_uint want = 0;
+    err = clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof want, &want, NULL);
+    if (err == CL_SUCCESS && l->nargs < want) err = CL_INVALID_KERNEL_ARGS;
     cl_uint bad = 0;
-    err = set_args(k, l, &bad);
+    if (err == CL_SUCCESS) err = set_args(k, l, &bad);
     cl_event ev = NULL;
     if (err == CL_SUCCESS)
         err = clEnqueueNDRangeKernel(ls->dev->queue, k, l->dims, l->offset, l->global,

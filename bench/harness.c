@@ -67,6 +67,8 @@ static int time_block(const bench_case *c, uint64_t iters, double *secs)
     double t0 = bench_now();
     int rc = c->body(c->ctx, iters);
     *secs = bench_now() - t0;
+    /* A costly check runs after the clock stopped. */
+    if (c->check && c->check(c->ctx, iters)) rc = -1;
     return rc;
 }
 
@@ -74,6 +76,11 @@ static int time_block(const bench_case *c, uint64_t iters, double *secs)
 static int calibrate(const bench_case *c, double target, uint64_t *out)
 {
     uint64_t iters = 1;
+    double t0;
+    /* One untimed iteration first: one-time costs (a device compiling the
+     * kernel at its first launch, first touch of pages) are not the op's,
+     * and would make the block one iteration long. */
+    if (time_block(c, 1, &t0)) return -1;
     for (;;) {
         double t;
         if (time_block(c, iters, &t)) return -1;
@@ -96,6 +103,7 @@ void bench_compare(bench_ctx *b, const char *label, const bench_case *subject,
     const bench_case *cases[2] = {subject, baseline};
     bench_measure *out[2] = {ms, mb};
     int reps = o->reps > 0 ? o->reps : 1;
+    if (b->min_reps > reps) reps = b->min_reps;
     double *samples[2] = {calloc((size_t)reps, sizeof(double)), calloc((size_t)reps, sizeof(double))};
     int n[2] = {0, 0};
 
@@ -166,7 +174,9 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
     snprintf(r->workload, sizeof r->workload, "%s", workload);
     snprintf(r->variant, sizeof r->variant, "%s", variant);
     snprintf(r->baseline, sizeof r->baseline, "%s", baseline);
-    r->placement = "cpu";
+    snprintf(r->placement, sizeof r->placement, "cpu");
+    snprintf(r->device, sizeof r->device, "%s", b->machine->cpu_model);
+    r->device_index = -1;
     r->policy = "-";
     r->size = size;
     r->threads = threads;
@@ -174,13 +184,30 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
     r->base = *base;
     r->unit = unit;
     r->goal = goal;
-    r->throughput = subject->verified && subject->s.median > 0 ? 1.0 / subject->s.median : NAN;
+    bench_record_work(r, 1.0, unit);
     r->ratio = subject->verified && base->verified && subject->s.median > 0
                    ? base->s.median / subject->s.median
                    : NAN;
     if (!subject->verified) b->failures++;
     if (!base->verified) b->failures++;
     return r;
+}
+
+void bench_record_place(bench_record *r, const char *device_name, int device_index)
+{
+    if (!r) return;
+    snprintf(r->placement, sizeof r->placement, "%s", device_name);
+    snprintf(r->device, sizeof r->device, "%s", device_name);
+    r->device_index = device_index;
+}
+
+void bench_record_work(bench_record *r, double work_per_op, const char *unit)
+{
+    if (!r) return;
+    r->work_per_op = work_per_op;
+    r->unit = unit;
+    r->throughput = r->subject.verified && r->subject.s.median > 0 ? work_per_op / r->subject.s.median : NAN;
+    r->base_throughput = r->base.verified && r->base.s.median > 0 ? work_per_op / r->base.s.median : NAN;
 }
 
 /* ---- run conditions ---------------------------------------------------- */
@@ -230,6 +257,8 @@ void bench_machine_probe(bench_machine *m)
     snprintf(m->compiler, sizeof m->compiler, "unknown C compiler");
 #endif
     m->compiler[strcspn(m->compiler, "\n")] = '\0';
+    if (gethostname(m->hostname, sizeof m->hostname) != 0) snprintf(m->hostname, sizeof m->hostname, "unknown");
+    m->hostname[sizeof m->hostname - 1] = '\0';
 }
 
 static double eff_cores_ok(const bench_machine *m)
@@ -300,6 +329,55 @@ double bench_effective_cores(double target_s)
     return t2 > 0 ? 2.0 * t1 / t2 : NAN;
 }
 
+/* ---- devices and libraries --------------------------------------------- */
+
+#ifndef WEFT_BENCH_OPENBLAS_INSTALLED
+#define WEFT_BENCH_OPENBLAS_INSTALLED ""
+#endif
+#ifndef WEFT_BENCH_CLBLAST_INSTALLED
+#define WEFT_BENCH_CLBLAST_INSTALLED ""
+#endif
+
+int bench_device_describe(weft_runtime_t *rt, int index, bench_device_desc *d)
+{
+    memset(d, 0, sizeof *d);
+    if (weft_device_info(rt, index, &d->info)) return -1;
+    cl_device_id id = NULL;
+    if (weft_device_cl(rt, index, &id, NULL, NULL) == 0 && id) {
+        cl_platform_id pl = NULL;
+        if (clGetDeviceInfo(id, CL_DEVICE_PLATFORM, sizeof pl, &pl, NULL) == CL_SUCCESS && pl)
+            clGetPlatformInfo(pl, CL_PLATFORM_VERSION, sizeof d->platform_version - 1, d->platform_version, NULL);
+        clGetDeviceInfo(id, CL_DRIVER_VERSION, sizeof d->driver - 1, d->driver, NULL);
+    }
+    /* PoCL says its version in the platform version: "OpenCL 3.0 PoCL 3.1+debian  Linux, ..." */
+    const char *p = strstr(d->platform_version, "PoCL ");
+    if (p) {
+        size_t n = strcspn(p + 5, " ,");
+        snprintf(d->pocl, sizeof d->pocl, "PoCL %.*s", (int)n, p + 5);
+    }
+    return 0;
+}
+
+void bench_machine_devices(bench_machine *m, weft_runtime_t *rt)
+{
+    int n = weft_device_count(rt);
+    m->ndevices = 0;
+    free(m->devices);
+    m->devices = n > 0 ? calloc((size_t)n, sizeof *m->devices) : NULL;
+    for (int i = 0; m->devices && i < n; i++)
+        if (bench_device_describe(rt, i, &m->devices[m->ndevices]) == 0) m->ndevices++;
+}
+
+static const char *type_name(weft_device_type_t t)
+{
+    switch (t) {
+    case WEFT_DEVICE_CPU: return "CPU";
+    case WEFT_DEVICE_GPU: return "GPU";
+    case WEFT_DEVICE_ACCELERATOR: return "accelerator";
+    default: return "other";
+    }
+}
+
 /* ---- output ------------------------------------------------------------ */
 
 const char *bench_fmt_time(double s, char *buf, size_t cap)
@@ -312,14 +390,33 @@ const char *bench_fmt_time(double s, char *buf, size_t cap)
     return buf;
 }
 
+const char *bench_fmt_si(double v, char *buf, size_t cap)
+{
+    static const char *const pre[] = {"", "k", "M", "G", "T"};
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "-");
+        return buf;
+    }
+    int k = 0;
+    while (fabs(v) >= 1000.0 && k < 4) {
+        v /= 1000.0;
+        k++;
+    }
+    snprintf(buf, cap, fabs(v) >= 100 ? "%.0f%s" : fabs(v) >= 10 ? "%.1f%s" : "%.2f%s", v, pre[k]);
+    return buf;
+}
+
 void bench_print_conditions(FILE *f, const bench_ctx *b)
 {
     const bench_machine *m = b->machine;
     const bench_options *o = b->opt;
     const char *env_threads = getenv("WEFT_CPU_THREADS");
     const char *env_omp = getenv("OMP_WAIT_POLICY");
+    const char *env_dev = getenv("WEFT_DEVICES");
+    const char *env_pocl = getenv("POCL_DEVICES");
     fprintf(f, "weft-bench (weft %s)%s\n", m->weft_version,
             o->smoke ? ", smoke run" : o->quick ? ", quick run" : "");
+    fprintf(f, "machine:   %s\n", m->hostname);
     fprintf(f, "cpu:       %s\n", m->cpu_model);
     fprintf(f, "cpus:      %d online, %d usable; effective cores at start %.2f "
                "(spin loop, 2 threads vs 1)\n",
@@ -331,28 +428,52 @@ void bench_print_conditions(FILE *f, const bench_ctx *b)
     fprintf(f, "runtime:   %d CPU workers%s%s%s%s\n", m->workers,
             env_threads ? ", WEFT_CPU_THREADS=" : "", env_threads ? env_threads : "",
             env_omp ? ", OMP_WAIT_POLICY=" : "", env_omp ? env_omp : "");
-    int ndev = weft_device_count(b->rt);
-    fprintf(f, "devices:   %d OpenCL device%s opened%s", ndev, ndev == 1 ? "" : "s", ndev ? ": " : "");
+    int ndev = m->ndevices;
+    fprintf(f, "devices:   %d OpenCL device%s opened%s%s%s%s%s\n", ndev, ndev == 1 ? "" : "s",
+            env_dev ? ", WEFT_DEVICES=" : "", env_dev ? env_dev : "", env_pocl ? ", POCL_DEVICES=" : "",
+            env_pocl ? env_pocl : "", ndev ? ":" : "");
+    char pocl[64] = "";
     for (int i = 0; i < ndev; i++) {
-        weft_device_info_t info;
-        if (weft_device_info(b->rt, i, &info) == 0) fprintf(f, "%s%s", i ? ", " : "", info.name);
+        const bench_device_desc d = m->devices[i];
+        fprintf(f, "  [%d] %s: %s, %u compute units, %.1f GiB, %s memory\n", d.info.index, d.info.name,
+                type_name(d.info.type), d.info.compute_units,
+                (double)d.info.global_mem_bytes / (1024.0 * 1024.0 * 1024.0),
+                d.info.unified_memory ? "unified (zero-copy)" : "separate (copies)");
+        fprintf(f, "      platform %s, %s; device %s; driver %s\n", d.info.platform,
+                d.platform_version[0] ? d.platform_version : "?", d.info.version, d.driver[0] ? d.driver : "?");
+        if (d.pocl[0] && !pocl[0]) snprintf(pocl, sizeof pocl, "%s", d.pocl);
     }
-    fprintf(f, "; these workloads use the CPU workers only\n");
-    fprintf(f, "method:    per-op median of %d blocks of ~%.0f ms (min, max beside), "
+    const bench_openblas_env *ob = &m->openblas;
+    fprintf(f, "libraries: weft %s; %s", m->weft_version, pocl[0] ? pocl : "PoCL not in use");
+    if (ob->linked[0]) fprintf(f, "; %s (core %s)", ob->linked, ob->corename);
+    else fprintf(f, "; OpenBLAS not linked%s%s%s", WEFT_BENCH_OPENBLAS_INSTALLED[0] ? " (" : "",
+                 WEFT_BENCH_OPENBLAS_INSTALLED,
+                 WEFT_BENCH_OPENBLAS_INSTALLED[0] ? " installed)" : "");
+    fprintf(f, "; CLBlast not linked%s%s%s\n", WEFT_BENCH_CLBLAST_INSTALLED[0] ? " (" : "",
+            WEFT_BENCH_CLBLAST_INSTALLED, WEFT_BENCH_CLBLAST_INSTALLED[0] ? " installed)" : "");
+    bench_openblas_env_print(f, ob);
+    fprintf(f, "method:    per-op median of %d blocks (launch: at least %d) of ~%.0f ms (min, max beside), "
                "weft and baseline blocks alternating;\n"
-               "           ratio = baseline median / weft median (above 1: weft is faster)\n\n",
-            o->reps, o->block_s * 1e3);
+               "           ratio = baseline median / weft median (above 1: weft is faster);\n"
+               "           thr = CPU workers, or the device's compute units; placement = what ran it\n\n",
+            o->reps, o->smoke ? o->reps : o->reps > BENCH_LAUNCH_MIN_REPS ? o->reps : BENCH_LAUNCH_MIN_REPS,
+            o->block_s * 1e3);
     fflush(f);
+}
+
+static int overhead_goal(const bench_record *r)
+{
+    return r->goal > 0 && r->goal < 1.0;
 }
 
 void bench_print_table(FILE *f, const bench_ctx *b)
 {
-    fprintf(f, "%-8s %-7s %6s %4s %11s %11s %11s  %-8s %11s %8s  %-7s %s\n", "workload", "case",
-            "size", "thr", "weft median", "min", "max", "baseline", "median", "ratio", "goal",
-            "");
+    fprintf(f, "%-8s %-7s %9s %4s %11s %11s %11s  %-8s %11s %8s  %-8s %-6s  %-20s %s\n", "workload",
+            "case", "size", "thr", "weft median", "min", "max", "baseline", "median", "ratio", "goal",
+            "", "weft throughput", "placement");
     for (size_t i = 0; i < b->nrecords; i++) {
         const bench_record *r = &b->records[i];
-        char med[32], mn[32], mx[32], bmed[32], ratio[32], goal[32];
+        char med[32], mn[32], mx[32], bmed[32], ratio[32], goal[32], thr[32], tp[64], si[32];
         const char *verdict = "";
         if (r->subject.verified) {
             bench_fmt_time(r->subject.s.median, med, sizeof med);
@@ -373,9 +494,49 @@ void bench_print_table(FILE *f, const bench_ctx *b)
         } else {
             snprintf(goal, sizeof goal, "-");
         }
-        fprintf(f, "%-8s %-7s %6zu %4d %11s %11s %11s  %-8s %11s %8s  %-7s %s\n", r->workload,
-                r->variant, r->size, r->threads, med, mn, mx, r->baseline, bmed, ratio, goal,
-                verdict);
+        if (r->threads > 0) snprintf(thr, sizeof thr, "%d", r->threads);
+        else snprintf(thr, sizeof thr, "-");
+        snprintf(tp, sizeof tp, "%s %s", bench_fmt_si(r->throughput, si, sizeof si), r->unit);
+        fprintf(f, "%-8s %-7s %9zu %4s %11s %11s %11s  %-8s %11s %8s  %-8s %-6s  %-20s %s\n", r->workload,
+                r->variant, r->size, thr, med, mn, mx, r->baseline, bmed, ratio, goal, verdict, tp,
+                r->placement);
+    }
+    int notes = 0;
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        if (!r->note[0]) continue;
+        int dup = 0; /* say each note once */
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(b->records[j].note, r->note) && !strcmp(b->records[j].variant, r->variant)) dup = 1;
+        if (dup) continue;
+        fprintf(f, "%s%s %s: %s\n", notes++ ? "" : "\nnotes:\n", r->workload, r->variant, r->note);
+    }
+    fflush(f);
+}
+
+void bench_print_targets(FILE *f, const bench_ctx *b)
+{
+    int n = 0;
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        if (!overhead_goal(r)) continue;
+        char wt[32], bt[32];
+        double limit = 1.0 / r->goal; /* weft time may be at most limit x the baseline's */
+        if (!n++) fprintf(f, "\ntargets: weft time / baseline time, each at its median:\n");
+        char where[160];
+        if (r->device_index >= 0) snprintf(where, sizeof where, "[%d] %s", r->device_index, r->placement);
+        else snprintf(where, sizeof where, "%s", r->placement);
+        fprintf(f, "  %-6s %-6s on %s: weft %s, %s %s", r->workload, r->variant, where,
+                bench_fmt_time(r->subject.s.median, wt, sizeof wt), r->baseline,
+                bench_fmt_time(r->base.s.median, bt, sizeof bt));
+        if (!isfinite(r->ratio)) {
+            fprintf(f, ": not measured (a check failed)\n");
+            continue;
+        }
+        double tr = 1.0 / r->ratio;
+        fprintf(f, ": %.3f (aim <= %.2f, weft at most %.0f%% slower): ", tr, limit, (limit - 1.0) * 100.0);
+        if (tr <= limit) fprintf(f, "met\n");
+        else fprintf(f, "MISSED by %.1f%% of the baseline's time\n", (tr - limit) * 100.0);
     }
     fflush(f);
 }
@@ -416,6 +577,8 @@ int bench_write_json(const char *path, const bench_ctx *b)
     const bench_machine *m = b->machine;
     fputs("{\n  \"tool\": \"weft-bench\",\n  \"weft_version\": ", f);
     json_str(f, m->weft_version);
+    fputs(",\n  \"machine\": ", f);
+    json_str(f, m->hostname);
     fputs(",\n  \"cpu_model\": ", f);
     json_str(f, m->cpu_model);
     fprintf(f, ",\n  \"online_cpus\": %d,\n  \"usable_cpus\": %d,\n", m->online_cpus, m->usable_cpus);
@@ -429,7 +592,43 @@ int bench_write_json(const char *path, const bench_ctx *b)
                 : "false");
     fputs(",\n  \"compiler\": ", f);
     json_str(f, m->compiler);
-    fprintf(f, ",\n  \"workers\": %d,\n  \"mode\": \"%s\",\n  \"reps\": %d,\n  \"block_s\": ",
+    fputs(",\n  \"devices\": [", f);
+    int ndev = m->ndevices;
+    for (int i = 0; i < ndev; i++) {
+        const bench_device_desc d = m->devices[i];
+        fprintf(f, "%s{\"index\": %d, \"name\": ", i ? ",\n    " : "\n    ", d.info.index);
+        json_str(f, d.info.name);
+        fprintf(f, ", \"type\": \"%s\", \"compute_units\": %u, \"unified_memory\": %s, \"platform\": ",
+                type_name(d.info.type), d.info.compute_units, d.info.unified_memory ? "true" : "false");
+        json_str(f, d.info.platform);
+        fputs(", \"platform_version\": ", f);
+        json_str(f, d.platform_version);
+        fputs(", \"device_version\": ", f);
+        json_str(f, d.info.version);
+        fputs(", \"driver_version\": ", f);
+        json_str(f, d.driver);
+        fputs(", \"pocl\": ", f);
+        json_str(f, d.pocl);
+        fputc('}', f);
+    }
+    fputs(ndev ? "\n  ],\n" : "],\n", f);
+    const bench_openblas_env *ob = &m->openblas;
+    fputs("  \"libraries\": {\"openblas_linked\": ", f);
+    json_str(f, ob->linked);
+    fputs(", \"openblas_installed\": ", f);
+    json_str(f, WEFT_BENCH_OPENBLAS_INSTALLED);
+    fputs(", \"clblast_linked\": \"\", \"clblast_installed\": ", f);
+    json_str(f, WEFT_BENCH_CLBLAST_INSTALLED);
+    fputs("},\n  \"openblas_coretype\": {\"from_env\": ", f);
+    if (ob->found) json_str(f, ob->found_value);
+    else fputs("null", f);
+    fputs(", \"detected\": ", f);
+    json_str(f, ob->detected);
+    fputs(", \"why\": ", f);
+    json_str(f, ob->why);
+    fprintf(f, ", \"set_by_weft_bench\": %s, \"openblas_core\": ", ob->set_here ? "true" : "false");
+    json_str(f, ob->corename);
+    fprintf(f, "},\n  \"workers\": %d,\n  \"mode\": \"%s\",\n  \"reps\": %d,\n  \"block_s\": ",
             m->workers, b->opt->smoke ? "smoke" : b->opt->quick ? "quick" : "full", b->opt->reps);
     json_num(f, b->opt->block_s);
     fputs(",\n  \"records\": [", f);
@@ -442,6 +641,10 @@ int bench_write_json(const char *path, const bench_ctx *b)
         json_str(f, r->variant);
         fputs(", \"placement\": ", f);
         json_str(f, r->placement);
+        fputs(", \"device\": ", f);
+        json_str(f, r->device);
+        fprintf(f, ", \"device_index\": %d, \"machine\": ", r->device_index);
+        json_str(f, m->hostname);
         fputs(", \"policy\": ", f);
         json_str(f, r->policy);
         fprintf(f, ", \"size\": %zu, \"threads\": %d, \"median_s\": ", r->size, r->threads);
@@ -463,11 +666,18 @@ int bench_write_json(const char *path, const bench_ctx *b)
         json_num(f, r->base.s.min);
         fputs(", \"baseline_max_s\": ", f);
         json_num(f, r->base.s.max);
+        fputs(", \"baseline_throughput\": ", f);
+        json_num(f, r->base_throughput);
         fprintf(f, ", \"baseline_verified\": %s, \"ratio\": ", r->base.verified ? "true" : "false");
         json_num(f, r->ratio);
+        fputs(", \"weft_over_baseline\": ", f);
+        json_num(f, isfinite(r->ratio) && r->ratio > 0 ? 1.0 / r->ratio : NAN);
         fputs(", \"goal_ratio\": ", f);
         json_num(f, r->goal > 0 ? r->goal : NAN);
-        fprintf(f, ", \"meets_goal\": %s}", r->goal > 0 ? (meets_goal(r) ? "true" : "false") : "null");
+        fprintf(f, ", \"meets_goal\": %s", r->goal > 0 ? (meets_goal(r) ? "true" : "false") : "null");
+        fputs(", \"note\": ", f);
+        json_str(f, r->note);
+        fputc('}', f);
     }
     fputs("\n  ]\n}\n", f);
     return fclose(f) == 0 ? 0 : -1;
@@ -501,14 +711,16 @@ int bench_write_csv(const char *path, const bench_ctx *b)
     fputs("workload,case,placement,policy,size,threads,median_s,min_s,max_s,throughput,unit,"
           "verified,baseline,baseline_median_s,baseline_min_s,baseline_max_s,baseline_verified,"
           "ratio,goal_ratio,meets_goal,cpu_model,online_cpus,effective_cores_start,"
-          "effective_cores_end,workers,weft_version\n",
+          "effective_cores_end,workers,weft_version,machine,device,baseline_throughput\n",
           f);
     for (size_t i = 0; i < b->nrecords; i++) {
         const bench_record *r = &b->records[i];
         csv_str(f, r->workload);
         fputc(',', f);
         csv_str(f, r->variant);
-        fprintf(f, ",%s,%s,%zu,%d,", r->placement, r->policy, r->size, r->threads);
+        fputc(',', f);
+        csv_str(f, r->placement);
+        fprintf(f, ",%s,%zu,%d,", r->policy, r->size, r->threads);
         csv_num(f, r->subject.s.median);
         fputc(',', f);
         csv_num(f, r->subject.s.min);
@@ -536,6 +748,12 @@ int bench_write_csv(const char *path, const bench_ctx *b)
         csv_num(f, m->eff_cores_end);
         fprintf(f, ",%d,", m->workers);
         csv_str(f, m->weft_version);
+        fputc(',', f);
+        csv_str(f, m->hostname);
+        fputc(',', f);
+        csv_str(f, r->device);
+        fputc(',', f);
+        csv_num(f, r->base_throughput);
         fputc('\n', f);
     }
     return fclose(f) == 0 ? 0 : -1;

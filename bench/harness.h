@@ -13,7 +13,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "openblas_env.h"
 #include "weft/weft.h"
+
+/* Timed blocks the launch workload takes at least (outside smoke runs): its
+ * saxpy blocks are one op of tens of ms, whose medians need more samples. */
+#define BENCH_LAUNCH_MIN_REPS 15
 
 /* Command-line settings (main.c fills them). */
 typedef struct bench_options {
@@ -27,7 +32,17 @@ typedef struct bench_options {
     double settle_s;        /* pause between blocks (lets spinning threads park) */
     const char *json_path;  /* --json FILE or NULL */
     const char *csv_path;   /* --csv FILE or NULL */
+    const char *svg_path;   /* --svg FILE or NULL: charts, and a split run's timeline */
 } bench_options;
+
+/* What the run conditions say of one device. */
+typedef struct bench_device_desc {
+    weft_device_info_t info;
+    char platform_version[192]; /* CL_PLATFORM_VERSION */
+    char driver[96];            /* CL_DRIVER_VERSION */
+    char pocl[64];              /* "PoCL 3.1+debian" when the platform is PoCL, else "" */
+} bench_device_desc;
+int bench_device_describe(weft_runtime_t *rt, int index, bench_device_desc *d);
 
 /* Run conditions, printed first and written with the results. */
 typedef struct bench_machine {
@@ -37,8 +52,12 @@ typedef struct bench_machine {
     double eff_cores_start; /* 2 * t(1 thread) / t(2 threads), same work each */
     double eff_cores_end;
     char compiler[128];
+    char hostname[128];
     const char *weft_version;
     int workers;            /* CPU workers of the weft runtime */
+    bench_openblas_env openblas; /* OPENBLAS_CORETYPE: found, detected, set */
+    bench_device_desc *devices;  /* the runtime's devices, described at start */
+    int ndevices;
 } bench_machine;
 
 typedef struct bench_stats {
@@ -54,6 +73,10 @@ typedef struct bench_case {
     bench_body_fn body;
     void *ctx;
     double ops_per_iter;     /* ops one iteration does: times are per op */
+    /* Optional: called after every block with the block's iters, outside the
+     * timed span: checks (and may reset) what the block computed when the
+     * check costs too much to sit inside the block. 0: right; -1: wrong. */
+    bench_body_fn check;
 } bench_case;
 
 typedef struct bench_measure {
@@ -66,17 +89,22 @@ typedef struct bench_measure {
 typedef struct bench_record {
     char workload[32];
     char variant[48];        /* "case": loop, batch, ... */
-    const char *placement;   /* "cpu" */
+    char placement[128];     /* "cpu", or the name of the device that ran it */
+    char device[256];        /* the CPU model for "cpu", else the device name */
+    int device_index;        /* weft's device number, -1 for the CPU workers */
     const char *policy;      /* "-" for now */
     size_t size;
-    int threads;
+    int threads;             /* CPU workers, or the device's compute units */
     bench_measure subject;   /* weft */
-    double throughput;       /* ops per second at the median */
-    const char *unit;        /* "tasks/s", "scopes/s" */
+    double work_per_op;      /* units of work one op does (1: ops; bytes/1e9: GB) */
+    double throughput;       /* work per second at the median */
+    double base_throughput;  /* the same for the baseline */
+    const char *unit;        /* "tasks/s", "scopes/s", "GB/s" */
     char baseline[32];
     bench_measure base;
     double ratio;            /* baseline median / weft median: > 1, weft is faster */
     double goal;             /* ratio aimed at (0: none) */
+    char note[160];          /* how it was measured, when the table cannot say */
 } bench_record;
 
 typedef struct bench_ctx {
@@ -87,6 +115,7 @@ typedef struct bench_ctx {
     bench_record *records;
     size_t nrecords, cap;
     int failures;            /* unverified results, failed cases */
+    int min_reps;            /* a workload may ask for more timed blocks than --reps (0: no) */
 } bench_ctx;
 
 /* Monotonic clock in seconds. */
@@ -114,8 +143,15 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
                                const char *unit, const char *baseline,
                                const bench_measure *base, double goal);
 
+/* Say which device ran a record (placement = its name). */
+void bench_record_place(bench_record *r, const char *device_name, int device_index);
+/* Throughput in other units than ops/s: each op does `work_per_op` units. */
+void bench_record_work(bench_record *r, double work_per_op, const char *unit);
+
 /* Run conditions. */
 void bench_machine_probe(bench_machine *m);
+/* Describe rt's devices into m->devices (outlives the runtime). */
+void bench_machine_devices(bench_machine *m, weft_runtime_t *rt);
 /* Effective parallel cores: time a fixed spin loop on 1 thread and on 2
  * threads at once; returns 2 * t1 / t2 (about 2.0 on two free cores). */
 double bench_effective_cores(double target_s);
@@ -126,10 +162,16 @@ int bench_busy_machine(const bench_machine *m, double eff_cores);
 /* Output. */
 void bench_print_conditions(FILE *f, const bench_ctx *b);
 void bench_print_table(FILE *f, const bench_ctx *b);
+/* One line per record with a goal of "within X of the baseline" (goal < 1):
+ * weft/baseline time and the verdict. */
+void bench_print_targets(FILE *f, const bench_ctx *b);
 int bench_write_json(const char *path, const bench_ctx *b);
 int bench_write_csv(const char *path, const bench_ctx *b);
 
 /* Human-readable duration ("1.23 us") into buf. */
 const char *bench_fmt_time(double s, char *buf, size_t cap);
+/* A number with an SI prefix ("12.3k", "4.56M") into buf. */
+const char *bench_fmt_si(double v, char *buf, size_t cap);
+
 
 #endif

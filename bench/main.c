@@ -1,7 +1,7 @@
 /* bench/main.c — weft-bench: the bundled benchmark program.
  *
  *   weft-bench [--quick] [--workload NAME] [--size N] [--reps N]
- *              [--json FILE] [--csv FILE] [--list]
+ *              [--json FILE] [--csv FILE] [--svg FILE] [--list] [--list-devices]
  *
  * Progress goes to stderr; stdout holds the run conditions, the table and the
  * names of the files written. Exit status: 0; 1 when a result failed its check
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "report.h"
 #include "workloads.h"
 
 #ifndef WEFT_BENCH_WEFT_VERSION
@@ -22,6 +23,7 @@
 static const bench_workload *const bench_workloads[] = {
     &bench_workload_spawn,
     &bench_workload_scope,
+    &bench_workload_launch,
 };
 #define NWORKLOADS (sizeof bench_workloads / sizeof bench_workloads[0])
 
@@ -34,7 +36,10 @@ static void usage(FILE *f)
           "  --reps N         timed blocks per case (default 21, quick 9)\n"
           "  --json FILE      write every measurement as JSON\n"
           "  --csv FILE       write every measurement as CSV\n"
+          "  --svg FILE       draw throughput per placement for each workload, and the timeline\n"
+          "                   of one weft_parallel_for split across the CPU and every device\n"
           "  --list           list the workloads and exit\n"
+          "  --list-devices   list every OpenCL platform and device (weft_device_print_all) and exit\n"
           "  --smoke          a tiny run that only checks results (for the test suite)\n"
           "  --help           this text\n",
           f);
@@ -94,8 +99,12 @@ static int known_selection(const char *sel)
 
 int main(int argc, char **argv)
 {
+    /* Before anything may load OpenBLAS (it reads the variable once). */
+    bench_openblas_env ob;
+    bench_openblas_env_setup(&ob, argv);
+
     bench_options o = {0};
-    int want_list = 0;
+    int want_list = 0, want_devices = 0;
     unsigned long long reps = 0, size = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -108,7 +117,8 @@ int main(int argc, char **argv)
         memcpy(name, a, nlen);
         name[nlen] = '\0';
         int takes_value = !strcmp(name, "--workload") || !strcmp(name, "--size") ||
-                          !strcmp(name, "--reps") || !strcmp(name, "--json") || !strcmp(name, "--csv");
+                          !strcmp(name, "--reps") || !strcmp(name, "--json") || !strcmp(name, "--csv") ||
+                          !strcmp(name, "--svg");
         if (takes_value) {
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val) {
@@ -122,12 +132,14 @@ int main(int argc, char **argv)
         if (!strcmp(name, "--quick")) o.quick = 1;
         else if (!strcmp(name, "--smoke")) o.smoke = 1;
         else if (!strcmp(name, "--list")) want_list = 1;
+        else if (!strcmp(name, "--list-devices")) want_devices = 1;
         else if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(name, "--workload")) o.workload = val;
         else if (!strcmp(name, "--json")) o.json_path = val;
         else if (!strcmp(name, "--csv")) o.csv_path = val;
+        else if (!strcmp(name, "--svg")) o.svg_path = val;
         else if (!strcmp(name, "--size")) {
             if (parse_count("--size", val, 1u << 24, &size)) return 2;
         } else if (!strcmp(name, "--reps")) {
@@ -140,6 +152,11 @@ int main(int argc, char **argv)
     }
     if (want_list) {
         list_workloads();
+        return 0;
+    }
+    if (want_devices) {
+        int n = weft_device_print_all(stdout);
+        if (n < 0) printf("no OpenCL platform could be queried: %s: %s\n", weft_err_name(n), weft_last_error_message());
         return 0;
     }
     if (o.workload && !known_selection(o.workload)) return 2;
@@ -165,6 +182,7 @@ int main(int argc, char **argv)
 
     bench_machine m = {0};
     m.weft_version = WEFT_BENCH_WEFT_VERSION;
+    m.openblas = ob;
     bench_machine_probe(&m);
     bench_progress("measuring effective cores (start)");
     m.eff_cores_start = bench_effective_cores(o.smoke ? 0.002 : o.quick ? 0.05 : 0.1);
@@ -177,11 +195,12 @@ int main(int argc, char **argv)
         return 1;
     }
     m.workers = weft_runtime_cpu_threads(rt);
+    bench_machine_devices(&m, rt);
 
     bench_ctx b = {.opt = &o, .machine = &m, .rt = rt, .workers = m.workers};
     bench_print_conditions(stdout, &b);
 
-    int status = 0;
+    int status = 0, svg_written = 0, svg_errno = 0;
     for (size_t i = 0; i < NWORKLOADS; i++) {
         const bench_workload *w = bench_workloads[i];
         if (!selected(o.workload, w->name)) continue;
@@ -191,12 +210,28 @@ int main(int argc, char **argv)
             status = 1;
         }
     }
+    /* The timeline: one split run, traced, after every measurement. */
+    bench_timeline tl = {0};
+    int have_tl = 0;
+    if (o.svg_path) {
+        bench_progress("timeline: a traced weft_parallel_for across the CPU and every device");
+        have_tl = bench_timeline_run(&b, &tl) == 0;
+        if (!have_tl) status = 1;
+    }
     weft_runtime_destroy(rt);
+    b.rt = NULL;
+    bench_timeline_cleanup(&tl); /* after destroy, which writes the trace once more */
 
     bench_progress("measuring effective cores (end)");
     m.eff_cores_end = bench_effective_cores(o.smoke ? 0.002 : o.quick ? 0.05 : 0.1);
+    if (o.svg_path) {
+        if (bench_write_svg(o.svg_path, &b, have_tl ? &tl : NULL) == 0) svg_written = 1;
+        else svg_errno = errno;
+    }
 
     bench_print_table(stdout, &b);
+    bench_print_targets(stdout, &b);
+    if (have_tl) bench_timeline_print(stdout, &tl);
     printf("\neffective cores: %.2f at start, %.2f at end%s\n", m.eff_cores_start, m.eff_cores_end,
            bench_busy_machine(&m, m.eff_cores_start) || bench_busy_machine(&m, m.eff_cores_end)
                ? " (WARNING: the machine was busy; rerun for trustworthy ratios)"
@@ -212,6 +247,13 @@ int main(int argc, char **argv)
             status = 1;
         }
     }
+    if (o.svg_path) {
+        if (svg_written) printf("wrote %s%s\n", o.svg_path, have_tl ? "" : " (without a timeline: the split run failed)");
+        else {
+            fprintf(stderr, "weft-bench: could not write %s: %s\n", o.svg_path, strerror(svg_errno));
+            status = 1;
+        }
+    }
     if (o.csv_path) {
         if (bench_write_csv(o.csv_path, &b) == 0) printf("wrote %s\n", o.csv_path);
         else {
@@ -219,6 +261,8 @@ int main(int argc, char **argv)
             status = 1;
         }
     }
+    bench_timeline_free(&tl);
     free(b.records);
+    free(m.devices);
     return status;
 }

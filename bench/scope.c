@@ -90,8 +90,8 @@ static int measure(bench_ctx *b, int n)
     char label[48], variant[32];
     snprintf(label, sizeof label, "scope/%d", n);
     snprintf(variant, sizeof variant, n == b->workers ? "n=wrk" : "n=%d", n);
-    bench_case w = {"weft", weft_scopes, &c, 1.0};
-    bench_case o = {"openmp", omp_regions, &c, 1.0};
+    bench_case w = {"weft", weft_scopes, &c, 1.0, NULL};
+    bench_case o = {"openmp", omp_regions, &c, 1.0, NULL};
     bench_measure ms, mo;
     bench_compare(b, label, &w, &o, &ms, &mo);
     bench_add_record(b, "scope", variant, (size_t)n, n, &ms, "scopes/s", "openmp", &mo, SCOPE_GOAL);

@@ -109,13 +109,13 @@ static int run_spawn(bench_ctx *b)
     }
     bench_measure ms, mb;
 
-    bench_case wl = {"weft", weft_loop, &c, 1.0};
-    bench_case pl = {"pthread", pthread_loop, &c, 1.0};
+    bench_case wl = {"weft", weft_loop, &c, 1.0, NULL};
+    bench_case pl = {"pthread", pthread_loop, &c, 1.0, NULL};
     bench_compare(b, "spawn/loop", &wl, &pl, &ms, &mb);
     bench_add_record(b, "spawn", "loop", 1, b->workers, &ms, "tasks/s", "pthread", &mb, SPAWN_GOAL);
 
-    bench_case wb = {"weft", weft_batch, &c, (double)c.batch};
-    bench_case pb = {"pthread", pthread_batch, &c, (double)c.batch};
+    bench_case wb = {"weft", weft_batch, &c, (double)c.batch, NULL};
+    bench_case pb = {"pthread", pthread_batch, &c, (double)c.batch, NULL};
     bench_compare(b, "spawn/batch", &wb, &pb, &ms, &mb);
     bench_add_record(b, "spawn", "batch", c.batch, b->workers, &ms, "tasks/s", "pthread", &mb,
                      SPAWN_GOAL);

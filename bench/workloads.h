@@ -19,5 +19,6 @@ typedef struct bench_workload {
 
 extern const bench_workload bench_workload_spawn;
 extern const bench_workload bench_workload_scope;
+extern const bench_workload bench_workload_launch;
 
 #endif

@@ -77,6 +77,15 @@ int pf_device_setup(pf_op *op, pf_place *pl, weft_panic_t **why)
         *why = setup_panic(op, pl, err, "kernel could not be created");
         return -1;
     }
+    /* Pooled kernels keep an earlier operation's arguments: every one must be
+     * set again, so the counts must match. */
+    cl_uint want = 0;
+    err = clGetKernelInfo(pl->kernel, CL_KERNEL_NUM_ARGS, sizeof want, &want, NULL);
+    if (err == CL_SUCCESS && want != op->nargs) err = CL_INVALID_KERNEL_ARGS;
+    if (err != CL_SUCCESS) {
+        *why = setup_panic(op, pl, err, "kernel takes a different number of arguments than were given");
+        return -1;
+    }
     pl->mems = calloc(op->nargs ? op->nargs : 1, sizeof *pl->mems);
     if (!pl->mems) {
         *why = setup_panic(op, pl, CL_OUT_OF_HOST_MEMORY, "out of memory");
@@ -169,6 +178,14 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
         failure = chunk_panic(op, pl, kstatus < 0 ? kstatus : status, "failed during execution");
     /* Only bookkeeping and non-blocking enqueues happen from here on. */
     pf_chunk_done(op, pl, failure);
+    /* While a thread starts an operation's places, a callback run inline on
+     * it leaves the next chunk to start(): the place stays active, so its op
+     * cannot finish before start() pumps it. */
+    pf_deferred *d = pf_starting;
+    if (d && d->n < WEFT__MAX_PLACES) {
+        d->v[d->n++] = pl;
+        return;
+    }
     /* A driver may run this callback inside clSetEventCallback when the chunk
      * already finished; past a few such nestings, go on from a pool task so
      * the stack stays flat. */

@@ -1,6 +1,10 @@
 /* host/launch.c — kernel launches as tasks: enqueue, then finish the task
- * from the event's completion callback. Every failure on the way becomes a
- * panic on the launch's handle. */
+ * from the event's completion callback — or, when a thread outside the pool
+ * joins it, from that thread as soon as clWaitForEvents returns (some drivers
+ * call callbacks tens of microseconds after the event completes). Whichever
+ * comes first completes the task; the callback always runs and ends the
+ * launch's accounting. Every failure on the way becomes a panic on the
+ * launch's handle. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +19,15 @@ typedef struct launch_state {
     const char *file;
     int line;
     char *launcher;               /* name of the task that launched, or NULL */
+    cl_event ev;                  /* the kernel's event (own reference), once enqueued */
+    atomic_int claimed;           /* 1 once the callback or a joiner completed the task */
 } launch_state;
 
 static void launch_state_free(void *p)
 {
     launch_state *ls = p;
     if (!ls) return;
+    if (ls->ev) clReleaseEvent(ls->ev);
     free(ls->kernel);
     free(ls->launcher);
     free(ls);
@@ -78,13 +85,41 @@ static void finish(struct weft_task *t)
     weft__runtime_external_end(rt);
 }
 
+/* Complete t from the event's outcome, unless the other path already did. */
+static void complete_from_event(struct weft_task *t, cl_int status)
+{
+    launch_state *ls = t->device_state;
+    if (atomic_exchange(&ls->claimed, 1)) return;
+    if (status < 0) device_panic(t, ls, status, "failed during execution");
+    weft__task_complete(t);
+}
+
 static void CL_CALLBACK on_event(cl_event ev, cl_int status, void *user)
 {
     struct weft_task *t = user;
+    weft_runtime_t *rt = t->rt;
     /* Only records the outcome: no jumps, no waiting, in the driver's thread. */
-    if (status < 0) device_panic(t, t->device_state, status, "failed during execution");
+    complete_from_event(t, status);
     clReleaseEvent(ev);
-    finish(t);
+    weft__task_unref(t); /* the callback's own reference */
+    weft__runtime_external_end(rt);
+}
+
+/* weft_join's fast path for a thread outside the pool: wait on the event. */
+static void join_wait(struct weft_task *t)
+{
+    launch_state *ls = t->device_state;
+    if (!ls || !ls->ev || clWaitForEvents(1, &ls->ev) == CL_SUCCESS) {
+        cl_int status = CL_COMPLETE;
+        if (ls && ls->ev)
+            clGetEventInfo(ls->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+        if (ls && ls->ev) complete_from_event(t, status);
+        return;
+    }
+    /* clWaitForEvents reports a failed command as an error too: read it. */
+    cl_int status = CL_COMPLETE;
+    clGetEventInfo(ls->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    if (status < 0) complete_from_event(t, status);
 }
 
 static int validate(weft_runtime_t *rt, const weft_launch_t *l, const char *caller)
@@ -204,19 +239,26 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
                                      l->local[0] ? l->local : NULL, 0, NULL, &ev);
     weft__kernel_give_back(rt, built, l->kernel, k);
     cl_command_queue queue = ls->dev->queue;
-    if (err == CL_SUCCESS) clFlush(queue);
-    /* The callback may run at once and free t: touch nothing of it after. */
-    if (err == CL_SUCCESS) err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
-    if (err != CL_SUCCESS) {
-        if (ev) {
-            /* The command is queued but cannot report back: wait for it here. */
-            clWaitForEvents(1, &ev);
-            clReleaseEvent(ev);
-        }
-        device_panic(t, ls, err, ev ? "could not report completion" : "could not be enqueued");
+    if (err == CL_SUCCESS) {
+        clRetainEvent(ev);
+        ls->ev = ev;
+        t->join_wait = join_wait;
+        atomic_fetch_add(&t->refs, 1); /* the callback's */
+        clFlush(queue);
+        /* The callback may run at once and finish t: touch nothing of it after. */
+        err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
+        if (err == CL_SUCCESS) return;
+        /* Queued but cannot report back: wait for it here. */
+        atomic_fetch_sub(&t->refs, 1);
+        clWaitForEvents(1, &ev);
+        clReleaseEvent(ev);
+        atomic_store(&ls->claimed, 1);
+        device_panic(t, ls, err, "could not report completion");
         finish(t);
         return;
     }
+    device_panic(t, ls, err, "could not be enqueued");
+    finish(t);
 }
 
 static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s,

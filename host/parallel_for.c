@@ -14,6 +14,8 @@
 
 static atomic_ulong next_op_id = 1;
 
+_Thread_local pf_deferred *pf_starting;
+
 weft_range_t weft_range_1d(size_t n, size_t group)
 {
     weft_range_t r = {.dims = 1, .size = {n, 1}, .group = {group ? group : 64, 1}};
@@ -291,6 +293,10 @@ void pf_chunk_done(pf_op *op, pf_place *pl, weft_panic_t *failure)
 
     pthread_mutex_lock(&op->m);
     op->in_flight--;
+    /* The caller pumps pl next (pf_pump, perhaps later from a pool task). A
+     * failed chunk retires pl, and without this another place could find the
+     * op done and free it before that pump runs. */
+    pl->owed = 1;
     op->stats.chunks++;
     op->stats.bytes_moved += pl->bytes;
     if (!failure) {
@@ -329,6 +335,7 @@ void pf_pump(pf_op *op, pf_place *pl)
     int p = (int)(pl - op->places);
     for (;;) {
         pthread_mutex_lock(&op->m);
+        pl->owed = 0;
         size_t gb, ge;
         if (pl->state == PLACE_ACTIVE && !op->stopped && weft__split_next(&op->sp, p, &gb, &ge)) {
             op->in_flight++;
@@ -349,7 +356,7 @@ void pf_pump(pf_op *op, pf_place *pl)
         }
         if (pl->state != PLACE_RETIRED) pl->state = PLACE_IDLE;
         int done = 1;
-        for (int q = 0; q < op->nplaces; q++) done &= op->places[q].state != PLACE_ACTIVE;
+        for (int q = 0; q < op->nplaces; q++) done &= op->places[q].state != PLACE_ACTIVE && !op->places[q].owed;
         done = done && op->in_flight == 0 && !op->finalizing;
         if (done) {
             op->finalizing = 1;
@@ -552,7 +559,12 @@ static int start(weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, we
     }
     pf_place *places[WEFT__MAX_PLACES];
     for (int i = 0; i < nactive; i++) places[i] = &op->places[active[i]];
+    /* Every place gets its first chunk before any goes on (see pf_deferred). */
+    pf_deferred deferred = {.n = 0}, *outer = pf_starting;
+    pf_starting = &deferred;
     for (int i = 0; i < nactive; i++) start_place(op, places[i]);
+    pf_starting = outer;
+    for (int i = 0; i < deferred.n; i++) pf_pump(deferred.v[i]->op, deferred.v[i]);
     return 0;
 }
 

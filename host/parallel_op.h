@@ -30,6 +30,8 @@ typedef struct pf_place {
     uint64_t bytes;
     void **snapshot;              /* per argument, failover copies of RW ranges */
     size_t items;                 /* split indices done */
+    int owed;                     /* a chunk finished; the pump that follows has not
+                                     run yet: the op may not finish before it does */
 } pf_place;
 
 typedef struct pf_op {
@@ -83,6 +85,17 @@ int pf_device_submit(pf_op *op, pf_place *pl, weft_panic_t **failed);
 weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl);
 
 /* Driver (parallel_for.c). */
+/* Places whose chunk completed inline while the calling thread was starting
+ * an operation's places (PoCL's basic driver runs commands at clFlush, and
+ * the completion callback then runs inside clSetEventCallback). Pumping them
+ * there would let the first device take the whole range before the other
+ * places are even started; they are pumped once every place has started.
+ * Non-NULL only on a thread inside start(). */
+typedef struct pf_deferred {
+    pf_place *v[WEFT__MAX_PLACES];
+    int n;
+} pf_deferred;
+extern _Thread_local pf_deferred *pf_starting;
 void pf_chunk_done(pf_op *op, pf_place *pl, weft_panic_t *failure);
 void pf_pump(pf_op *op, pf_place *pl);
 /* Failover: copy (save=1) or put back (save=0) the RW split ranges of pl's chunk. */

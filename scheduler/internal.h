@@ -70,6 +70,9 @@ struct weft_task {
     /* Device launches: finish the task from another place. NULL for CPU. */
     void *device_state;
     void (*device_free)(void *device_state);
+    /* Device launches: a faster wait for joiners outside the pool (it may
+     * complete the task itself). NULL for CPU tasks. */
+    void (*join_wait)(struct weft_task *t);
 };
 
 /* Allocate a task with one reference for its owner and one for its runner. */

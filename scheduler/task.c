@@ -208,6 +208,8 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
     if (result) *result = NULL;
     if (panic) *panic = NULL;
     if (!h) return weft__fail(WEFT_EINVAL, "weft_join: handle is NULL");
+    /* A worker keeps helping instead of blocking in the driver. */
+    if (h->join_wait && !weft__ctx()->worker && !weft__event_is_set(&h->done)) h->join_wait(h);
     weft__event_wait(h->rt, &h->done);
     weft_panic_t *p = h->panic;
     h->panic = NULL;

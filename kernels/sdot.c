@@ -1,0 +1,67 @@
+/* kernels/sdot.c — CPU twin of kernels/sdot.cl, and its arguments.
+ * argv: 0 n (u64), 1 group (u32), 2 x, 3 y, 4 partials, 5 __local (NULL). */
+#include "kernels_internal.h"
+
+#define SDOT_MAX_GROUP 1024
+
+/* Each block: the products (0 past n), then the kernel's pairwise tree. The
+ * tree's inner loops vectorise; the order is the device's, so the partial is
+ * the same bits. */
+static void sdot_cpu(size_t begin, size_t end, void *const *argv)
+{
+    const size_t n = (size_t)WEFT_K_U64(argv, 0), g = WEFT_K_U32(argv, 1);
+    const float *restrict x = argv[2];
+    const float *restrict y = argv[3];
+    float *restrict partials = argv[4];
+    float t[SDOT_MAX_GROUP];
+    for (size_t blk = begin / g; blk * g < end; blk++) {
+        size_t base = blk * g, m = n - base < g ? n - base : g;
+        for (size_t l = 0; l < m; l++) t[l] = x[base + l] * y[base + l];
+        for (size_t l = m; l < g; l++) t[l] = 0.0f;
+        for (size_t s = g >> 1; s > 0; s >>= 1)
+            for (size_t l = 0; l < s; l++) t[l] += t[l + s];
+        partials[blk] = t[0];
+    }
+}
+
+const weft_kernel_t weft_k_sdot_kernel = {
+    .name = "weft_sdot",
+    .cpu = sdot_cpu,
+    .cl_source = (const char *)weft__cl_sdot,
+    .cl_entry = "weft_sdot",
+};
+
+static void sdot_combine(void *acc, const void *partial)
+{
+    *(float *)acc += *(const float *)partial;
+}
+
+int weft_k_sdot_args(weft_k_args_t *args, size_t n, const float *x, const float *y, float *result, size_t group)
+{
+    static const float zero = 0.0f;
+    const char *c = "weft_k_sdot_args";
+    if (!args || !result) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "result");
+    if (n && (!x || !y)) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !x ? "x" : "y");
+    if (!group) group = 256;
+    if (group > SDOT_MAX_GROUP || (group & (group - 1)))
+        return weft__fail(WEFT_EINVAL, "%s: group %zu is not a power of two from 1 to %d", c, group, SDOT_MAX_GROUP);
+    size_t bytes;
+    if (weft__k_mul(n, sizeof(float), &bytes)) return weft__fail(WEFT_EINVAL, "%s: n = %zu overflows", c, n);
+    weft__k_begin(args, &weft_k_sdot_kernel, weft_range_1d(n, group));
+    weft__k_u64(args, n);
+    weft__k_u32(args, (uint32_t)group);
+    weft__k_push(args, weft_arg_split((void *)x, bytes, sizeof(float), WEFT_READ));
+    weft__k_push(args, weft_arg_split((void *)y, bytes, sizeof(float), WEFT_READ));
+    weft__k_push(args, weft_arg_reduce(result, sizeof(float), &zero, sdot_combine));
+    weft__k_push(args, weft_arg_local(group * sizeof(float)));
+    return 0;
+}
+
+int weft_k_sdot(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, const float *x, const float *y,
+                float *result, weft_panic_t **panic)
+{
+    if (panic) *panic = NULL;
+    weft_k_args_t args;
+    int rc = weft_k_sdot_args(&args, n, x, y, result, 0);
+    return rc ? rc : weft_k_run(rt, &args, pol, panic);
+}

@@ -59,9 +59,10 @@ struct weft_task *weft__deque_pop(weft__deque *q)
 struct weft_task *weft__deque_steal(weft__deque *q)
 {
     struct weft_task *t = NULL;
-    /* Thieves poll often: an empty deque costs them no lock traffic. */
+    /* Thieves poll often: an empty deque costs them no lock traffic, and a
+     * busy one is skipped rather than queued on (no herd of sleepers). */
     if (atomic_load_explicit(&q->count, memory_order_acquire) == 0) return NULL;
-    pthread_mutex_lock(&q->m);
+    if (pthread_mutex_trylock(&q->m) != 0) return NULL;
     if (q->tail > q->head) {
         t = q->buf[q->head++ % q->cap];
         atomic_fetch_sub_explicit(&q->count, 1, memory_order_relaxed);

@@ -80,7 +80,9 @@ static void worker_park(weft_runtime_t *rt, unsigned seen_epoch)
 {
     pthread_mutex_lock(&rt->work_m);
     atomic_fetch_add(&rt->idle, 1);
-    while (atomic_load(&rt->epoch) == seen_epoch && !atomic_load(&rt->stop))
+    /* Queued work may have been missed by a steal that found its deque busy. */
+    while (atomic_load(&rt->epoch) == seen_epoch && !atomic_load(&rt->stop) &&
+           atomic_load(&rt->queued) == 0)
         pthread_cond_wait(&rt->work_cond, &rt->work_m);
     atomic_fetch_sub(&rt->idle, 1);
     pthread_mutex_unlock(&rt->work_m);

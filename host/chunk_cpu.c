@@ -72,6 +72,7 @@ weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
         else weft_panic_destroy(scope_panic);
     }
     if (v != stack) free(v);
+    if (failure && !failure->kernel) weft__panic_set_str(&failure->kernel, op->name);
     if (failure && !failure->has_range) {
         failure->has_range = 1;
         pf_indices(op, pl->gb, pl->ge, &failure->begin, &failure->end);

@@ -151,8 +151,6 @@ static weft_panic_t *chunk_panic(const pf_op *op, const pf_place *pl, cl_int sta
     return p;
 }
 
-static _Thread_local int pump_depth;
-
 static void *pump_task(void *arg)
 {
     pf_place *pl = arg;
@@ -178,27 +176,28 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
         failure = chunk_panic(op, pl, kstatus < 0 ? kstatus : status, "failed during execution");
     /* Only bookkeeping and non-blocking enqueues happen from here on. */
     pf_chunk_done(op, pl, failure);
-    /* While a thread starts an operation's places, a callback run inline on
-     * it leaves the next chunk to start(): the place stays active, so its op
-     * cannot finish before start() pumps it. */
-    pf_deferred *d = pf_starting;
-    if (d && d->n < WEFT__MAX_PLACES) {
-        d->v[d->n++] = pl;
-        return;
-    }
-    /* A driver may run this callback inside clSetEventCallback when the chunk
-     * already finished; past a few such nestings, go on from a pool task so
-     * the stack stays flat. */
-    if (pump_depth >= 8) {
-        weft_handle_t *h;
+    /* A driver may run this callback inline (PoCL's basic device executes at
+     * clFlush, and clSetEventCallback on a finished event calls back at once).
+     * Inside another pump or start() on this thread, leave the next chunk to
+     * that outer loop — the place stays active meanwhile, so its op cannot
+     * finish — instead of nesting ever deeper. */
+    pf_deferred *d = pf_trampoline;
+    if (d) {
+        if (d->n < PF_DEFERRED_MAX) {
+            d->v[d->n++] = pl;
+            return;
+        }
+        weft_handle_t *h; /* full: go on from a pool task */
         if (weft_spawn(op->rt, pump_task, pl, &h) == 0) {
             weft_handle_detach(h);
             return;
         }
     }
-    pump_depth++;
+    pf_deferred local = {.n = 0};
+    pf_trampoline = &local;
     pf_pump(op, pl);
-    pump_depth--;
+    pf_drain(&local);
+    pf_trampoline = d;
 }
 
 /* Non-blocking copy between host memory and pl's buffer for argument i. */

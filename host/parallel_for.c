@@ -14,7 +14,15 @@
 
 static atomic_ulong next_op_id = 1;
 
-_Thread_local pf_deferred *pf_starting;
+_Thread_local pf_deferred *pf_trampoline;
+
+void pf_drain(pf_deferred *d)
+{
+    while (d->n > 0) {
+        pf_place *pl = d->v[--d->n];
+        pf_pump(pl->op, pl);
+    }
+}
 
 weft_range_t weft_range_1d(size_t n, size_t group)
 {
@@ -560,11 +568,11 @@ static int start(weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, we
     pf_place *places[WEFT__MAX_PLACES];
     for (int i = 0; i < nactive; i++) places[i] = &op->places[active[i]];
     /* Every place gets its first chunk before any goes on (see pf_deferred). */
-    pf_deferred deferred = {.n = 0}, *outer = pf_starting;
-    pf_starting = &deferred;
+    pf_deferred deferred = {.n = 0}, *outer = pf_trampoline;
+    pf_trampoline = &deferred;
     for (int i = 0; i < nactive; i++) start_place(op, places[i]);
-    pf_starting = outer;
-    for (int i = 0; i < deferred.n; i++) pf_pump(deferred.v[i]->op, deferred.v[i]);
+    pf_drain(&deferred);
+    pf_trampoline = outer;
     return 0;
 }
 

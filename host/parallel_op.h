@@ -91,11 +91,14 @@ weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl);
  * there would let the first device take the whole range before the other
  * places are even started; they are pumped once every place has started.
  * Non-NULL only on a thread inside start(). */
+#define PF_DEFERRED_MAX 256
 typedef struct pf_deferred {
-    pf_place *v[WEFT__MAX_PLACES];
+    pf_place *v[PF_DEFERRED_MAX];
     int n;
 } pf_deferred;
-extern _Thread_local pf_deferred *pf_starting;
+extern _Thread_local pf_deferred *pf_trampoline;
+/* Pump every deferred place, and those deferred meanwhile, until none is left. */
+void pf_drain(pf_deferred *d);
 void pf_chunk_done(pf_op *op, pf_place *pl, weft_panic_t *failure);
 void pf_pump(pf_op *op, pf_place *pl);
 /* Failover: copy (save=1) or put back (save=0) the RW split ranges of pl's chunk. */

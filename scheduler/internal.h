@@ -143,7 +143,8 @@ struct weft_runtime {
     pthread_mutex_t borrow_m;     /* guards borrows and last_stats */
     struct weft__borrow *borrows; /* write ranges of running parallel operations */
     void *last_stats;             /* weft_run_stats_t of the latest operation */
-    struct weft__trace *trace;    /* chunk trace, NULL when off */
+    _Atomic(struct weft__trace *) trace; /* chunk trace, NULL when off; never
+                                            freed before the runtime */
     uint64_t t0_ns;               /* runtime creation, for trace timestamps */
 };
 

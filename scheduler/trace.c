@@ -35,14 +35,34 @@ uint64_t weft__now_ns(void)
 int weft_trace_start(weft_runtime_t *rt, const char *path)
 {
     if (!rt || !path || !*path) return weft__fail(WEFT_EINVAL, "weft_trace_start: %s is NULL or empty", !rt ? "runtime" : "path");
-    struct weft__trace *t = calloc(1, sizeof *t);
-    if (!t || !(t->path = weft__strdup(path))) {
-        free(t);
+    char *copy = weft__strdup(path);
+    if (!copy) return weft__fail(WEFT_ENOMEM, "weft_trace_start: out of memory");
+    struct weft__trace *t = atomic_load(&rt->trace);
+    if (t) {
+        /* Operations may be recording into it: write it out and reuse it,
+         * never free it while the runtime lives. */
+        weft_trace_flush(rt);
+        pthread_mutex_lock(&t->m);
+        free(t->path);
+        t->path = copy;
+        t->n = 0;
+        pthread_mutex_unlock(&t->m);
+        return 0;
+    }
+    if (!(t = calloc(1, sizeof *t))) {
+        free(copy);
         return weft__fail(WEFT_ENOMEM, "weft_trace_start: out of memory");
     }
+    t->path = copy;
     pthread_mutex_init(&t->m, NULL);
-    weft__trace_destroy(rt); /* a previous trace is written out first */
-    rt->trace = t;
+    struct weft__trace *expected = NULL;
+    if (!atomic_compare_exchange_strong(&rt->trace, &expected, t)) {
+        /* Another thread started one at the same moment: use that one. */
+        pthread_mutex_destroy(&t->m);
+        free(t->path);
+        free(t);
+        return weft_trace_start(rt, path);
+    }
     return 0;
 }
 
@@ -56,7 +76,7 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
                        size_t begin, size_t end, uint64_t bytes, uint64_t t_start_ns,
                        uint64_t t_end_ns, int failed)
 {
-    struct weft__trace *t = rt->trace;
+    struct weft__trace *t = atomic_load(&rt->trace);
     if (!t) return;
     pthread_mutex_lock(&t->m);
     if (t->n == t->cap) {
@@ -95,8 +115,8 @@ static void put_escaped(FILE *f, const char *s)
 
 int weft_trace_flush(weft_runtime_t *rt)
 {
-    if (!rt || !rt->trace) return weft__fail(WEFT_EINVAL, "weft_trace_flush: no trace is being recorded");
-    struct weft__trace *t = rt->trace;
+    struct weft__trace *t = rt ? atomic_load(&rt->trace) : NULL;
+    if (!t) return weft__fail(WEFT_EINVAL, "weft_trace_flush: no trace is being recorded");
     pthread_mutex_lock(&t->m);
     FILE *f = fopen(t->path, "w");
     if (!f) {
@@ -138,10 +158,10 @@ int weft_trace_flush(weft_runtime_t *rt)
 
 void weft__trace_destroy(weft_runtime_t *rt)
 {
-    struct weft__trace *t = rt->trace;
+    struct weft__trace *t = atomic_load(&rt->trace);
     if (!t) return;
     weft_trace_flush(rt);
-    rt->trace = NULL;
+    atomic_store(&rt->trace, NULL);
     pthread_mutex_destroy(&t->m);
     free(t->ev);
     free(t->path);

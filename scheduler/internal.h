@@ -129,6 +129,7 @@ struct weft_runtime {
     atomic_size_t queued;         /* tasks waiting in any queue */
     atomic_uint epoch;            /* bumped on every push: idle wake-up */
     atomic_int idle;              /* workers parked on work_cond */
+    atomic_int spinners;          /* idle workers spinning before they park */
     atomic_int stop;
     pthread_mutex_t work_m;
     pthread_cond_t work_cond;

@@ -44,7 +44,9 @@ int weft__pool_push(weft_runtime_t *rt, struct weft_task *t)
     atomic_fetch_add(&rt->epoch, 1);
     /* Dekker pairing with worker_park(): either the parking worker sees the
      * new epoch, or we see it counted as idle and signal it. */
-    if (atomic_load(&rt->idle) > 0) {
+    /* A spinning worker will find it; otherwise wake a parked one. A spinner
+     * that gives up re-checks `queued` before it sleeps (worker_park). */
+    if (atomic_load(&rt->idle) > 0 && atomic_load(&rt->spinners) == 0) {
         pthread_mutex_lock(&rt->work_m);
         pthread_cond_signal(&rt->work_cond);
         pthread_mutex_unlock(&rt->work_m);
@@ -98,25 +100,34 @@ static void *worker_main(void *arg)
     snprintf(name, sizeof name, "weft-%d", w->index);
     pthread_setname_np(pthread_self(), name);
 
-    unsigned spins = 0;
+    /* An idle worker spins a while before it parks, so that a task pushed
+     * soon after is taken without a wake-up; but only a few spin at once: a
+     * crowd of spinners costs more in cache traffic than it saves. */
+    int max_spinners = rt->nworkers < 2 ? 1 : rt->nworkers / 2 > 4 ? 4 : rt->nworkers / 2;
     for (;;) {
         unsigned epoch = atomic_load(&rt->epoch);
         struct weft_task *t = weft__pool_find(rt);
         if (t) {
             weft__task_execute(t);
-            spins = 0;
             continue;
         }
         /* Stop only once every queue is empty: destroy drains the pool. */
         if (atomic_load(&rt->stop) && atomic_load(&rt->queued) == 0) break;
-        if (spins < IDLE_SPIN_ROUNDS) {
-            spins++;
-            if (spins % 64 == 0) sched_yield();
-            else weft__cpu_relax();
+        if (atomic_fetch_add(&rt->spinners, 1) < max_spinners) {
+            for (unsigned spins = 1; spins <= IDLE_SPIN_ROUNDS && !t; spins++) {
+                if (atomic_load_explicit(&rt->queued, memory_order_relaxed) || atomic_load(&rt->stop))
+                    t = weft__pool_find(rt);
+                else if (spins % 64 == 0) sched_yield();
+                else weft__cpu_relax();
+            }
+        }
+        atomic_fetch_sub(&rt->spinners, 1);
+        if (t) {
+            weft__task_execute(t);
             continue;
         }
+        if (atomic_load(&rt->stop)) continue;
         worker_park(rt, epoch);
-        spins = 0;
     }
     return NULL;
 }

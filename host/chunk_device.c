@@ -41,7 +41,7 @@ static weft_panic_t *setup_panic(const pf_op *op, const pf_place *pl, cl_int err
     char msg[512];
     snprintf(msg, sizeof msg, "kernel '%s': %s on device '%s': %s (%d)", op->name, what, pl->name,
              weft_cl_status_name(err), err);
-    weft_panic_t *p = weft__panic_new(NULL, __FILE__, __LINE__, msg);
+    weft_panic_t *p = weft__panic_new(op->launcher, op->file, op->line, msg);
     if (!p) return NULL;
     p->cl_status = err;
     weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(err));
@@ -67,7 +67,11 @@ int pf_device_setup(pf_op *op, pf_place *pl, weft_panic_t **why)
     int status = 0;
     pl->built = weft__program_get(rt, pl->device, op->cl_source, op->cl_options, why, &status);
     if (!pl->built) {
-        if (*why) weft__panic_set_str(&(*why)->kernel, op->cl_entry);
+        if (*why) {
+            weft__panic_set_str(&(*why)->kernel, op->cl_entry);
+            weft__panic_set_str(&(*why)->file, op->file);
+            (*why)->line = op->line;
+        }
         else *why = setup_panic(op, pl, CL_BUILD_PROGRAM_FAILURE, "program could not be built");
         return -1;
     }
@@ -139,7 +143,7 @@ static weft_panic_t *chunk_panic(const pf_op *op, const pf_place *pl, cl_int sta
     char msg[640];
     snprintf(msg, sizeof msg, "kernel '%s' %s on device '%s': %s (%d), chunk [%zu, %zu)", op->name, when,
              pl->name, weft_cl_status_name(status), status, ib, ie);
-    weft_panic_t *p = weft__panic_new(NULL, __FILE__, __LINE__, msg);
+    weft_panic_t *p = weft__panic_new(op->launcher, op->file, op->line, msg);
     if (!p) return NULL;
     p->cl_status = status;
     weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(status));

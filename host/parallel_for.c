@@ -184,6 +184,7 @@ static void op_free(pf_op *op)
     free(op->argv);
     free(op->args);
     free(op->name);
+    free(op->launcher);
     free(op->cl_entry);
     free(op->cl_source);
     free(op->cl_options);
@@ -372,7 +373,7 @@ void pf_pump(pf_op *op, pf_place *pl)
                 char msg[256];
                 snprintf(msg, sizeof msg, "kernel '%s': chunk [%zu, %zu) failed on every place that could run it",
                          op->name, op->sp.requeued[0].gb * op->group, op->sp.requeued[0].ge * op->group);
-                op->failure = weft__panic_new(NULL, __FILE__, __LINE__, msg);
+                op->failure = weft__panic_new(op->launcher, op->file, op->line, msg);
             }
         }
         pthread_mutex_unlock(&op->m);
@@ -469,7 +470,7 @@ static void priors(pf_op *op, double *speed, int *measured)
         for (int p = 0; p < op->nplaces; p++) measured[p] = 0;
 }
 
-static int start(weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, weft_range_t r,
+static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, weft_range_t r,
                  const weft_arg_t *args, size_t nargs, const weft_policy_t *pol, weft_handle_t **out)
 {
     int rc = validate(k, r, args, nargs, pol);
@@ -484,6 +485,8 @@ static int start(weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, we
     pthread_mutex_init(&op->m, NULL);
     op->rt = rt;
     op->id = atomic_fetch_add(&next_op_id, 1);
+    op->file = file;
+    op->line = line;
     op->cpu = k->cpu;
     op->range = r;
     op->split_dim = r.dims - 1;
@@ -493,7 +496,9 @@ static int start(weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, we
     op->blocks_per_group = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
     op->on_fault = pol->on_fault;
     op->kind = pol->kind;
+    const char *launcher = weft_current_name();
     if (!(op->name = weft__strdup(k->name)) || copy_args(op, args, nargs) ||
+        (launcher && !(op->launcher = weft__strdup(launcher))) ||
         (k->cl_source && (!(op->cl_entry = weft__strdup(k->cl_entry)) ||
                           !(op->cl_source = pf_whole_range_source(op, k->cl_source)) ||
                           (k->cl_options && !(op->cl_options = weft__strdup(k->cl_options)))))) {
@@ -576,31 +581,31 @@ static int start(weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, we
     return 0;
 }
 
-int weft_scope_parallel_for(weft_scope_t *s, const weft_kernel_t *k, weft_range_t r,
-                            const weft_arg_t *args, size_t nargs, const weft_policy_t *pol,
-                            weft_handle_t **out)
+int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
+                               weft_range_t r, const weft_arg_t *args, size_t nargs,
+                               const weft_policy_t *pol, weft_handle_t **out)
 {
     if (out) *out = NULL;
     if (!s) return weft__fail(WEFT_EINVAL, "weft_scope_parallel_for: scope is NULL");
-    return start(weft_scope_runtime(s), s, k, r, args, nargs, pol, out);
+    return start(file, line, weft_scope_runtime(s), s, k, r, args, nargs, pol, out);
 }
 
-int weft_parallel_for(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r,
-                      const weft_arg_t *args, size_t nargs, const weft_policy_t *pol,
-                      weft_handle_t **out)
+int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+                         weft_range_t r, const weft_arg_t *args, size_t nargs,
+                         const weft_policy_t *pol, weft_handle_t **out)
 {
     if (out) *out = NULL;
     if (!rt || !out) return weft__fail(WEFT_EINVAL, "weft_parallel_for: %s is NULL", !rt ? "runtime" : "out");
-    return start(rt, NULL, k, r, args, nargs, pol, out);
+    return start(file, line, rt, NULL, k, r, args, nargs, pol, out);
 }
 
-int weft_parallel_run(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r,
-                      const weft_arg_t *args, size_t nargs, const weft_policy_t *pol,
-                      weft_panic_t **panic)
+int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+                         weft_range_t r, const weft_arg_t *args, size_t nargs,
+                         const weft_policy_t *pol, weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     weft_handle_t *h;
-    int rc = weft_parallel_for(rt, k, r, args, nargs, pol, &h);
+    int rc = weft_parallel_for_at(file, line, rt, k, r, args, nargs, pol, &h);
     if (rc) return rc;
     return weft_join(h, NULL, panic);
 }

@@ -39,6 +39,9 @@ typedef struct pf_op {
     struct weft_task *task;
     unsigned long id;
     char *name;
+    const char *file;             /* the caller's, for device failures' panics */
+    int line;
+    char *launcher;               /* name of the task that started it, or NULL */
     weft_range_fn cpu;
     char *cl_entry;
     char *cl_source;             /* the user's source with the whole-range preamble */

@@ -45,6 +45,10 @@ static inline float weft__k_sel(uint32_t m, float a, float b)
     return f;
 }
 
+/* Tests only: 1 makes weft_k_sgemm copy rows to and from every device, as on
+ * a discrete GPU, even where the device shares the host's memory. */
+void weft__k_sgemm_force_copy(int on);
+
 /* a*b into *out unless it overflows (then -1). */
 static inline int weft__k_mul(size_t a, size_t b, size_t *out)
 {

@@ -23,9 +23,12 @@
  *      reads its rows of C back. On unified-memory devices (PoCL) the buffers
  *      wrap the host arrays (CL_MEM_USE_HOST_PTR) and CLBlast works on the
  *      rows in place through offsets: nothing is copied.
- *    - The CPU is the scope body itself: it takes a block and runs it as a
- *      CPU-only weft_parallel_for of weft_k_sgemm_kernel over those rows,
- *      which cuts it into one piece per worker, each one cblas_sgemm call.
+ *    - The CPU is the scope body itself: it takes a block and cuts it into
+ *      one tile of C per worker (rows x columns, as square as the block
+ *      allows), each one single-threaded cblas_sgemm, run as tasks of a
+ *      nested scope. (A row split alone, as weft_k_sgemm_kernel's CPU body
+ *      gets from weft_parallel_for, leaves each call a few rows and the
+ *      whole of B to pack: slow for the short blocks near the end.)
  *    - A place with nothing to take waits while blocks are in flight
  *      elsewhere (a failed block may come back to it), so everything ends in
  *      the scope, with one status and at most one panic.
@@ -34,6 +37,7 @@
 #include <clblast_c.h>
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +181,7 @@ static int other_live_place(const sg_job *j, int p)
 }
 
 static void sg_done(sg_job *j, sg_place *pl, size_t gb, size_t ge, uint64_t t0, uint64_t bytes,
-                    weft_panic_t *failure)
+                    weft_panic_t *failure, int retryable)
 {
     uint64_t t1 = weft__now_ns();
     size_t rb, re;
@@ -193,8 +197,8 @@ static void sg_done(sg_job *j, sg_place *pl, size_t gb, size_t ge, uint64_t t0, 
         weft__split_record(&j->sp, pl->p, ge - gb, (double)(t1 - t0) / 1e9);
     } else {
         j->stats.failed_chunks++;
-        if (j->failover && !j->stopped && other_live_place(j, pl->p)) {
-            weft__split_requeue(&j->sp, pl->p, gb, ge); /* C's rows are untouched: nothing to restore */
+        if (j->failover && retryable && !j->stopped && other_live_place(j, pl->p)) {
+            weft__split_requeue(&j->sp, pl->p, gb, ge); /* C's rows were put back (sg_run_place) */
             weft_panic_destroy(failure);
         } else {
             j->stopped = 1;
@@ -229,23 +233,72 @@ static weft_panic_t *sg_panic(const sg_place *pl, int status, const char *status
 
 /* ---- the CPU place ---------------------------------------------------------- */
 
+/* One tile of C: rows [rb, re) x columns [cb, ce), one single-threaded
+ * cblas_sgemm. */
+typedef struct sg_tile {
+    const sg_job *j;
+    size_t rb, re, cb, ce;
+} sg_tile;
+
+static void *sg_tile_run(void *arg)
+{
+    const sg_tile *t = arg;
+    const sg_job *j = t->j;
+    pthread_once(&blas_once, blas_init);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(t->re - t->rb), (blasint)(t->ce - t->cb),
+                (blasint)j->K, j->alpha, j->A + t->rb * j->K, (blasint)j->K, j->B + t->cb, (blasint)j->N, j->beta,
+                j->C + t->rb * j->N + t->cb, (blasint)j->N);
+    return NULL;
+}
+
+typedef struct sg_tiles {
+    sg_tile *v;
+    size_t n;
+} sg_tiles;
+
+static int sg_tiles_body(weft_scope_t *s, void *arg)
+{
+    sg_tiles *ts = arg;
+    for (size_t i = 0; i < ts->n; i++)
+        if (weft_scope_spawn(s, sg_tile_run, &ts->v[i], NULL)) sg_tile_run(&ts->v[i]); /* could not queue */
+    return 0;
+}
+
+/* A block of rows on the CPU workers: cut into one tile per worker, pr rows
+ * of tiles by pc columns, as square as the block allows. (Cutting by rows
+ * alone would give every worker a few rows of C and the whole of B to pack
+ * in each call: for the short blocks the splitter hands out, OpenBLAS would
+ * spend its time packing B.) */
 static weft_panic_t *sg_cpu_block(sg_job *j, sg_place *pl, size_t rb, size_t re)
 {
-    weft_k_args_t a;
-    int rc = weft_k_sgemm_args(&a, re - rb, j->N, j->K, j->alpha, j->A + rb * j->K, j->B, j->beta,
-                               j->C + rb * j->N);
-    a.range.group[1] = 4; /* finer pieces across the workers (the CPU body needs no 16 x 16) */
-    weft_policy_t pol;
-    weft_policy_init(&pol);
-    pol.kind = WEFT_POLICY_STATIC; /* one chunk, one piece per worker */
-    pol.devices = 0;
+    const size_t rows = re - rb, W = (size_t)weft_runtime_cpu_threads(j->rt);
+    size_t best_pr = 1, best_score = 0;
+    for (size_t pr = 1; pr <= W && pr <= rows; pr++) {
+        size_t pc = W / pr;
+        if (pc > j->N) pc = j->N;
+        size_t tr = (rows + pr - 1) / pr, tc = (j->N + pc - 1) / pc;
+        size_t score = (tr < tc ? tr : tc) * pr * pc; /* squareness x workers used */
+        if (score > best_score) {
+            best_score = score;
+            best_pr = pr;
+        }
+    }
+    size_t pr = best_pr, pc = W / pr < j->N ? W / pr : j->N;
+    sg_tile stack[64];
+    sg_tiles ts = {.v = pr * pc <= 64 ? stack : malloc(pr * pc * sizeof *ts.v), .n = 0};
+    if (!ts.v) return sg_panic(pl, WEFT_ENOMEM, "WEFT_ENOMEM", "out of memory", rb, re);
+    for (size_t r = 0; r < pr; r++)
+        for (size_t c = 0; c < pc; c++)
+            ts.v[ts.n++] = (sg_tile){.j = j,
+                                     .rb = rb + rows * r / pr,
+                                     .re = rb + rows * (r + 1) / pr,
+                                     .cb = j->N * c / pc,
+                                     .ce = j->N * (c + 1) / pc};
     weft_panic_t *why = NULL;
-    if (rc == 0) rc = weft_k_run(j->rt, &a, &pol, &why);
-    if (rc && !why) {
-        char what[512];
-        snprintf(what, sizeof what, "could not start: %s", weft_last_error_message());
-        why = sg_panic(pl, 0, weft_err_name(rc), what, rb, re);
-    } else if (why && !why->has_range) {
+    int rc = weft_scope(j->rt, sg_tiles_body, &ts, &why);
+    if (ts.v != stack) free(ts.v);
+    if (rc && !why) why = sg_panic(pl, rc, weft_err_name(rc), "could not run the CPU tiles", rb, re);
+    if (why && !why->has_range) {
         why->has_range = 1;
         why->begin = rb;
         why->end = re;
@@ -282,6 +335,12 @@ static cl_int ensure(sg_place *pl, cl_mem *m, size_t *cap, size_t bytes, cl_mem_
     return err;
 }
 
+/* Tests: make unified-memory devices (PoCL) take the copying path that
+ * discrete GPUs take, so that CPU-only machines test it too. */
+static atomic_int force_copy;
+
+void weft__k_sgemm_force_copy(int on) { atomic_store(&force_copy, on != 0); }
+
 /* B (and, in place, A and C) once per device; what failed in *what. */
 static cl_int sg_device_setup(sg_place *pl, const char **what)
 {
@@ -290,7 +349,7 @@ static cl_int sg_device_setup(sg_place *pl, const char **what)
     cl_int err;
     *what = "B is above CL_DEVICE_MAX_MEM_ALLOC_SIZE";
     if (bb > pl->info.max_alloc_bytes) return CL_INVALID_BUFFER_SIZE;
-    pl->in_place = pl->info.unified_memory && ab <= pl->info.max_alloc_bytes && cb <= pl->info.max_alloc_bytes;
+    pl->in_place = !atomic_load(&force_copy) && pl->info.unified_memory && ab <= pl->info.max_alloc_bytes && cb <= pl->info.max_alloc_bytes;
     if (pl->in_place) {
         *what = "wrapping the host arrays";
         pl->a = clCreateBuffer(pl->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, ab, (void *)j->A, &err);
@@ -380,13 +439,26 @@ static void sg_run_place(sg_place *pl)
 {
     sg_job *j = pl->j;
     size_t gb, ge;
+    float *saved = NULL;
+    size_t cap = 0;
     while (sg_next(j, pl, &gb, &ge)) {
         size_t rb, re;
         sg_rows(j, gb, ge, &rb, &re);
         uint64_t t0 = weft__now_ns(), bytes = 0;
+        /* Failover with beta != 0 reads C: keep the block's rows, so that a
+         * place that failed half-way cannot leave the retry a changed C. */
+        size_t n = (re - rb) * j->N;
+        int keep = j->failover && j->beta != 0.0f;
+        if (keep && n > cap) {
+            free(saved);
+            cap = (saved = malloc(n * sizeof *saved)) ? n : 0;
+        }
+        if (keep && saved) memcpy(saved, j->C + rb * j->N, n * sizeof *saved);
         weft_panic_t *failure = pl->device < 0 ? sg_cpu_block(j, pl, rb, re) : sg_device_block(j, pl, rb, re, &bytes);
-        sg_done(j, pl, gb, ge, t0, bytes, failure);
+        if (failure && keep && saved) memcpy(j->C + rb * j->N, saved, n * sizeof *saved);
+        sg_done(j, pl, gb, ge, t0, bytes, failure, !keep || saved); /* no copy: no retry */
     }
+    free(saved);
 }
 
 static void *sg_device_task(void *arg)

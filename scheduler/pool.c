@@ -77,6 +77,19 @@ struct weft_task *weft__pool_find(weft_runtime_t *rt)
     return NULL;
 }
 
+/* A push made while a worker spun woke nobody: the spinner takes one task, so
+ * whoever takes a task while more are queued wakes a parked worker for them
+ * (unless another spinner will find them). Without this, tasks pushed in a
+ * burst wait behind a spinner's long-running task while workers sleep. */
+static void wake_for_queued(weft_runtime_t *rt)
+{
+    if (atomic_load(&rt->queued) > 0 && atomic_load(&rt->idle) > 0 && atomic_load(&rt->spinners) == 0) {
+        pthread_mutex_lock(&rt->work_m);
+        pthread_cond_signal(&rt->work_cond);
+        pthread_mutex_unlock(&rt->work_m);
+    }
+}
+
 /* Sleep until new work is pushed or the runtime stops. */
 static void worker_park(weft_runtime_t *rt, unsigned seen_epoch)
 {
@@ -108,6 +121,7 @@ static void *worker_main(void *arg)
         unsigned epoch = atomic_load(&rt->epoch);
         struct weft_task *t = weft__pool_find(rt);
         if (t) {
+            wake_for_queued(rt);
             weft__task_execute(t);
             continue;
         }
@@ -123,6 +137,7 @@ static void *worker_main(void *arg)
         }
         atomic_fetch_sub(&rt->spinners, 1);
         if (t) {
+            wake_for_queued(rt);
             weft__task_execute(t);
             continue;
         }

@@ -5,7 +5,9 @@
  * each on the CPU, the devices and both, against a double-precision
  * reference within float tolerance, for sizes that are not multiples of
  * anything (67 x 45 x 31), degenerate ones and a medium one (256); beta 0
- * with NaN in C; K = 0; failover and propagation of CLBlast-side faults. */
+ * with NaN in C; K = 0; the devices' copying path (as on discrete GPUs) as
+ * well as PoCL's in-place one; failover and propagation of CLBlast-side
+ * faults. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,6 +117,22 @@ static void test_sgemm_small_and_odd(void **state)
     check(rt, 1, 1, 1, 1.5f, -1.0f, 0);
     check(rt, 33, 65, 1, 1.0f, 0.0f, 1);
     check(rt, 100, 3, 200, -1.0f, 0.25f, 0);
+    weft_runtime_destroy(rt);
+}
+
+/* Internal (kernels/kernels_internal.h): devices copy rows as discrete GPUs
+ * do, instead of working in the host arrays as PoCL's unified memory allows. */
+void weft__k_sgemm_force_copy(int on);
+
+static void test_sgemm_copy_path(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = kt_runtime();
+    weft__k_sgemm_force_copy(1);
+    check(rt, 67, 45, 31, 0.5f, 2.0f, 0);
+    check(rt, 33, 65, 7, 1.0f, 0.0f, 1); /* beta 0: C only written, NaN there must not leak */
+    check(rt, 150, 20, 40, 1.0f, 1.0f, 0);
+    weft__k_sgemm_force_copy(0);
     weft_runtime_destroy(rt);
 }
 
@@ -231,6 +249,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_small_and_odd),
+        cmocka_unit_test(test_sgemm_copy_path),
         cmocka_unit_test(test_sgemm_medium),
         cmocka_unit_test(test_sgemm_device_faults),
         cmocka_unit_test(test_sgemm_edges_and_bad_arguments),

@@ -4,7 +4,8 @@
  * A runtime discovers every OpenCL device at creation ($WEFT_DEVICES or the
  * `devices` option chooses which) and opens one context and one in-order
  * command queue per device. Devices are numbered 0..weft_device_count()-1 in
- * the order they were selected. A failure on a device — at enqueue, during
+ * discovery order (platform by platform), whatever the order of the terms in
+ * the selection; adopted devices come after. A failure on a device — at enqueue, during
  * execution, or building a program at launch — becomes a panic on the handle
  * of the launch, with the status name, device, kernel and range. */
 #ifndef WEFT_DEVICE_H
@@ -120,8 +121,11 @@ int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access
 /** Use host memory `host` (bytes long, which must outlive the buffer) on
  *  device `device`. On unified-memory devices (PoCL's CPU device) the kernel
  *  reads and writes that memory directly, with no copy; elsewhere weft keeps a
- *  device copy: call weft_buffer_sync_to_device / _to_host around launches, or
- *  let weft_scope_parallel_for do it. Errors as weft_buffer_create. */
+ *  device copy, filled from `host` now when access includes WEFT_READ: after
+ *  changing `host`, call weft_buffer_sync_to_device, and after a launch that
+ *  wrote it, weft_buffer_sync_to_host (weft_launch never copies by itself;
+ *  weft_parallel_for moves the bytes of its own arguments). Errors as
+ *  weft_buffer_create. */
 int weft_buffer_wrap(weft_runtime_t *rt, int device, void *host, size_t bytes,
                      weft_access_t access, weft_buffer_t **out);
 
@@ -228,7 +232,8 @@ int weft_scope_launch_at(const char *file, int line, weft_scope_t *s, const weft
 
 /** Make launches fail on purpose, to test failure paths on any machine.
  *  device: device number or -1 for every device; launch: the n-th launch on
- *  that device counting from 0 after this call, or -1 for every launch;
+ *  that device counting from 0 after this call, or -1 for every launch (each
+ *  chunk a parallel operation runs on a device counts as one launch);
  *  status: the cl_int the launch reports (e.g. CL_OUT_OF_RESOURCES); kernel:
  *  only launches of this kernel, or NULL for any.
  *  $WEFT_FAULT sets the same at runtime creation:

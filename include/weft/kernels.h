@@ -199,14 +199,15 @@ int weft_k_histogram(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, con
  *  (x, y, z, mass), velocities 4 floats (vx, vy, vz, unused). Compute-bound:
  *  each body reads every position (a whole argument) and writes only its own
  *  velocity and new position (split). OpenCL entry weft_nbody(uint n, float dt,
- *  float eps2, pos, vel, pos_out, __local tile). */
+ *  float eps2, pos, vel, pos_out, __local tile). eps2 must be > 0. */
 extern const weft_kernel_t weft_k_nbody_kernel;
 
 /** Arguments for one step of n bodies (1-D range, work-groups of 64): n, dt,
  *  eps2 (scalars), pos (whole, read, 4n floats), vel (split, read-write, 4n
- *  floats), pos_out (split, write, 4n floats, distinct from pos), __local tile.
+ *  floats), pos_out (split, write, 4n floats, distinct from pos), __local tile
+ *  (sized for the work-group: do not change args->range.group afterwards).
  *  @return 0; WEFT_EINVAL (NULL pointers, n of 0 or above UINT32_MAX,
- *          pos == pos_out). */
+ *          pos == pos_out, eps2 not > 0). */
 int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const float *pos,
                       float *vel, float *pos_out);
 
@@ -224,13 +225,15 @@ int weft_k_nbody(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float d
  *  its rows of C (single-threaded: weft provides the parallelism), the
  *  OpenCL body is a plain tiled kernel (kernels/sgemm.cl). Row-major, packed:
  *  A is M x K, B is K x N, C is M x N. OpenCL entry weft_sgemm(uint M, uint N,
- *  uint K, float alpha, float beta, A, B, C); work-groups must be 16 x 16. */
+ *  uint K, float alpha, float beta, A, B, C); on devices the work-groups must
+ *  stay 16 x 16 (the CPU body takes any). weft_k_sgemm() is the faster way:
+ *  CLBlast on devices, and CPU tiles that are not only a few rows tall. */
 extern const weft_kernel_t weft_k_sgemm_kernel;
 
 /** Arguments for C = alpha*A*B + beta*C (2-D range N x M, work-groups of
- *  16 x 16, split by rows of C): M, N, K, alpha, beta (scalars), A (split by
- *  rows, read), B (whole, read), C (split by rows, read-write). With beta ==
- *  0, C is only written.
+ *  16 x 16, split by rows of C): M, N, K (scalars, uint), alpha, beta
+ *  (scalars), A (split by rows, read), B (whole, read), C (split by rows,
+ *  read-write; write only when beta == 0, and then C is not read).
  *  @return 0; WEFT_EINVAL (NULL pointers, N or K of 0, a dimension above
  *          INT32_MAX, C overlapping A or B). */
 int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float alpha,
@@ -241,27 +244,33 @@ int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float a
  *  (CLBlastSgemm on the device's own queue), the CPU runs OpenBLAS. Row-major,
  *  packed. A device uploads B once and, per row block, its rows of A (and of
  *  C when beta != 0), then reads its rows of C back; on unified-memory
- *  devices it works in the host arrays directly.
+ *  devices it works in the host arrays directly. The CPU cuts each of its
+ *  blocks into one tile of C per worker, each a single-threaded cblas_sgemm.
  *
- *  Row blocks are handed out from one shared counter: pol->kind DYNAMIC gives
- *  blocks of pol->chunk rows (0: automatic); STATIC one equal block per place;
- *  GUIDED and ADAPTIVE (the default) blocks of remaining/(2*places) rows,
- *  never below pol->chunk (0: 32). All blocks are multiples of 16 rows but the
- *  last. pol->on_fault FAILOVER gives a device's failed block to another
- *  place (the CPU, or the other devices); PROPAGATE stops every place and
- *  returns the failure. A failing CLBlast call panics with its status as the
- *  panic's cl_status (CLBlast codes outside OpenCL's are named
- *  "CLBLAST_STATUS_<n>"), the device and the rows. Faults injected for the
- *  kernel name "weft_sgemm_clblast" (weft_fault_inject, $WEFT_FAULT) count
- *  one launch per row block.
+ *  Row blocks (multiples of 16 rows) come from weft's own splitter, with the
+ *  policy's meaning: STATIC one contiguous share per place, sized by CPU
+ *  workers and device compute units; DYNAMIC blocks of pol->chunk rows (0:
+ *  automatic); GUIDED (the default) shrinking blocks weighted by each place's
+ *  measured speed, never below pol->chunk rows (0: 32); ADAPTIVE the same
+ *  after calibrating, with speeds kept on disk under the name "weft_k_sgemm".
+ *  pol->on_fault FAILOVER gives a device's failed block to another place
+ *  (the CPU, or the other devices); PROPAGATE stops every place and returns
+ *  the failure. A failing CLBlast call panics with its status as the panic's
+ *  cl_status (CLBlast codes outside OpenCL's are named "CLBLAST_STATUS_<n>"),
+ *  the device and the rows. Faults injected for the kernel name
+ *  "weft_sgemm_clblast" (weft_fault_inject, $WEFT_FAULT) count one launch per
+ *  row block. Afterwards weft_runtime_last_run_stats() reports the whole
+ *  operation: rows per place, blocks, bytes copied.
  *
  *  The first call sets OpenBLAS to one thread (openblas_set_num_threads(1))
- *  for the whole process. The first CLBlast call on a device builds
- *  CLBlast's kernels (seconds on PoCL; cached afterwards). K == 0 scales C by
- *  beta on the calling thread.
+ *  for the whole process. OpenBLAS 0.3.21 (Debian 12) falls back to slow
+ *  generic kernels on CPUs newer than its table: set OPENBLAS_CORETYPE (for
+ *  example SkylakeX) in the environment before the program starts. The first
+ *  CLBlast call on a device builds CLBlast's kernels (seconds on PoCL; cached
+ *  afterwards). K == 0 scales C by beta on the calling thread.
  *  @return 0; WEFT_EINVAL (NULL rt, NULL matrices with non-zero sizes, a
- *          dimension above INT32_MAX, a policy with no place or a device
- *          that is not there); WEFT_ENOMEM; WEFT_EPANIC with *panic. */
+ *          dimension above INT32_MAX, C overlapping A or B, a policy with no
+ *          place); WEFT_ENOMEM; WEFT_EPANIC with *panic. */
 int weft_k_sgemm(weft_runtime_t *rt, const weft_policy_t *pol, size_t M, size_t N, size_t K,
                  float alpha, const float *A, const float *B, float beta, float *C,
                  weft_panic_t **panic);

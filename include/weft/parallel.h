@@ -121,7 +121,7 @@ typedef struct weft_policy {
 /** Defaults: guided, CPU and every device, propagate. */
 void weft_policy_init(weft_policy_t *p);
 
-/** Start k over r inside scope s with the given arguments and policy (NULL:
+/** (A macro.) Start k over r inside scope s with the given arguments and policy (NULL:
  *  defaults). Argument descriptors and scalars are copied; the host arrays
  *  must stay valid and untouched by others until the handle is joined.
  *  out may be NULL (the scope joins it).
@@ -130,20 +130,31 @@ void weft_policy_init(weft_policy_t *p);
  *          it needs); WEFT_EBORROW when a running operation writes bytes this
  *          one writes (the message names both kernels); WEFT_ENOMEM.
  *          Failures while running panic the handle: device, status and range. */
-int weft_scope_parallel_for(weft_scope_t *s, const weft_kernel_t *k, weft_range_t r,
-                            const weft_arg_t *args, size_t nargs, const weft_policy_t *pol,
-                            weft_handle_t **out);
+#define weft_scope_parallel_for(s, k, r, args, nargs, pol, out) \
+    weft_scope_parallel_for_at(__FILE__, __LINE__, (s), (k), (r), (args), (nargs), (pol), (out))
 
-/** The same outside a scope: the caller must join or detach *out. */
-int weft_parallel_for(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r,
-                      const weft_arg_t *args, size_t nargs, const weft_policy_t *pol,
-                      weft_handle_t **out);
+/** (A macro.) The same outside a scope: the caller must join or detach *out. */
+#define weft_parallel_for(rt, k, r, args, nargs, pol, out) \
+    weft_parallel_for_at(__FILE__, __LINE__, (rt), (k), (r), (args), (nargs), (pol), (out))
 
-/** Start and join: 0, a start error, or WEFT_EPANIC with *panic set (may be
+/** (A macro.) Start and join: 0, a start error, or WEFT_EPANIC with *panic set (may be
  *  NULL to discard it). */
-int weft_parallel_run(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r,
-                      const weft_arg_t *args, size_t nargs, const weft_policy_t *pol,
-                      weft_panic_t **panic);
+#define weft_parallel_run(rt, k, r, args, nargs, pol, panic) \
+    weft_parallel_run_at(__FILE__, __LINE__, (rt), (k), (r), (args), (nargs), (pol), (panic))
+
+/** What the three macros above expand to: file and line (the caller's, a
+ *  literal) are where a device failure's panic says it happened. */
+int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
+                               weft_range_t r, const weft_arg_t *args, size_t nargs,
+                               const weft_policy_t *pol, weft_handle_t **out);
+/** See weft_parallel_for. */
+int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+                         weft_range_t r, const weft_arg_t *args, size_t nargs,
+                         const weft_policy_t *pol, weft_handle_t **out);
+/** See weft_parallel_run. */
+int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+                         weft_range_t r, const weft_arg_t *args, size_t nargs,
+                         const weft_policy_t *pol, weft_panic_t **panic);
 
 /** What the most recent parallel operation of a runtime did. */
 typedef struct weft_run_stats {

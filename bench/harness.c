@@ -96,65 +96,75 @@ static int calibrate(const bench_case *c, double target, uint64_t *out)
     }
 }
 
-void bench_compare(bench_ctx *b, const char *label, const bench_case *subject,
-                   const bench_case *baseline, bench_measure *ms, bench_measure *mb)
+void bench_measure_set(bench_ctx *b, const char *label, const bench_case *cases, int n, bench_measure *out)
 {
     const bench_options *o = b->opt;
-    const bench_case *cases[2] = {subject, baseline};
-    bench_measure *out[2] = {ms, mb};
     int reps = o->reps > 0 ? o->reps : 1;
     if (b->min_reps > reps) reps = b->min_reps;
-    double *samples[2] = {calloc((size_t)reps, sizeof(double)), calloc((size_t)reps, sizeof(double))};
-    int n[2] = {0, 0};
+    if (b->max_reps > 0 && reps > b->max_reps) reps = b->max_reps > b->min_reps ? b->max_reps : b->min_reps;
+    double *samples = calloc((size_t)reps * (size_t)(n > 0 ? n : 1), sizeof(double));
+    int *cnt = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
 
-    for (int k = 0; k < 2; k++) {
-        memset(out[k], 0, sizeof *out[k]);
-        out[k]->verified = samples[k] != NULL;
-        out[k]->s = bench_stats_of(NULL, 0);
+    for (int k = 0; k < n; k++) {
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].verified = samples != NULL && cnt != NULL;
+        out[k].s = bench_stats_of(NULL, 0);
     }
-    for (int k = 0; k < 2; k++) {
-        if (!out[k]->verified) continue;
-        bench_progress("%s: sizing blocks for %s", label, cases[k]->name);
-        if (calibrate(cases[k], o->block_s, &out[k]->iters)) {
-            bench_progress("%s: %s: result check FAILED while sizing", label, cases[k]->name);
-            out[k]->verified = 0;
+    for (int k = 0; k < n; k++) {
+        if (!out[k].verified) continue;
+        bench_progress("%s: sizing blocks for %s", label, cases[k].name);
+        if (calibrate(&cases[k], o->block_s, &out[k].iters)) {
+            bench_progress("%s: %s: result check FAILED while sizing", label, cases[k].name);
+            out[k].verified = 0;
         }
         bench_sleep(o->settle_s);
     }
     for (int w = 0; w < o->warmup; w++) {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < n; k++) {
             double t;
-            if (!out[k]->verified) continue;
-            if (time_block(cases[k], out[k]->iters, &t)) {
-                bench_progress("%s: %s: result check FAILED in warm-up", label, cases[k]->name);
-                out[k]->verified = 0;
+            if (!out[k].verified) continue;
+            if (time_block(&cases[k], out[k].iters, &t)) {
+                bench_progress("%s: %s: result check FAILED in warm-up", label, cases[k].name);
+                out[k].verified = 0;
             }
             bench_sleep(o->settle_s);
         }
     }
-    bench_progress("%s: timing %d blocks each (%s: %llu iterations, %s: %llu)", label, reps,
-                   subject->name, (unsigned long long)ms->iters, baseline->name,
-                   (unsigned long long)mb->iters);
+    if (n == 2)
+        bench_progress("%s: timing %d blocks each (%s: %llu iterations, %s: %llu)", label, reps, cases[0].name,
+                       (unsigned long long)out[0].iters, cases[1].name, (unsigned long long)out[1].iters);
+    else
+        bench_progress("%s: timing %d blocks of each of %d cases", label, reps, n);
     for (int r = 0; r < reps; r++) {
-        /* Alternate which case goes first, so drift and after-effects of the
-         * other case's threads fall on both alike. */
-        for (int j = 0; j < 2; j++) {
-            int k = (r % 2) ? 1 - j : j;
+        /* Rotate which case goes first (for two: alternate). */
+        for (int j = 0; j < n; j++) {
+            int k = n == 2 ? ((r % 2) ? 1 - j : j) : (j + r) % n;
             double t;
-            if (!out[k]->verified) continue;
-            if (time_block(cases[k], out[k]->iters, &t)) {
-                bench_progress("%s: %s: result check FAILED", label, cases[k]->name);
-                out[k]->verified = 0;
+            if (!out[k].verified) continue;
+            if (time_block(&cases[k], out[k].iters, &t)) {
+                bench_progress("%s: %s: result check FAILED", label, cases[k].name);
+                out[k].verified = 0;
                 continue;
             }
-            samples[k][n[k]++] = t / ((double)out[k]->iters * cases[k]->ops_per_iter);
+            samples[(size_t)k * (size_t)reps + (size_t)cnt[k]++] =
+                t / ((double)out[k].iters * cases[k].ops_per_iter);
             bench_sleep(o->settle_s);
         }
     }
-    for (int k = 0; k < 2; k++) {
-        if (out[k]->verified) out[k]->s = bench_stats_of(samples[k], n[k]);
-        free(samples[k]);
-    }
+    for (int k = 0; k < n; k++)
+        if (out[k].verified) out[k].s = bench_stats_of(samples + (size_t)k * (size_t)reps, cnt[k]);
+    free(samples);
+    free(cnt);
+}
+
+void bench_compare(bench_ctx *b, const char *label, const bench_case *subject,
+                   const bench_case *baseline, bench_measure *ms, bench_measure *mb)
+{
+    bench_case cases[2] = {*subject, *baseline};
+    bench_measure out[2];
+    bench_measure_set(b, label, cases, 2, out);
+    *ms = out[0];
+    *mb = out[1];
 }
 
 bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *variant,
@@ -177,12 +187,12 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
     snprintf(r->placement, sizeof r->placement, "cpu");
     snprintf(r->device, sizeof r->device, "%s", b->machine->cpu_model);
     r->device_index = -1;
-    r->policy = "-";
+    snprintf(r->policy, sizeof r->policy, "-");
+    r->efficiency = NAN;
     r->size = size;
     r->threads = threads;
     r->subject = *subject;
     r->base = *base;
-    r->unit = unit;
     r->goal = goal;
     bench_record_work(r, 1.0, unit);
     r->ratio = subject->verified && base->verified && subject->s.median > 0
@@ -191,6 +201,22 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
     if (!subject->verified) b->failures++;
     if (!base->verified) b->failures++;
     return r;
+}
+
+void bench_record_policy(bench_record *r, const char *policy)
+{
+    if (r) snprintf(r->policy, sizeof r->policy, "%s", policy ? policy : "-");
+}
+
+const char *bench_policy_name(int kind)
+{
+    switch (kind) {
+    case WEFT_POLICY_STATIC: return "static";
+    case WEFT_POLICY_DYNAMIC: return "dynamic";
+    case WEFT_POLICY_GUIDED: return "guided";
+    case WEFT_POLICY_ADAPTIVE: return "adaptive";
+    default: return "?";
+    }
 }
 
 void bench_record_place(bench_record *r, const char *device_name, int device_index)
@@ -205,7 +231,7 @@ void bench_record_work(bench_record *r, double work_per_op, const char *unit)
 {
     if (!r) return;
     r->work_per_op = work_per_op;
-    r->unit = unit;
+    if (unit != r->unit) snprintf(r->unit, sizeof r->unit, "%s", unit);
     r->throughput = r->subject.verified && r->subject.s.median > 0 ? work_per_op / r->subject.s.median : NAN;
     r->base_throughput = r->base.verified && r->base.s.median > 0 ? work_per_op / r->base.s.median : NAN;
 }

@@ -23,6 +23,7 @@
 /* Command-line settings (main.c fills them). */
 typedef struct bench_options {
     int quick;              /* --quick: fewer, shorter blocks */
+    const char *coexec_child; /* --coexec-child FILE (internal): measure co-execution, write records to FILE */
     int smoke;              /* --smoke: tiny run for the test suite */
     const char *workload;   /* --workload NAME, NULL for all */
     size_t size;            /* --size N, 0: each workload's default */
@@ -92,19 +93,21 @@ typedef struct bench_record {
     char placement[128];     /* "cpu", or the name of the device that ran it */
     char device[256];        /* the CPU model for "cpu", else the device name */
     int device_index;        /* weft's device number, -1 for the CPU workers */
-    const char *policy;      /* "-" for now */
+    char policy[16];         /* scheduling policy of a parallel operation, "-" when none */
     size_t size;
     int threads;             /* CPU workers, or the device's compute units */
     bench_measure subject;   /* weft */
     double work_per_op;      /* units of work one op does (1: ops; bytes/1e9: GB) */
     double throughput;       /* work per second at the median */
     double base_throughput;  /* the same for the baseline */
-    const char *unit;        /* "tasks/s", "scopes/s", "GB/s" */
+    char unit[24];           /* "tasks/s", "scopes/s", "GB/s", ... */
     char baseline[32];
     bench_measure base;
     double ratio;            /* baseline median / weft median: > 1, weft is faster */
     double goal;             /* ratio aimed at (0: none) */
-    char note[160];          /* how it was measured, when the table cannot say */
+    char target[96];         /* what the goal stands for, for the targets list ("" : generic) */
+    double efficiency;       /* co-execution efficiency (EngineCL), NAN when not measured */
+    char note[256];          /* how it was measured, when the table cannot say */
 } bench_record;
 
 typedef struct bench_ctx {
@@ -116,6 +119,7 @@ typedef struct bench_ctx {
     size_t nrecords, cap;
     int failures;            /* unverified results, failed cases */
     int min_reps;            /* a workload may ask for more timed blocks than --reps (0: no) */
+    int max_reps;            /* ... or fewer, for long operations in quick runs (0: no cap) */
 } bench_ctx;
 
 /* Monotonic clock in seconds. */
@@ -136,6 +140,12 @@ bench_stats bench_stats_of(double *samples, int n);
 void bench_compare(bench_ctx *b, const char *label, const bench_case *subject,
                    const bench_case *baseline, bench_measure *ms, bench_measure *mb);
 
+/* Measure n cases the same way, their blocks interleaved: every timed round
+ * runs each case once, the order rotating from round to round, so that drift
+ * and the after-effects of one case's threads fall on all alike. Fills
+ * out[0..n-1]; a case whose body or check fails is marked unverified. */
+void bench_measure_set(bench_ctx *b, const char *label, const bench_case *cases, int n, bench_measure *out);
+
 /* Append a record for a comparison; counts unverified results as failures.
  * goal: the ratio aimed at, 0 for none. Returns the record or NULL (no memory). */
 bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *variant,
@@ -143,6 +153,8 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
                                const char *unit, const char *baseline,
                                const bench_measure *base, double goal);
 
+/* Set the record's policy name ("static", ...). */
+void bench_record_policy(bench_record *r, const char *policy);
 /* Say which device ran a record (placement = its name). */
 void bench_record_place(bench_record *r, const char *device_name, int device_index);
 /* Throughput in other units than ops/s: each op does `work_per_op` units. */
@@ -165,6 +177,8 @@ void bench_print_table(FILE *f, const bench_ctx *b);
 /* One line per record with a goal of "within X of the baseline" (goal < 1):
  * weft/baseline time and the verdict. */
 void bench_print_targets(FILE *f, const bench_ctx *b);
+/* The name of a policy kind ("static", "dynamic", "guided", "adaptive"). */
+const char *bench_policy_name(int kind);
 int bench_write_json(const char *path, const bench_ctx *b);
 int bench_write_csv(const char *path, const bench_ctx *b);
 

@@ -26,18 +26,20 @@ void weft__k_scalar(weft_k_args_t *a, const void *value, size_t size)
     weft__k_push(a, weft_arg_scalar(slot, size));
 }
 
-int weft_k_start(weft_scope_t *s, const weft_k_args_t *a, const weft_policy_t *pol, weft_handle_t **out)
+int weft_k_start_at(const char *file, int line, weft_scope_t *s, const weft_k_args_t *a, const weft_policy_t *pol,
+                    weft_handle_t **out)
 {
     if (!a) {
         if (out) *out = NULL;
         return weft__fail(WEFT_EINVAL, "weft_k_start: args is NULL");
     }
-    return weft_scope_parallel_for(s, a->kernel, a->range, a->args, a->nargs, pol, out);
+    return weft_scope_parallel_for_at(file, line, s, a->kernel, a->range, a->args, a->nargs, pol, out);
 }
 
-int weft_k_run(weft_runtime_t *rt, const weft_k_args_t *a, const weft_policy_t *pol, weft_panic_t **panic)
+int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_args_t *a, const weft_policy_t *pol,
+                  weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     if (!a) return weft__fail(WEFT_EINVAL, "weft_k_run: args is NULL");
-    return weft_parallel_run(rt, a->kernel, a->range, a->args, a->nargs, pol, panic);
+    return weft_parallel_run_at(file, line, rt, a->kernel, a->range, a->args, a->nargs, pol, panic);
 }

@@ -4,7 +4,7 @@
 # It writes <dir>/weft_kernel_sources.h (one `extern const unsigned char
 # weft__cl_<name>[];` per source) and <dir>/weft_kernel_sources.c (each file's
 # bytes as a NUL-terminated array of hex values: no string-literal length
-# limit, no escaping). Files are rewritten only when their content changes.
+# limit, no escaping).
 if(NOT OUT_DIR OR NOT SOURCES)
   message(FATAL_ERROR "embed_cl.cmake: OUT_DIR and SOURCES are required")
 endif()
@@ -17,22 +17,20 @@ foreach(src IN LISTS SOURCES)
   get_filename_component(name "${src}" NAME_WE)
   file(READ "${src}" hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  # 16 bytes to a line.
-  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){16})" "\\1\n    " bytes "${bytes}")
+  # 16 bytes to a line (CMake regexes have no {n}).
+  string(REPEAT "0x[0-9a-f][0-9a-f]," 16 line)
+  string(REGEX REPLACE "(${line})" "\\1\n    " bytes "${bytes}")
   string(APPEND h "/* kernels/${name}.cl */\nextern const unsigned char weft__cl_${name}[];\n")
   string(APPEND c "\n/* kernels/${name}.cl */\nconst unsigned char weft__cl_${name}[] = {\n    ${bytes}0x00};\n")
 endforeach()
 string(APPEND h "\n#endif\n")
 
 file(MAKE_DIRECTORY "${OUT_DIR}")
-function(weft_write_if_changed path content)
-  set(old "")
-  if(EXISTS "${path}")
-    file(READ "${path}" old)
-  endif()
-  if(NOT old STREQUAL content)
-    file(WRITE "${path}" "${content}")
-  endif()
-endfunction()
-weft_write_if_changed("${OUT_DIR}/weft_kernel_sources.h" "${h}")
-weft_write_if_changed("${OUT_DIR}/weft_kernel_sources.c" "${c}")
+# Write through a temporary file and a rename, so that a compiler never reads
+# a half-written file. Always write: the build runs this only when a source
+# changed, and an output left older than its sources would run it again.
+string(RANDOM LENGTH 8 tag)
+foreach(ext h c)
+  file(WRITE "${OUT_DIR}/weft_kernel_sources.${ext}.${tag}" "${${ext}}")
+  file(RENAME "${OUT_DIR}/weft_kernel_sources.${ext}.${tag}" "${OUT_DIR}/weft_kernel_sources.${ext}")
+endforeach()

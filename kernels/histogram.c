@@ -103,11 +103,11 @@ int weft_k_histogram_args(weft_k_args_t *args, size_t n, const float *data, floa
     return 0;
 }
 
-int weft_k_histogram(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, const float *data, float lo, float hi,
-                     uint32_t *hist, weft_panic_t **panic)
+int weft_k_histogram_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t n,
+                        const float *data, float lo, float hi, uint32_t *hist, weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     weft_k_args_t args;
     int rc = weft_k_histogram_args(&args, n, data, lo, hi, hist);
-    return rc ? rc : weft_k_run(rt, &args, pol, panic);
+    return rc ? rc : weft_k_run_at(file, line, rt, &args, pol, panic);
 }

@@ -77,11 +77,12 @@ int weft_k_mandelbrot_args(weft_k_args_t *args, size_t width, size_t height, flo
     return 0;
 }
 
-int weft_k_mandelbrot(weft_runtime_t *rt, const weft_policy_t *pol, size_t width, size_t height, float x0,
-                      float y0, float dx, float dy, uint32_t max_iter, uint32_t *out, weft_panic_t **panic)
+int weft_k_mandelbrot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t width,
+                         size_t height, float x0, float y0, float dx, float dy, uint32_t max_iter, uint32_t *out,
+                         weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     weft_k_args_t args;
     int rc = weft_k_mandelbrot_args(&args, width, height, x0, y0, dx, dy, max_iter, out);
-    return rc ? rc : weft_k_run(rt, &args, pol, panic);
+    return rc ? rc : weft_k_run_at(file, line, rt, &args, pol, panic);
 }

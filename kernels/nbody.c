@@ -101,8 +101,9 @@ int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const
     return 0;
 }
 
-int weft_k_nbody(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float dt, float eps2, float *pos,
-                 float *pos_tmp, float *vel, unsigned steps, float **result, weft_panic_t **panic)
+int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float dt,
+                    float eps2, float *pos, float *pos_tmp, float *vel, unsigned steps, float **result,
+                    weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     if (result) *result = NULL;
@@ -112,7 +113,7 @@ int weft_k_nbody(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float d
     float *src = pos, *dst = pos_tmp;
     for (unsigned s = 0; s < steps; s++) {
         if (s) weft_k_nbody_args(&args, n, dt, eps2, src, vel, dst);
-        if ((rc = weft_k_run(rt, &args, pol, panic))) return rc;
+        if ((rc = weft_k_run_at(file, line, rt, &args, pol, panic))) return rc;
         float *t = src;
         src = dst;
         dst = t;

@@ -31,11 +31,11 @@ int weft_k_saxpy_args(weft_k_args_t *args, size_t n, float a, const float *x, fl
     return 0;
 }
 
-int weft_k_saxpy(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float a, const float *x, float *y,
-                 weft_panic_t **panic)
+int weft_k_saxpy_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float a,
+                    const float *x, float *y, weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     weft_k_args_t args;
     int rc = weft_k_saxpy_args(&args, n, a, x, y);
-    return rc ? rc : weft_k_run(rt, &args, pol, panic);
+    return rc ? rc : weft_k_run_at(file, line, rt, &args, pol, panic);
 }

@@ -57,11 +57,11 @@ int weft_k_sdot_args(weft_k_args_t *args, size_t n, const float *x, const float 
     return 0;
 }
 
-int weft_k_sdot(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, const float *x, const float *y,
-                float *result, weft_panic_t **panic)
+int weft_k_sdot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t n,
+                   const float *x, const float *y, float *result, weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     weft_k_args_t args;
     int rc = weft_k_sdot_args(&args, n, x, y, result, 0);
-    return rc ? rc : weft_k_run(rt, &args, pol, panic);
+    return rc ? rc : weft_k_run_at(file, line, rt, &args, pol, panic);
 }

@@ -48,11 +48,14 @@
 
 /* ---- the CPU body (OpenBLAS) ----------------------------------------------- */
 
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-
 /* weft gives each worker its own rows: OpenBLAS must not start threads of its
- * own on top (and concurrent multi-threaded calls serialise inside it). */
-static void blas_init(void) { openblas_set_num_threads(1); }
+ * own on top (and concurrent multi-threaded calls serialise inside it). Checked
+ * before every call, not once: a program may set OpenBLAS's threads itself
+ * in between (a benchmark's multi-threaded baseline, say). */
+static void blas_single_thread(void)
+{
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
 
 static void sgemm_cpu(size_t begin, size_t end, void *const *argv)
 {
@@ -60,7 +63,7 @@ static void sgemm_cpu(size_t begin, size_t end, void *const *argv)
     const float alpha = WEFT_K_F32(argv, 3), beta = WEFT_K_F32(argv, 4);
     const float *A = argv[5], *B = argv[6];
     float *C = argv[7];
-    pthread_once(&blas_once, blas_init);
+    blas_single_thread();
     if (begin >= end) return;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(end - begin), (blasint)N, (blasint)K, alpha,
                 A + begin * K, (blasint)K, B, (blasint)N, beta, C + begin * N, (blasint)N);
@@ -133,6 +136,8 @@ typedef struct sg_place {
 
 struct sg_job {
     weft_runtime_t *rt;
+    const char *file;                /* the caller's, named by panics */
+    int line;
     size_t M, N, K;
     float alpha, beta;
     const float *A, *B;
@@ -217,7 +222,7 @@ static weft_panic_t *sg_panic(const sg_place *pl, int status, const char *status
     char msg[768];
     snprintf(msg, sizeof msg, "%s: rows [%zu, %zu) on %s '%s': %s: %s (%d)", SG_NAME, rb, re,
              pl->device < 0 ? "the CPU" : "device", pl->name, what, status_name, status);
-    weft_panic_t *p = weft__panic_new(weft_current_name(), __FILE__, __LINE__, msg);
+    weft_panic_t *p = weft__panic_new(weft_current_name(), pl->j->file, pl->j->line, msg);
     if (!p) return NULL;
     if (pl->device >= 0) {
         p->cl_status = status;
@@ -244,7 +249,7 @@ static void *sg_tile_run(void *arg)
 {
     const sg_tile *t = arg;
     const sg_job *j = t->j;
-    pthread_once(&blas_once, blas_init);
+    blas_single_thread();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(t->re - t->rb), (blasint)(t->ce - t->cb),
                 (blasint)j->K, j->alpha, j->A + t->rb * j->K, (blasint)j->K, j->B + t->cb, (blasint)j->N, j->beta,
                 j->C + t->rb * j->N + t->cb, (blasint)j->N);
@@ -526,7 +531,7 @@ static int sg_body(weft_scope_t *s, void *arg)
         if (rc) return rc;
         char msg[256];
         snprintf(msg, sizeof msg, "%s: rows [%zu, %zu) failed on every place that could run them", SG_NAME, rb, re);
-        j->failure = weft__panic_new(weft_current_name(), __FILE__, __LINE__, msg);
+        j->failure = weft__panic_new(weft_current_name(), j->file, j->line, msg);
         if (j->failure) {
             j->failure->has_range = 1;
             j->failure->begin = rb;
@@ -544,8 +549,9 @@ static void sg_scale(float *C, size_t n, float beta)
     for (size_t i = 0; i < n; i++) C[i] = beta == 0.0f ? 0.0f : beta * C[i];
 }
 
-int weft_k_sgemm(weft_runtime_t *rt, const weft_policy_t *pol, size_t M, size_t N, size_t K, float alpha,
-                 const float *A, const float *B, float beta, float *C, weft_panic_t **panic)
+int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t M, size_t N,
+                    size_t K, float alpha, const float *A, const float *B, float beta, float *C,
+                    weft_panic_t **panic)
 {
     const char *c = "weft_k_sgemm";
     if (panic) *panic = NULL;
@@ -573,7 +579,7 @@ int weft_k_sgemm(weft_runtime_t *rt, const weft_policy_t *pol, size_t M, size_t 
 
     sg_job *j = calloc(1, sizeof *j);
     if (!j) return weft__fail(WEFT_ENOMEM, "%s: out of memory", c);
-    *j = (sg_job){.rt = rt, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+    *j = (sg_job){.rt = rt, .file = file, .line = line, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
                   .kind = pol->kind, .failover = pol->on_fault == WEFT_FAULT_FAILOVER};
     if (pol->use_cpu) {
         sg_place *pl = &j->places[j->nplaces];

@@ -55,8 +55,9 @@ int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float
     return 0;
 }
 
-int weft_k_stencil5(weft_runtime_t *rt, const weft_policy_t *pol, size_t width, size_t height, float c0, float c1,
-                    float *a, float *b, unsigned iters, float **result, weft_panic_t **panic)
+int weft_k_stencil5_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t width,
+                       size_t height, float c0, float c1, float *a, float *b, unsigned iters, float **result,
+                       weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
     if (result) *result = NULL;
@@ -67,7 +68,7 @@ int weft_k_stencil5(weft_runtime_t *rt, const weft_policy_t *pol, size_t width, 
     float *src = a, *dst = b;
     for (unsigned i = 0; i < iters; i++) {
         if (i) weft_k_stencil5_args(&args, width, height, c0, c1, src, dst);
-        if ((rc = weft_k_run(rt, &args, pol, panic))) return rc;
+        if ((rc = weft_k_run_at(file, line, rt, &args, pol, panic))) return rc;
         float *t = src;
         src = dst;
         dst = t;

@@ -1,17 +1,28 @@
-/* weft/device.h — OpenCL devices as places that run work under the same
- * handles, joins and scopes as CPU tasks.
+/** @file
+ *  @brief OpenCL devices as places that run work under the same handles,
+ *  joins and scopes as CPU tasks.
  *
- * A runtime discovers every OpenCL device at creation ($WEFT_DEVICES or the
- * `devices` option chooses which) and opens one context and one in-order
- * command queue per device. Devices are numbered 0..weft_device_count()-1 in
- * discovery order (platform by platform), whatever the order of the terms in
- * the selection; adopted devices come after. A failure on a device — at enqueue, during
- * execution, or building a program at launch — becomes a panic on the handle
- * of the launch, with the status name, device, kernel and range. */
+ *  A runtime discovers every OpenCL device at creation ($WEFT_DEVICES or the
+ *  `devices` option chooses which) and opens one context and one in-order
+ *  command queue per device. Devices are numbered 0..weft_device_count()-1 in
+ *  discovery order (platform by platform), whatever the order of the terms in
+ *  the selection; adopted devices come after. A failure on a device — at
+ *  enqueue, during execution, or building a program at launch — becomes a
+ *  panic on the handle of the launch, with the status name, device, kernel
+ *  and range. */
 #ifndef WEFT_DEVICE_H
 #define WEFT_DEVICE_H
 
 #ifndef CL_TARGET_OPENCL_VERSION
+/** The OpenCL API version the Khronos headers (CL/cl.h) expose, as they
+ *  define it: 120 is OpenCL 1.2, the API weft is written against. Left
+ *  undefined, the Khronos headers print a note and assume 300 (OpenCL 3.0),
+ *  where some 1.2 calls weft and its users make (clCreateCommandQueue) are
+ *  deprecated. This header defines it as 120 only when the includer has not:
+ *  define it yourself (to a version the Khronos headers accept) before the
+ *  first include of weft/device.h or CL/cl.h to target another version. It
+ *  only affects the code that includes the headers: the library itself is
+ *  already compiled. */
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
 #include <CL/cl.h>
@@ -29,92 +40,160 @@ extern "C" {
 
 /* ---- devices ------------------------------------------------------------ */
 
+/** The kind of an OpenCL device (weft_device_info_t::type). Each device has
+ *  exactly one: GPU when the driver's CL_DEVICE_TYPE includes the GPU bit,
+ *  else accelerator, else CPU, else other. The same words select devices in
+ *  $WEFT_DEVICES ("gpu", "accelerator", "cpu"). */
 typedef enum weft_device_type {
-    WEFT_DEVICE_CPU = 1,
-    WEFT_DEVICE_GPU = 2,
-    WEFT_DEVICE_ACCELERATOR = 4,
-    WEFT_DEVICE_OTHER = 8
+    WEFT_DEVICE_CPU = 1,          /**< a CPU device (PoCL's, Intel's CPU runtime) */
+    WEFT_DEVICE_GPU = 2,          /**< a GPU */
+    WEFT_DEVICE_ACCELERATOR = 4,  /**< CL_DEVICE_TYPE_ACCELERATOR (FPGAs, DSPs, ...) */
+    WEFT_DEVICE_OTHER = 8         /**< none of those (a custom device) */
 } weft_device_type_t;
 
-/** What weft knows of one device. */
+/** What weft knows of one device, read from the driver when the device is
+ *  opened. Filled by weft_device_info(); a plain copy the caller owns.
+ *  Strings are NUL-terminated and cut to their array's size. */
 typedef struct weft_device_info {
     int index;                    /**< weft's device number */
-    weft_device_type_t type;
+    weft_device_type_t type;      /**< the device's kind */
     char name[256];               /**< CL_DEVICE_NAME */
-    char vendor[128];
-    char platform[128];           /**< platform name */
+    char vendor[128];             /**< CL_DEVICE_VENDOR */
+    char platform[128];           /**< platform name (CL_PLATFORM_NAME) */
     char version[128];            /**< CL_DEVICE_VERSION ("OpenCL 3.0 ...") */
-    unsigned compute_units;
-    uint64_t global_mem_bytes;
+    unsigned compute_units;       /**< CL_DEVICE_MAX_COMPUTE_UNITS */
+    uint64_t global_mem_bytes;    /**< CL_DEVICE_GLOBAL_MEM_SIZE, in bytes */
     uint64_t max_alloc_bytes;     /**< CL_DEVICE_MAX_MEM_ALLOC_SIZE */
-    size_t max_work_group_size;
+    size_t max_work_group_size;   /**< CL_DEVICE_MAX_WORK_GROUP_SIZE */
     int unified_memory;           /**< 1: host and device share memory (no copies) */
 } weft_device_info_t;
 
-/** Number of devices the runtime opened (0 for NULL or WEFT_DEVICES=none). */
+/** Number of devices of the runtime: those it opened plus those adopted.
+ *  @param rt  the runtime.
+ *  @return the count; 0 for NULL or with WEFT_DEVICES=none. */
 int weft_device_count(const weft_runtime_t *rt);
 
 /** Fill *out for device `device`.
- *  @return 0; WEFT_EINVAL (NULL, index out of range). */
+ *  @param rt      the runtime.
+ *  @param device  the device number, in [0, weft_device_count()).
+ *  @param out     receives a copy of the device's description.
+ *  @return 0; WEFT_EINVAL (NULL rt or out, device out of range). */
 int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *out);
 
 /** Print one line per device (index, name, type, compute units, memory,
- *  unified or not, OpenCL version) to f. Returns the number of devices. */
+ *  unified or not, OpenCL version, platform) to f, or "no OpenCL devices
+ *  selected" when there is none.
+ *  @param rt  the runtime (NULL: no devices).
+ *  @param f   the stream; NULL prints nothing.
+ *  @return the number of devices, as weft_device_count(). */
 int weft_device_print(const weft_runtime_t *rt, FILE *f);
 
-/** Print every platform and device present on the machine, selected or not,
- *  with the index WEFT_DEVICES uses. Returns the number found, or a negative
- *  WEFT_E* code when the OpenCL platform cannot be queried. */
+/** Print every device of every OpenCL platform present on the machine,
+ *  selected or not, one line each as weft_device_print() does, numbered with
+ *  the index $WEFT_DEVICES uses. No runtime is needed. Looks at most at 16
+ *  platforms, 64 devices per platform and 128 devices in all.
+ *  @param f  the stream; NULL prints nothing (the devices are still counted).
+ *  @return the number of devices found (0 when there is no platform); or
+ *          WEFT_ECL when the OpenCL platforms cannot be listed, WEFT_ENOMEM. */
 int weft_device_print_all(FILE *f);
 
-/** Raw OpenCL objects of a device, for interop (each pointer may be NULL).
- *  weft keeps ownership: retain them to keep them past the runtime. */
+/** Raw OpenCL objects of a device, for interop. weft keeps ownership: they
+ *  stay valid until the runtime is destroyed (retain them to keep them
+ *  longer, and never release weft's references). The queue is in-order and
+ *  weft enqueues on it too: commands added to it run in turn with weft's.
+ *  @param rt      the runtime.
+ *  @param device  the device number.
+ *  @param id      receives the cl_device_id (may be NULL).
+ *  @param ctx     receives the device's cl_context (may be NULL).
+ *  @param queue   receives its cl_command_queue (may be NULL).
+ *  @return 0; WEFT_EINVAL (NULL rt, device out of range). */
 int weft_device_cl(const weft_runtime_t *rt, int device, cl_device_id *id, cl_context *ctx,
                    cl_command_queue *queue);
 
-/** Bring a user's context and in-order queue into the runtime as a new device
- *  (both are retained; weft releases its references at runtime destroy).
+/** Bring a user's context and in-order queue into the runtime as a new device,
+ *  numbered after the existing ones. Both are retained: the caller keeps its
+ *  own references, and weft releases its references at runtime destroy (after
+ *  finishing the queue). Programs created before the adoption are not built
+ *  for the new device; launches of their kernels there are refused.
+ *  @param rt     the runtime.
+ *  @param ctx    the context the queue belongs to.
+ *  @param queue  an in-order command queue of ctx (weft does not check the
+ *                order).
  *  @param index  receives the new device number (may be NULL).
- *  @return 0; WEFT_EINVAL (NULL, queue not of ctx); WEFT_ECL; WEFT_ENOMEM. */
+ *  @return 0; WEFT_EINVAL (NULL rt, ctx or queue, queue not of ctx);
+ *          WEFT_ECL when the queue cannot be queried; WEFT_ENOMEM (also when
+ *          the runtime already holds 64 devices; nothing is retained then). */
 int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue, int *index);
 
 /* ---- programs ----------------------------------------------------------- */
 
+/** A program handle (opaque): one OpenCL source built for every device the
+ *  runtime had when it was created. Created by weft_program_create(), owned
+ *  by the caller, freed by weft_program_destroy(). The built cl_programs
+ *  belong to the runtime's cache, not to the handle: they live until the
+ *  runtime is destroyed, and the handle must not be used after that. */
 typedef struct weft_program weft_program_t;
 
-/** Build OpenCL source with options for every device of rt. Built programs
- *  are cached per (source, options, device) in the runtime: creating the same
- *  program again builds nothing.
- *  @param why  on a build failure receives a panic payload (caller frees)
- *              holding the compiler's full build log, device and status name;
- *              may be NULL.
- *  @return 0; WEFT_EINVAL (NULL rt/src/out); WEFT_EBUILD; WEFT_ENODEV (no
- *          devices); WEFT_ENOMEM. */
+/** Build OpenCL source with options for every device of rt, one device after
+ *  the other, on the calling thread. Built programs are cached per (source,
+ *  options, device) in the runtime: creating the same program again builds
+ *  nothing. The first build failure stops: later devices are not tried.
+ *  @param rt    the runtime.
+ *  @param src   the OpenCL C source (copied into the cache).
+ *  @param opts  build options for clBuildProgram, or NULL.
+ *  @param out   receives the handle, which the caller frees with
+ *               weft_program_destroy(); NULL on failure.
+ *  @param why   on a build failure receives a panic payload (caller frees it
+ *               with weft_panic_destroy()) holding the compiler's full build
+ *               log, device and status name; set to NULL otherwise; may be
+ *               NULL.
+ *  @return 0; WEFT_EINVAL (NULL rt/src/out); WEFT_ENODEV (the runtime has no
+ *          device); WEFT_EBUILD (the message names the device and status);
+ *          WEFT_ENOMEM. */
 int weft_program_create(weft_runtime_t *rt, const char *src, const char *opts,
                         weft_program_t **out, weft_panic_t **why);
 
-/** The cl_program built for a device (owned by weft), NULL when out of range. */
+/** The cl_program built for a device.
+ *  @param p       the program.
+ *  @param device  the device number.
+ *  @return the program (owned by weft: valid until the runtime is destroyed,
+ *          never to be released), NULL for NULL p or a device the program was
+ *          not built for (out of range, or adopted after p was created). */
 cl_program weft_program_cl(const weft_program_t *p, int device);
 
-/** Release the handle (built programs stay cached until the runtime goes).
- *  NULL is a no-op. */
+/** Free the handle (built programs stay cached until the runtime goes).
+ *  Launches already started with it are not affected.
+ *  @param p  the program; NULL does nothing. */
 void weft_program_destroy(weft_program_t *p);
 
 /* ---- buffers ------------------------------------------------------------ */
 
+/** A device buffer (opaque): one cl_mem on one device of a runtime, made by
+ *  weft_buffer_create(), weft_buffer_wrap() or weft_buffer_adopt(). Owned by
+ *  the caller and freed by weft_buffer_destroy(); the runtime does not track
+ *  buffers, so each must be destroyed, and only weft_buffer_destroy() may be
+ *  called on it once its runtime is destroyed. */
 typedef struct weft_buffer weft_buffer_t;
 
-/** Access a kernel has to a buffer. */
+/** Access a kernel has to a buffer (for weft_buffer_map(): the host's). The
+ *  values are bits: WEFT_READ_WRITE is WEFT_READ | WEFT_WRITE. */
 typedef enum weft_access {
-    WEFT_READ = 1,
-    WEFT_WRITE = 2,
-    WEFT_READ_WRITE = 3
+    WEFT_READ = 1,                /**< read only (CL_MEM_READ_ONLY) */
+    WEFT_WRITE = 2,               /**< write only (CL_MEM_WRITE_ONLY) */
+    WEFT_READ_WRITE = 3           /**< both (CL_MEM_READ_WRITE) */
 } weft_access_t;
 
-/** Allocate `bytes` on device `device`.
- *  @return 0; WEFT_EINVAL (NULL, 0 bytes, bad device, size above the device's
+/** Allocate `bytes` on device `device`. The contents start undefined.
+ *  @param rt      the runtime.
+ *  @param device  the device number.
+ *  @param bytes   size in bytes (> 0).
+ *  @param access  what kernels do with it.
+ *  @param out     receives the buffer, which the caller frees with
+ *                 weft_buffer_destroy(); NULL on failure.
+ *  @return 0; WEFT_EINVAL (NULL rt or out, access not a weft_access_t, bad
+ *          device, 0 bytes, size above the device's
  *          CL_DEVICE_MAX_MEM_ALLOC_SIZE — the message names the limit);
- *          WEFT_ECL. */
+ *          WEFT_ECL when clCreateBuffer fails; WEFT_ENOMEM. */
 int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access_t access,
                        weft_buffer_t **out);
 
@@ -124,131 +203,261 @@ int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access
  *  device copy, filled from `host` now when access includes WEFT_READ: after
  *  changing `host`, call weft_buffer_sync_to_device, and after a launch that
  *  wrote it, weft_buffer_sync_to_host (weft_launch never copies by itself;
- *  weft_parallel_for moves the bytes of its own arguments). Errors as
- *  weft_buffer_create. */
+ *  weft_parallel_for moves the bytes of its own arguments).
+ *  @param rt      the runtime.
+ *  @param device  the device number.
+ *  @param host    the host memory; the caller keeps owning it.
+ *  @param bytes   its size in bytes (> 0).
+ *  @param access  what kernels do with it.
+ *  @param out     receives the buffer, which the caller frees with
+ *                 weft_buffer_destroy(); NULL on failure.
+ *  @return as weft_buffer_create(), with WEFT_EINVAL also for a NULL host and
+ *          WEFT_ECL also when the first copy to the device fails. */
 int weft_buffer_wrap(weft_runtime_t *rt, int device, void *host, size_t bytes,
                      weft_access_t access, weft_buffer_t **out);
 
-/** Wrap an existing cl_mem of device `device`'s context (retained).
- *  @return 0; WEFT_EINVAL; WEFT_ECL. */
+/** Wrap an existing cl_mem of device `device`'s context. The buffer retains
+ *  mem: the caller keeps its own reference, and weft_buffer_destroy()
+ *  releases weft's. Its size is the cl_mem's (CL_MEM_SIZE).
+ *  @param rt      the runtime.
+ *  @param device  the device number whose context mem belongs to.
+ *  @param mem     the OpenCL buffer.
+ *  @param out     receives the buffer, which the caller frees with
+ *                 weft_buffer_destroy(); NULL on failure.
+ *  @return 0; WEFT_EINVAL (NULL rt, mem or out, bad device, mem of another
+ *          context); WEFT_ECL when mem cannot be queried; WEFT_ENOMEM. */
 int weft_buffer_adopt(weft_runtime_t *rt, int device, cl_mem mem, weft_buffer_t **out);
 
-/** The cl_mem (owned by weft). */
+/** The buffer's OpenCL object, for interop.
+ *  @param b  the buffer.
+ *  @return the cl_mem (owned by weft: valid until weft_buffer_destroy(), never
+ *          to be released), NULL for NULL. */
 cl_mem weft_buffer_cl(const weft_buffer_t *b);
-/** Size in bytes. */
+/** Size of the buffer.
+ *  @param b  the buffer.
+ *  @return its size in bytes, 0 for NULL. */
 size_t weft_buffer_size(const weft_buffer_t *b);
-/** Device number. */
+/** Device of the buffer.
+ *  @param b  the buffer.
+ *  @return its device number, -1 for NULL. */
 int weft_buffer_device(const weft_buffer_t *b);
-/** Host memory given to weft_buffer_wrap, else NULL. */
+/** Host memory of a wrapped buffer.
+ *  @param b  the buffer.
+ *  @return the memory given to weft_buffer_wrap(), else NULL (also for NULL). */
 void *weft_buffer_host(const weft_buffer_t *b);
-/** 1 when kernels use the host memory directly (wrapped, unified device). */
+/** Whether kernels use the host memory directly.
+ *  @param b  the buffer.
+ *  @return 1 for a wrapped buffer on a unified-memory device, else 0 (also for
+ *          NULL). */
 int weft_buffer_is_zero_copy(const weft_buffer_t *b);
 
 /** Blocking copy of host memory into [offset, offset+bytes) of b.
- *  @return 0; WEFT_EINVAL (range outside the buffer, NULL); WEFT_ECL. */
+ *  @param b       the buffer.
+ *  @param offset  first byte of b to write.
+ *  @param src     host memory to copy from (non-NULL, even for 0 bytes).
+ *  @param bytes   number of bytes; 0 copies nothing.
+ *  @return 0; WEFT_EINVAL (NULL b or src, range outside the buffer);
+ *          WEFT_ECL. */
 int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t bytes);
-/** Blocking copy of [offset, offset+bytes) of b to host memory. */
+/** Blocking copy of [offset, offset+bytes) of b to host memory.
+ *  @param b       the buffer.
+ *  @param offset  first byte of b to read.
+ *  @param dst     host memory to copy to (non-NULL, even for 0 bytes).
+ *  @param bytes   number of bytes; 0 copies nothing.
+ *  @return 0; WEFT_EINVAL (NULL b or dst, range outside the buffer);
+ *          WEFT_ECL. */
 int weft_buffer_read(const weft_buffer_t *b, size_t offset, void *dst, size_t bytes);
-/** For wrapped buffers with a device copy: copy the host range to the device
- *  (no-op when zero-copy). Errors as weft_buffer_write. */
+/** For wrapped buffers with a device copy: copy the host range
+ *  [offset, offset+bytes) to the device (blocking). Zero-copy buffers need no
+ *  copy: only the range is checked.
+ *  @param b       a buffer made by weft_buffer_wrap().
+ *  @param offset  first byte of the range.
+ *  @param bytes   number of bytes.
+ *  @return 0; WEFT_EINVAL (NULL, a buffer that does not wrap host memory,
+ *          range outside the buffer); WEFT_ECL. */
 int weft_buffer_sync_to_device(weft_buffer_t *b, size_t offset, size_t bytes);
-/** For wrapped buffers with a device copy: copy the device range to the host. */
+/** For wrapped buffers with a device copy: copy the device range
+ *  [offset, offset+bytes) to the host memory (blocking). Zero-copy buffers
+ *  need no copy: only the range is checked.
+ *  @param b       a buffer made by weft_buffer_wrap().
+ *  @param offset  first byte of the range.
+ *  @param bytes   number of bytes.
+ *  @return 0; WEFT_EINVAL (NULL, a buffer that does not wrap host memory,
+ *          range outside the buffer); WEFT_ECL. */
 int weft_buffer_sync_to_host(weft_buffer_t *b, size_t offset, size_t bytes);
-/** Map [offset, offset+bytes) for host access (blocking).
- *  @return 0 with *ptr set; WEFT_EINVAL; WEFT_ECL. */
+/** Map [offset, offset+bytes) for host access (blocking). Unmap it with
+ *  weft_buffer_unmap() before kernels use the buffer again.
+ *  @param b       the buffer.
+ *  @param offset  first byte of the range.
+ *  @param bytes   number of bytes (> 0).
+ *  @param access  what the host will do: WEFT_READ, WEFT_WRITE or both.
+ *  @param ptr     receives the host pointer to the range; NULL on failure.
+ *  @return 0 with *ptr set; WEFT_EINVAL (NULL b or ptr, range outside the
+ *          buffer or empty, access with neither bit); WEFT_ECL. */
 int weft_buffer_map(weft_buffer_t *b, size_t offset, size_t bytes, weft_access_t access,
                     void **ptr);
-/** Unmap a pointer returned by weft_buffer_map (waits for the unmap). */
+/** Unmap a pointer returned by weft_buffer_map (waits for the unmap).
+ *  @param b    the buffer.
+ *  @param ptr  the pointer weft_buffer_map() gave; invalid afterwards.
+ *  @return 0; WEFT_EINVAL (NULL b or ptr); WEFT_ECL. */
 int weft_buffer_unmap(weft_buffer_t *b, void *ptr);
-/** Free the buffer. Launches using it must have been joined. NULL is a no-op. */
+/** Free the buffer (release weft's reference to its cl_mem). Launches using
+ *  it must have been joined. A wrapped buffer's host memory is left as it is
+ *  (nothing is copied back) and stays the caller's.
+ *  @param b  the buffer; NULL does nothing. */
 void weft_buffer_destroy(weft_buffer_t *b);
 
 /* ---- launches ----------------------------------------------------------- */
 
+/** The kind of a kernel argument (weft_karg_t::kind). */
 typedef enum weft_karg_kind {
-    WEFT_KARG_BUFFER = 1,
-    WEFT_KARG_SCALAR = 2,
-    WEFT_KARG_LOCAL = 3
+    WEFT_KARG_BUFFER = 1,         /**< a weft_buffer_t, passed as its cl_mem */
+    WEFT_KARG_SCALAR = 2,         /**< a value passed by copy (int, float, struct) */
+    WEFT_KARG_LOCAL = 3           /**< __local memory, allocated per work-group */
 } weft_karg_kind_t;
 
 /** One kernel argument. Build with weft_karg_buffer/_scalar/_local. */
 typedef struct weft_karg {
-    weft_karg_kind_t kind;
-    weft_buffer_t *buffer;        /**< WEFT_KARG_BUFFER */
-    const void *value;            /**< WEFT_KARG_SCALAR: copied at launch */
-    size_t size;                  /**< scalar size, or __local bytes */
+    weft_karg_kind_t kind;        /**< which of the fields below is used */
+    weft_buffer_t *buffer;        /**< WEFT_KARG_BUFFER: a buffer of the launch's
+                                       device; it must live until the launch
+                                       is joined */
+    const void *value;            /**< WEFT_KARG_SCALAR: the value, copied during
+                                       the weft_launch() call */
+    size_t size;                  /**< scalar size, or __local bytes per
+                                       work-group */
 } weft_karg_t;
 
-/** A buffer argument. */
+/** A buffer argument.
+ *  @param b  the buffer; it must be on the launch's device.
+ *  @return the argument (nothing is checked until the launch). */
 weft_karg_t weft_karg_buffer(weft_buffer_t *b);
-/** A scalar argument: `size` bytes at `value`, copied when launched. */
+/** A scalar argument: `size` bytes at `value`, copied when launched.
+ *  @param value  the value; it need only stay valid until weft_launch()
+ *                returns.
+ *  @param size   its size in bytes (sizeof the kernel parameter's type).
+ *  @return the argument (nothing is checked until the launch). */
 weft_karg_t weft_karg_scalar(const void *value, size_t size);
-/** A __local argument of `bytes` bytes. */
+/** A __local argument of `bytes` bytes.
+ *  @param bytes  __local memory per work-group, in bytes (> 0).
+ *  @return the argument (nothing is checked until the launch). */
 weft_karg_t weft_karg_local(size_t bytes);
 
-/** One kernel launch. Initialise with weft_launch_init(). */
+/** One kernel launch. Initialise with weft_launch_init(). weft reads it (and
+ *  its args) during the weft_launch() call only: it may be reused or freed
+ *  once that returns. */
 typedef struct weft_launch {
     int device;                   /**< device number */
     weft_program_t *program;      /**< built program, or NULL with source set */
-    const char *source;           /**< source built at launch (cached); a build
+    const char *source;           /**< source built at launch (cached), during
+                                       the weft_launch() call; a build
                                        failure panics the launch's handle */
-    const char *options;          /**< build options for source */
+    const char *options;          /**< build options for source, or NULL;
+                                       ignored with program */
     const char *kernel;           /**< entry point name */
     unsigned dims;                /**< 1, 2 or 3 */
     size_t global[3];             /**< global work size per dimension */
     size_t local[3];              /**< work-group size; all 0: driver chooses */
     size_t offset[3];             /**< global offset */
-    const weft_karg_t *args;
-    size_t nargs;
-    void *reserved[8];
+    const weft_karg_t *args;      /**< the kernel's arguments in order (NULL
+                                       when nargs is 0) */
+    size_t nargs;                 /**< number of args: the kernel's parameter
+                                       count (any other count panics the
+                                       handle) */
+    void *reserved[8];            /**< reserved for future fields; keep zeroed */
 } weft_launch_t;
 
-/** Fill *l with defaults (device 0, 1 dimension, no arguments). */
+/** Fill *l with defaults (every field zero or NULL except dims = 1: device 0,
+ *  no program or source, no arguments, local sizes left to the driver).
+ *  @param l  the launch to fill; NULL does nothing. */
 void weft_launch_init(weft_launch_t *l);
 
 /** Launch a kernel; returns a handle joined like any task. Its result value is
  *  NULL. Detach it with weft_handle_detach(). A macro, so that a failure's
- *  panic names the caller's file and line.
- *  @return 0; WEFT_EINVAL (NULL, bad device, dims, zero or overflowing sizes,
- *          a local size that does not divide the global size, a buffer of
- *          another device, no kernel name, neither or both of program and
- *          source); WEFT_ENOMEM. Device failures are never returned here:
- *          enqueue errors, execution errors and build failures of `source`
+ *  panic names the caller's file and line. The kernel is enqueued (and
+ *  `source` built, when not cached) before the call returns; it then runs
+ *  asynchronously on the device's queue.
+ *  @param rt   the runtime.
+ *  @param l    the launch (see weft_launch_t).
+ *  @param out  receives the handle (required), which the caller must join or
+ *              detach; NULL on failure.
+ *  @return 0; WEFT_EINVAL (NULL rt, l or out, bad device, dims, zero or
+ *          overflowing sizes, a local size given for some dimensions only or
+ *          that does not divide the global size, a buffer of another device,
+ *          a bad argument, no kernel name, neither or both of program and
+ *          source, a program not built for the device); WEFT_ENOMEM. Device
+ *          failures are never returned here: build failures of `source`, an
+ *          entry point the program lacks, an argument count other than the
+ *          kernel's, enqueue errors, execution errors and injected faults
  *          panic the handle. */
 #define weft_launch(rt, l, out) weft_launch_at(__FILE__, __LINE__, (rt), (l), (out))
 
 /** weft_launch() inside a scope: the scope waits for it, and an unjoined
- *  failure fails the scope as a CPU task's panic does. out may be NULL. */
+ *  failure fails the scope as a CPU task's panic does.
+ *  @param s    the scope.
+ *  @param l    the launch.
+ *  @param out  receives the handle, owned by the scope; may be NULL.
+ *  @return as weft_launch(), with WEFT_EINVAL for a NULL s. */
 #define weft_scope_launch(s, l, out) weft_scope_launch_at(__FILE__, __LINE__, (s), (l), (out))
 
-/** What weft_launch expands to; file is the caller's (a literal). */
+/** What weft_launch expands to.
+ *  @param file  the caller's file (a literal), named by the handle's panics.
+ *  @param line  the caller's line.
+ *  @param rt    as for weft_launch().
+ *  @param l     as for weft_launch().
+ *  @param out   as for weft_launch().
+ *  @return as weft_launch(). */
 int weft_launch_at(const char *file, int line, weft_runtime_t *rt, const weft_launch_t *l,
                    weft_handle_t **out);
-/** What weft_scope_launch expands to. */
+/** What weft_scope_launch expands to.
+ *  @param file  the caller's file (a literal), named by the handle's panics.
+ *  @param line  the caller's line.
+ *  @param s     as for weft_scope_launch().
+ *  @param l     as for weft_scope_launch().
+ *  @param out   as for weft_scope_launch().
+ *  @return as weft_scope_launch(). */
 int weft_scope_launch_at(const char *file, int line, weft_scope_t *s, const weft_launch_t *l,
                          weft_handle_t **out);
 
 /* ---- fault injection ---------------------------------------------------- */
 
-/** Make launches fail on purpose, to test failure paths on any machine.
- *  device: device number or -1 for every device; launch: the n-th launch on
- *  that device counting from 0 after this call, or -1 for every launch (each
- *  chunk a parallel operation runs on a device counts as one launch);
- *  status: the cl_int the launch reports (e.g. CL_OUT_OF_RESOURCES); kernel:
- *  only launches of this kernel, or NULL for any.
+/** Make launches fail on purpose, to test failure paths on any machine. A
+ *  launch that a fault hits is not enqueued: its handle panics with the
+ *  fault's status ("failed during execution (injected fault)"), as a real
+ *  failure would; a parallel operation's chunk fails the same way. When
+ *  several faults match a launch, the one injected last wins.
  *  $WEFT_FAULT sets the same at runtime creation:
- *      WEFT_FAULT="device=1,launch=3,status=CL_OUT_OF_RESOURCES[,kernel=k];..."
- *  @return 0; WEFT_EINVAL; WEFT_ENOMEM. */
+ *  @code{.unparsed}
+ *  WEFT_FAULT="device=1,launch=3,status=CL_OUT_OF_RESOURCES[,kernel=k];..."
+ *  @endcode
+ *  @param rt      the runtime.
+ *  @param device  device number, or -1 for every device.
+ *  @param launch  the n-th launch on that device, counting from 0 after this
+ *                 call (every launch on the device counts, whatever its
+ *                 kernel; each chunk a parallel operation runs on a device
+ *                 counts as one launch), or -1 for every launch.
+ *  @param status  the cl_int the launch reports, a negative OpenCL status
+ *                 (e.g. CL_OUT_OF_RESOURCES).
+ *  @param kernel  only launches of this kernel entry point (copied), or NULL
+ *                 for any.
+ *  @return 0; WEFT_EINVAL (NULL rt, device or launch below -1, status not
+ *          negative); WEFT_ENOMEM. */
 int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, const char *kernel);
 
-/** Remove every injected fault and restart the launch counters. */
+/** Remove every injected fault and restart every device's launch counter at 0.
+ *  @param rt  the runtime; NULL does nothing. */
 void weft_fault_clear(weft_runtime_t *rt);
 
-/** Name of an OpenCL status ("CL_OUT_OF_RESOURCES"), "CL_UNKNOWN_ERROR" when
- *  unknown. */
+/** Name of an OpenCL status code.
+ *  @param status  a cl_int status (0 included).
+ *  @return the name ("CL_OUT_OF_RESOURCES", "CL_SUCCESS"), or
+ *          "CL_UNKNOWN_ERROR" when unknown. Never NULL; a string literal. */
 const char *weft_cl_status_name(int status);
 
-/** The status a name stands for; returns 0 and sets *status, or WEFT_EINVAL. */
+/** The status a name stands for: the inverse of weft_cl_status_name().
+ *  @param name    the exact name ("CL_OUT_OF_RESOURCES"), case included.
+ *  @param status  receives the value.
+ *  @return 0 with *status set; WEFT_EINVAL (NULL argument, unknown name). */
 int weft_cl_status_parse(const char *name, int *status);
 
 #ifdef __cplusplus

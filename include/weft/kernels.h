@@ -22,8 +22,9 @@
  * Floating point: the kernels are built without contraction (no fused
  * multiply-add) on both sides, and the CPU twins do the device's arithmetic
  * in the device's order, so saxpy, sdot, mandelbrot and stencil5 give the same
- * bits on the CPU and on a device (given an OpenCL device with IEEE single
- * precision, as PoCL's CPU devices). sdot and histogram results do not
+ * bits on the CPU and on a device whose single-precision add and multiply
+ * round as IEEE 754 says (seen with PoCL's CPU devices and NVIDIA's OpenCL on
+ * an H100). sdot and histogram results do not
  * depend on how the range was split. nbody and sgemm agree within float
  * tolerance.
  *
@@ -66,16 +67,27 @@ typedef struct weft_k_args {
     } scalars;                        /**< storage for scalar values (internal) */
 } weft_k_args_t;
 
-/** weft_scope_parallel_for(s, a->kernel, a->range, a->args, a->nargs, pol, out).
+/** (A macro.) weft_scope_parallel_for(s, a->kernel, a->range, a->args,
+ *  a->nargs, pol, out).
  *  @return as weft_scope_parallel_for; WEFT_EINVAL for a NULL a. */
-int weft_k_start(weft_scope_t *s, const weft_k_args_t *a, const weft_policy_t *pol,
-                 weft_handle_t **out);
+#define weft_k_start(s, a, pol, out) weft_k_start_at(__FILE__, __LINE__, (s), (a), (pol), (out))
 
-/** weft_parallel_run(rt, a->kernel, a->range, a->args, a->nargs, pol, panic):
- *  start and join.
+/** (A macro.) weft_parallel_run(rt, a->kernel, a->range, a->args, a->nargs,
+ *  pol, panic): start and join.
  *  @return as weft_parallel_run; WEFT_EINVAL for a NULL a. */
-int weft_k_run(weft_runtime_t *rt, const weft_k_args_t *a, const weft_policy_t *pol,
-               weft_panic_t **panic);
+#define weft_k_run(rt, a, pol, panic) weft_k_run_at(__FILE__, __LINE__, (rt), (a), (pol), (panic))
+
+/** What weft_k_start expands to (file, line: the caller's, a literal, named
+ *  by a device failure's panic; as weft_scope_parallel_for_at). */
+int weft_k_start_at(const char *file, int line, weft_scope_t *s, const weft_k_args_t *a,
+                    const weft_policy_t *pol, weft_handle_t **out);
+/** What weft_k_run expands to. */
+int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_args_t *a,
+                  const weft_policy_t *pol, weft_panic_t **panic);
+
+/* The one-call helpers below are macros too: each weft_k_<op>(...) expands to
+ * weft_k_<op>_at(__FILE__, __LINE__, ...), so that a device failure's panic
+ * names the caller's line. */
 
 /* ---- saxpy: y = a*x + y ---------------------------------------------------- */
 
@@ -88,9 +100,12 @@ extern const weft_kernel_t weft_k_saxpy_kernel;
  *  @return 0; WEFT_EINVAL (NULL a, NULL x or y with n > 0). */
 int weft_k_saxpy_args(weft_k_args_t *args, size_t n, float a, const float *x, float *y);
 
-/** Run saxpy over n floats and join. */
-int weft_k_saxpy(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float a, const float *x,
-                 float *y, weft_panic_t **panic);
+/** (A macro.) Run saxpy over n floats and join. */
+#define weft_k_saxpy(...) weft_k_saxpy_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_saxpy expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_saxpy_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                    size_t n, float a, const float *x, float *y, weft_panic_t **panic);
 
 /* ---- sdot: dot product ----------------------------------------------------- */
 
@@ -111,9 +126,12 @@ extern const weft_kernel_t weft_k_sdot_kernel;
 int weft_k_sdot_args(weft_k_args_t *args, size_t n, const float *x, const float *y, float *result,
                      size_t group);
 
-/** *result = x . y over n floats (work-groups of 256). */
-int weft_k_sdot(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, const float *x,
-                const float *y, float *result, weft_panic_t **panic);
+/** (A macro.) *result = x . y over n floats (work-groups of 256). */
+#define weft_k_sdot(...) weft_k_sdot_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_sdot expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_sdot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                   size_t n, const float *x, const float *y, float *result, weft_panic_t **panic);
 
 /* ---- mandelbrot ------------------------------------------------------------ */
 
@@ -132,10 +150,13 @@ extern const weft_kernel_t weft_k_mandelbrot_kernel;
 int weft_k_mandelbrot_args(weft_k_args_t *args, size_t width, size_t height, float x0, float y0,
                            float dx, float dy, uint32_t max_iter, uint32_t *out);
 
-/** Compute the image and join. */
-int weft_k_mandelbrot(weft_runtime_t *rt, const weft_policy_t *pol, size_t width, size_t height,
-                      float x0, float y0, float dx, float dy, uint32_t max_iter, uint32_t *out,
-                      weft_panic_t **panic);
+/** (A macro.) Compute the image and join. */
+#define weft_k_mandelbrot(...) weft_k_mandelbrot_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_mandelbrot expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_mandelbrot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                         size_t width, size_t height, float x0, float y0, float dx, float dy,
+                         uint32_t max_iter, uint32_t *out, weft_panic_t **panic);
 
 /* ---- stencil5: 5-point stencil, iterated ----------------------------------- */
 
@@ -154,14 +175,17 @@ extern const weft_kernel_t weft_k_stencil5_kernel;
 int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float c0, float c1,
                          const float *in, float *out);
 
-/** `iters` steps, ping-pong between a (the initial grid) and b (scratch of
+/** (A macro.) `iters` steps, ping-pong between a (the initial grid) and b (scratch of
  *  the same size): each step is one parallel operation over the whole grid,
  *  joined before the next.
  *  @param result  receives the grid holding the final state: a when iters is
  *                 even, else b (may be NULL). */
-int weft_k_stencil5(weft_runtime_t *rt, const weft_policy_t *pol, size_t width, size_t height,
-                    float c0, float c1, float *a, float *b, unsigned iters, float **result,
-                    weft_panic_t **panic);
+#define weft_k_stencil5(...) weft_k_stencil5_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_stencil5 expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_stencil5_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                       size_t width, size_t height, float c0, float c1, float *a, float *b,
+                       unsigned iters, float **result, weft_panic_t **panic);
 
 /* ---- histogram --------------------------------------------------------------- */
 
@@ -187,9 +211,13 @@ extern const weft_kernel_t weft_k_histogram_kernel;
 int weft_k_histogram_args(weft_k_args_t *args, size_t n, const float *data, float lo, float hi,
                           uint32_t *hist);
 
-/** Compute hist[WEFT_K_HIST_BINS] of n floats and join. */
-int weft_k_histogram(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, const float *data,
-                     float lo, float hi, uint32_t *hist, weft_panic_t **panic);
+/** (A macro.) Compute hist[WEFT_K_HIST_BINS] of n floats and join. */
+#define weft_k_histogram(...) weft_k_histogram_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_histogram expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_histogram_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                        size_t n, const float *data, float lo, float hi, uint32_t *hist,
+                        weft_panic_t **panic);
 
 /* ---- nbody ----------------------------------------------------------------- */
 
@@ -211,18 +239,22 @@ extern const weft_kernel_t weft_k_nbody_kernel;
 int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const float *pos,
                       float *vel, float *pos_out);
 
-/** `steps` steps, ping-pong of positions between pos (the initial state) and
+/** (A macro.) `steps` steps, ping-pong of positions between pos (the initial state) and
  *  pos_tmp (scratch, 4n floats); vel is updated in place.
  *  @param result  receives the array holding the final positions: pos when
  *                 steps is even, else pos_tmp (may be NULL). */
-int weft_k_nbody(weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float dt, float eps2,
-                 float *pos, float *pos_tmp, float *vel, unsigned steps, float **result,
-                 weft_panic_t **panic);
+#define weft_k_nbody(...) weft_k_nbody_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_nbody expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                    size_t n, float dt, float eps2, float *pos, float *pos_tmp, float *vel,
+                    unsigned steps, float **result, weft_panic_t **panic);
 
 /* ---- sgemm: C = alpha*A*B + beta*C ------------------------------------------ */
 
 /** SGEMM through weft_parallel_for: the CPU body runs OpenBLAS cblas_sgemm on
- *  its rows of C (single-threaded: weft provides the parallelism), the
+ *  its rows of C (single-threaded: it sets openblas_set_num_threads(1) when
+ *  OpenBLAS is not at one thread; weft provides the parallelism), the
  *  OpenCL body is a plain tiled kernel (kernels/sgemm.cl). Row-major, packed:
  *  A is M x K, B is K x N, C is M x N. OpenCL entry weft_sgemm(uint M, uint N,
  *  uint K, float alpha, float beta, A, B, C); on devices the work-groups must
@@ -239,7 +271,7 @@ extern const weft_kernel_t weft_k_sgemm_kernel;
 int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float alpha,
                       const float *A, const float *B, float beta, float *C);
 
-/** C = alpha*A*B + beta*C split by row blocks of C across the CPU workers
+/** (A macro.) C = alpha*A*B + beta*C split by row blocks of C across the CPU workers
  *  and the devices at once, with each place's best BLAS: devices run CLBlast
  *  (CLBlastSgemm on the device's own queue), the CPU runs OpenBLAS. Row-major,
  *  packed. A device uploads B once and, per row block, its rows of A (and of
@@ -262,8 +294,10 @@ int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float a
  *  row block. Afterwards weft_runtime_last_run_stats() reports the whole
  *  operation: rows per place, blocks, bytes copied.
  *
- *  The first call sets OpenBLAS to one thread (openblas_set_num_threads(1))
- *  for the whole process. OpenBLAS 0.3.21 (Debian 12) falls back to slow
+ *  OpenBLAS is set to one thread (openblas_set_num_threads(1), for the whole
+ *  process) whenever it is not at the start of a CPU block: weft provides
+ *  the parallelism. A program that wants multi-threaded OpenBLAS for its own
+ *  calls sets it again afterwards. OpenBLAS 0.3.21 (Debian 12) falls back to slow
  *  generic kernels on CPUs newer than its table: set OPENBLAS_CORETYPE (for
  *  example SkylakeX) in the environment before the program starts. The first
  *  CLBlast call on a device builds CLBlast's kernels (seconds on PoCL; cached
@@ -271,9 +305,12 @@ int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float a
  *  @return 0; WEFT_EINVAL (NULL rt, NULL matrices with non-zero sizes, a
  *          dimension above INT32_MAX, C overlapping A or B, a policy with no
  *          place); WEFT_ENOMEM; WEFT_EPANIC with *panic. */
-int weft_k_sgemm(weft_runtime_t *rt, const weft_policy_t *pol, size_t M, size_t N, size_t K,
-                 float alpha, const float *A, const float *B, float beta, float *C,
-                 weft_panic_t **panic);
+#define weft_k_sgemm(...) weft_k_sgemm_at(__FILE__, __LINE__, __VA_ARGS__)
+/** What weft_k_sgemm expands to: file and line (the caller's, a literal) are
+ *  where a failure's panic says it happened. */
+int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                    size_t M, size_t N, size_t K, float alpha, const float *A, const float *B,
+                    float beta, float *C, weft_panic_t **panic);
 
 #ifdef __cplusplus
 }

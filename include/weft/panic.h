@@ -1,9 +1,10 @@
-/* weft/panic.h — panics: a task's unrecoverable failure, caught at join.
+/** @file
+ *  @brief Panics: a task's unrecoverable failure, caught at join.
  *
- * weft_panic() stops the current task at once (it jumps back to the task's
- * boundary in the worker, never across threads) and turns it into a payload
- * that the joiner receives. Device failures arrive as the same payload, with
- * the OpenCL status, device, kernel and range filled in.
+ *  weft_panic() stops the current task at once (it jumps back to the task's
+ *  boundary in the worker, never across threads) and turns it into a payload
+ *  that the joiner receives. Device failures arrive as the same payload, with
+ *  the OpenCL status, device, kernel and range filled in.
  */
 #ifndef WEFT_PANIC_H
 #define WEFT_PANIC_H
@@ -15,68 +16,153 @@
 extern "C" {
 #endif
 
+/** A panic payload (opaque): the message, where it happened and, for device
+ *  failures, the device, kernel, OpenCL status, range and build log. weft
+ *  hands payloads over through weft_panic_t ** out-parameters (weft_join(),
+ *  weft_scope(), weft_parallel_run(), weft_program_create()); the receiver
+ *  owns the payload and frees it with weft_panic_destroy(). A payload seen
+ *  by the panic hook or through weft_panic_cause() is only borrowed. */
 typedef struct weft_panic weft_panic_t;
 
-/** Panic with a printf-style message. Inside a weft task: ends the task; its
- *  joiner receives the payload. Outside any task: the panic hook runs, then
- *  abort(). Does not return. */
+/** Panic with a printf-style message. Inside a weft task, a scope body or a
+ *  parallel operation's CPU body: ends it at once; its joiner receives the
+ *  payload. Outside any of them (the main thread, a task-local destructor):
+ *  the panic hook runs, then abort(). Does not return.
+ *
+ *  Like longjmp, nothing between the call and the boundary is unwound: memory
+ *  and other locks the task holds stay as they are, except weft_mutex_t locks
+ *  taken inside the boundary, which are released and marked poisoned.
+ *  @param ...  the format string, then its arguments. */
 #define weft_panic(...) weft_panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
-/** What weft_panic() expands to. file must be a string that outlives the
- *  program (a literal). Messages longer than 4095 bytes are truncated. */
+/** What weft_panic() expands to. Messages longer than 4095 bytes are
+ *  truncated.
+ *  @param file  source file the panic reports; must be a string that
+ *               outlives the program (a literal).
+ *  @param line  source line the panic reports.
+ *  @param fmt   printf-style format of the message, followed by its
+ *               arguments. */
 #if defined(__GNUC__)
 __attribute__((noreturn, format(printf, 3, 4)))
 #endif
 void weft_panic_at(const char *file, int line, const char *fmt, ...);
 
-/** The message ("index 10 out of range"). Never NULL for a non-NULL p. */
+/** The message ("index 10 out of range").
+ *  @param p  the payload.
+ *  @return the message, never NULL for a non-NULL p; NULL for NULL. Owned
+ *          by p. */
 const char *weft_panic_message(const weft_panic_t *p);
-/** Name of the task that panicked, "<unnamed>" when it had none. */
+/** Name of the task that panicked: for device failures, of the task that
+ *  launched; for a scope's own panic, of the task that called weft_scope().
+ *  A parallel operation's CPU body runs in weft's own unnamed tasks.
+ *  @param p  the payload.
+ *  @return the name, `"<unnamed>"` when the task had none; NULL for NULL.
+ *          Owned by p. */
 const char *weft_panic_thread(const weft_panic_t *p);
-/** Source file of the panic (of the weft call that launched, for devices). */
+/** Source file of the panic: where weft_panic() was called; for device
+ *  failures, the caller of the weft call that launched (weft_launch(),
+ *  weft_parallel_for(), ...). The payload of a failed weft_program_create()
+ *  build has no caller location: it names weft's own source.
+ *  @param p  the payload.
+ *  @return the file name, NULL for NULL. Owned by p. */
 const char *weft_panic_file(const weft_panic_t *p);
-/** Source line of the panic. */
+/** Source line of the panic (see weft_panic_file()).
+ *  @param p  the payload.
+ *  @return the line, 0 for NULL. */
 int weft_panic_line(const weft_panic_t *p);
-/** Name of the OpenCL device the failure happened on, NULL for CPU panics. */
+/** Name of the OpenCL device the failure happened on.
+ *  @param p  the payload.
+ *  @return the device name (CL_DEVICE_NAME), NULL for CPU panics and for
+ *          NULL. Owned by p. */
 const char *weft_panic_device(const weft_panic_t *p);
-/** Name of the kernel that failed, NULL when not a kernel failure. */
+/** Name of the kernel that failed: the entry point for a launch or a device
+ *  chunk, the weft_kernel_t name for a panic in a parallel operation's CPU
+ *  body.
+ *  @param p  the payload.
+ *  @return the name, NULL when the panic is not a kernel's (and for NULL).
+ *          Owned by p. */
 const char *weft_panic_kernel(const weft_panic_t *p);
-/** The OpenCL status (cl_int) of a device failure, 0 otherwise. */
+/** The OpenCL status (cl_int) of a device failure: what the driver reported,
+ *  or the status an injected fault gives.
+ *  @param p  the payload.
+ *  @return the status, 0 for a panic that is not a device failure (and for
+ *          NULL). */
 int weft_panic_cl_status(const weft_panic_t *p);
-/** Name of that status ("CL_OUT_OF_RESOURCES"), NULL when cl_status is 0. */
+/** Name of the OpenCL status.
+ *  @param p  the payload.
+ *  @return the name ("CL_OUT_OF_RESOURCES"), NULL when cl_status is 0 (and
+ *          for NULL). Owned by p. */
 const char *weft_panic_cl_status_name(const weft_panic_t *p);
-/** The index range [*begin, *end) the failed chunk covered. Returns 1 and
- *  fills begin/end (each may be NULL) when the panic has a range, else 0. */
+/** The index range [*begin, *end) the failure covered: a launch's dimension 0
+ *  (offset to offset + global size); a parallel operation's chunk, in split
+ *  indices (rows for 2-D ranges).
+ *  @param p      the payload.
+ *  @param begin  receives the first index (may be NULL).
+ *  @param end    receives the index past the last (may be NULL).
+ *  @return 1 when the panic has a range (begin and end are filled), else 0
+ *          (also for NULL; begin and end are left alone). */
 int weft_panic_range(const weft_panic_t *p, size_t *begin, size_t *end);
-/** Full compiler build log for a failed program build, NULL otherwise. */
+/** Full compiler build log of a failed OpenCL program build.
+ *  @param p  the payload.
+ *  @return the log, NULL when the panic is not a build failure, the driver
+ *          gave no log, or p is NULL. Owned by p. */
 const char *weft_panic_build_log(const weft_panic_t *p);
-/** For a scope's "a scoped thread panicked": the first unjoined task panic.
- *  NULL otherwise. Owned by p. */
+/** For a scope's "a scoped thread panicked": the first unjoined task panic
+ *  (in the order they happened).
+ *  @param p  the payload.
+ *  @return the cause, NULL for other panics (and for NULL). Owned by p:
+ *          freed with it, never to be freed on its own. */
 const weft_panic_t *weft_panic_cause(const weft_panic_t *p);
 /** For a scope's panic: how many further unjoined task panics there were
- *  beyond the cause. 0 otherwise. */
+ *  beyond the cause (they are not kept).
+ *  @param p  the payload.
+ *  @return the count, 0 for other panics (and for NULL). */
 size_t weft_panic_suppressed(const weft_panic_t *p);
 
-/** Free a payload (and its cause). NULL is a no-op. */
+/** Free a payload received from weft, and its cause.
+ *  @param p  the payload; NULL does nothing. */
 void weft_panic_destroy(weft_panic_t *p);
 
-/** A panic hook: called once for every panic, on the thread that panicked
- *  (for devices, on the thread that observed the failure), before the payload
- *  travels to its joiner. Must not panic. */
+/** A panic hook: called once for every panic as it happens (in a task, a
+ *  scope body, a CPU body, a device failure), before the payload travels to
+ *  its joiner. It runs on the thread that panicked; for device failures, on
+ *  the thread that observed them, which may be an OpenCL driver's callback
+ *  thread. Several may run at once. It must not panic, and should return
+ *  quickly without waiting for weft tasks. Payloads that weft assembles
+ *  afterwards (a scope's "a scoped thread panicked", a parallel operation's
+ *  "failed on every place") do not reach it; their causes already did.
+ *  @param p          the payload, borrowed for the duration of the call.
+ *  @param user_data  what was given to weft_set_panic_hook(). */
 typedef void (*weft_panic_hook_fn)(const weft_panic_t *p, void *user_data);
 
 /** Replace the process-wide panic hook; NULL restores the default, which
  *  prints Rust's line to stderr:
- *      thread '<name>' panicked at <file>:<line>:
- *      <message>
- *  followed, for device failures, by the device, kernel, status and range. */
+ *  @code{.unparsed}
+ *  thread '<name>' panicked at <file>:<line>:
+ *  <message>
+ *  @endcode
+ *  followed, for device failures, by the device, kernel, status and range
+ *  (and the build log, and for a scope the cause). Takes effect for panics
+ *  that happen after it returns.
+ *  @param hook       the new hook, or NULL for weft_panic_default_hook().
+ *  @param user_data  passed to every call of hook (ignored when hook is
+ *                    NULL). */
 void weft_set_panic_hook(weft_panic_hook_fn hook, void *user_data);
 
-/** The default hook, for hooks that want to print and then do more. */
+/** The default hook, for hooks that want to print and then do more: writes
+ *  weft_panic_format()'s report to stderr.
+ *  @param p          the payload.
+ *  @param user_data  ignored. */
 void weft_panic_default_hook(const weft_panic_t *p, void *user_data);
 
-/** Write the report the default hook prints into buf (snprintf semantics:
- *  returns the length it needed, truncates to cap). */
+/** Write the report the default hook prints into buf, with snprintf
+ *  semantics.
+ *  @param p    the payload (NULL: writes an empty string).
+ *  @param buf  the buffer; may be NULL when cap is 0.
+ *  @param cap  size of buf in bytes; at most cap - 1 characters and a NUL are
+ *              written.
+ *  @return the length of the whole report without its NUL (0 for NULL p):
+ *          when it is cap or more, the report was truncated. */
 size_t weft_panic_format(const weft_panic_t *p, char *buf, size_t cap);
 
 #ifdef __cplusplus

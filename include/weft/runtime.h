@@ -1,4 +1,6 @@
-/* weft/runtime.h — the runtime: a pool of CPU workers plus OpenCL devices. */
+/** @file
+ *  @brief The runtime: a pool of CPU workers plus OpenCL devices.
+ */
 #ifndef WEFT_RUNTIME_H
 #define WEFT_RUNTIME_H
 
@@ -9,49 +11,85 @@
 extern "C" {
 #endif
 
+/** A runtime (opaque): the CPU worker threads, the OpenCL devices it opened
+ *  and everything shared by the tasks, launches and parallel operations
+ *  started on it (program cache, injected faults, trace, statistics).
+ *  Created by weft_runtime_create(), owned by the caller, destroyed by
+ *  weft_runtime_destroy(). Any thread may spawn onto it. */
 typedef struct weft_runtime weft_runtime_t;
 
 /** Options for weft_runtime_create(). Always call weft_runtime_options_init()
  *  first: new fields may be added, and init gives each its default. */
 typedef struct weft_runtime_options {
-    /** Number of CPU worker threads. 0 means: $WEFT_CPU_THREADS if set, else
-     *  the number of online CPUs. */
+    /** Number of CPU worker threads. 0 means: $WEFT_CPU_THREADS if set (a
+     *  whole number from 1 to 4096), else the number of online CPUs.
+     *  Negative values are refused. */
     int cpu_threads;
-    /** Device selection, same syntax as $WEFT_DEVICES ("all", "none", "cpu",
-     *  "gpu", "0,2", or a name substring). NULL means: $WEFT_DEVICES if set,
-     *  else "all". The string is copied. */
+    /** Device selection, same syntax as $WEFT_DEVICES: comma-separated terms
+     *  whose selections add up, each "all", "none", "cpu", "gpu",
+     *  "accelerator", an index as weft_device_print_all() numbers devices, or
+     *  a case-insensitive substring of a device name. An index or name that
+     *  matches no device is an error; "cpu", "gpu" or "accelerator" with no
+     *  such device selects nothing. NULL means: $WEFT_DEVICES if set, else
+     *  "all". Only read during weft_runtime_create(). */
     const char *devices;
     /** Reserved for future options; keep zeroed. */
     void *reserved[8];
 } weft_runtime_options_t;
 
-/** Fill *o with defaults. Does nothing when o is NULL. */
+/** Fill *o with defaults (every field 0 or NULL: one worker per online CPU,
+ *  device selection from the environment).
+ *  @param o  the options to fill; NULL does nothing. */
 void weft_runtime_options_init(weft_runtime_options_t *o);
 
-/** Create a runtime: start the CPU workers (and discover OpenCL devices when
- *  the library was built with them).
+/** Create a runtime: discover and open the selected OpenCL devices (one
+ *  context and one in-order queue each), apply $WEFT_FAULT and $WEFT_TRACE,
+ *  then start the CPU workers.
  *  @param o    options, or NULL for defaults.
- *  @param out  receives the runtime; set to NULL on failure.
- *  @return 0; WEFT_EINVAL for a NULL out, a worker count <= 0 (from options
- *          or $WEFT_CPU_THREADS) or a bad device selection; WEFT_ENOMEM;
- *          WEFT_EAGAIN when a worker thread cannot start. The reason is in
+ *  @param out  receives the runtime, which the caller owns and frees with
+ *              weft_runtime_destroy(); set to NULL on failure.
+ *  @return 0; WEFT_EINVAL for a NULL out, a negative cpu_threads, a bad
+ *          $WEFT_CPU_THREADS, a bad device selection (empty term, index out
+ *          of range, name that matches nothing) or a bad $WEFT_FAULT;
+ *          WEFT_ECL when the OpenCL platforms cannot be listed or a selected
+ *          device cannot be opened; WEFT_ENOMEM (also when more than 64
+ *          devices are selected); WEFT_EAGAIN when a worker thread cannot
+ *          start. Nothing is left behind on failure; the reason is in
  *          weft_last_error_message(). */
 int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out);
 
-/** Wait for every task still queued or running (detached ones included), stop
- *  the workers and free the runtime. Must not be called from a task of this
- *  runtime. NULL is a no-op. */
+/** Wait for all work of rt, then free it. It waits for every task still
+ *  queued or running (detached ones included), every dedicated thread,
+ *  device launch and parallel operation; then stops the workers, writes the
+ *  trace file (if a trace is on), destroys the worker-local keys still alive
+ *  (running their destructors), and releases the program cache and the
+ *  devices (weft's references to adopted contexts and queues included).
+ *
+ *  It does not free what the caller owns: join or detach every handle, and
+ *  destroy buffers (weft_buffer_destroy()), program handles
+ *  (weft_program_destroy()) and task-local keys yourself. Must not be called
+ *  from a task of this runtime.
+ *  @param rt  the runtime; NULL does nothing. */
 void weft_runtime_destroy(weft_runtime_t *rt);
 
-/** Number of CPU worker threads of rt (0 for NULL). */
+/** Number of CPU worker threads.
+ *  @param rt  the runtime.
+ *  @return the worker count of rt, 0 for NULL. */
 int weft_runtime_cpu_threads(const weft_runtime_t *rt);
 
-/** Number of panics of detached tasks seen by rt so far (0 for NULL). Such
- *  panics also reach the panic hook: they are never lost. */
+/** Number of panics of detached tasks (and detached launches and parallel
+ *  operations) seen by rt so far. Such panics also reach the panic hook:
+ *  they are never lost. Tasks of a scope do not count: their scope reports
+ *  them.
+ *  @param rt  the runtime.
+ *  @return the count, 0 for NULL. */
 uint64_t weft_runtime_detached_panics(const weft_runtime_t *rt);
 
-/** Index of the CPU worker running the caller, in [0, cpu_threads), or -1 when
- *  the caller is not a worker of any runtime (main thread, dedicated thread). */
+/** Index of the CPU worker running the caller.
+ *  @return the index in [0, cpu_threads) of the calling pool worker (of
+ *          whichever runtime), or -1 when the caller is not a pool worker
+ *          (main thread, dedicated thread of a builder task, a driver's
+ *          callback thread). */
 int weft_current_worker(void);
 
 #ifdef __cplusplus

@@ -1,4 +1,6 @@
-/* weft/sync.h — a mutex that a panic never leaves locked. */
+/** @file
+ *  @brief A mutex that a panic never leaves locked.
+ */
 #ifndef WEFT_SYNC_H
 #define WEFT_SYNC_H
 
@@ -9,26 +11,43 @@ extern "C" {
 #endif
 
 /** A mutex that knows which task holds it. When that task panics, the mutex
- *  is released and marked poisoned (as Rust's Mutex), so no lock is left held. */
+ *  is released and marked poisoned (as Rust's Mutex), so no lock is left held.
+ *  The caller owns the struct (on the stack, static or in the heap); there is
+ *  no static initializer: set it up with weft_mutex_init(), tear it down with
+ *  weft_mutex_destroy(), and never copy it. It is not recursive. Every field
+ *  is internal: use the functions below. */
 typedef struct weft_mutex {
-    pthread_mutex_t m;
-    void *owner;   /* internal: holding task */
-    void *next;    /* internal: next lock held by the same task */
-    int poisoned;
+    pthread_mutex_t m;   /**< internal: the lock itself */
+    void *owner;   /**< internal: holding task (its boundary depth), NULL when free */
+    void *next;    /**< internal: next lock held by the same thread */
+    int poisoned;  /**< internal: set when a holder panicked; read it with
+                        weft_mutex_is_poisoned() */
 } weft_mutex_t;
 
-/** Initialise m. @return 0; WEFT_EINVAL for NULL; WEFT_ENOMEM. */
+/** Initialise m (unlocked, not poisoned).
+ *  @param m  the mutex.
+ *  @return 0; WEFT_EINVAL for NULL; WEFT_ENOMEM when the system refuses to
+ *          create the lock. */
 int weft_mutex_init(weft_mutex_t *m);
-/** Destroy m (must be unlocked). NULL is a no-op. */
+/** Destroy m, which must be unlocked.
+ *  @param m  the mutex; NULL does nothing. */
 void weft_mutex_destroy(weft_mutex_t *m);
-/** Lock m. @return 0; 1 when a previous holder panicked (the lock is still
- *  taken: the data may be inconsistent); WEFT_EINVAL for NULL. */
+/** Lock m, waiting while another thread holds it.
+ *  @param m  the mutex.
+ *  @return 0; 1 when a previous holder panicked (the lock is still taken:
+ *          the data may be inconsistent; the mark stays until
+ *          weft_mutex_clear_poison()); WEFT_EINVAL for NULL. */
 int weft_mutex_lock(weft_mutex_t *m);
-/** Unlock m (the caller must hold it). @return 0; WEFT_EINVAL. */
+/** Unlock m. The calling thread must hold it (this is not checked).
+ *  @param m  the mutex.
+ *  @return 0; WEFT_EINVAL for NULL. */
 int weft_mutex_unlock(weft_mutex_t *m);
-/** 1 when a holder of m panicked, else 0. */
+/** Whether a holder of m panicked (since the last weft_mutex_clear_poison()).
+ *  @param m  the mutex.
+ *  @return 1 when poisoned, else 0 (also for NULL). */
 int weft_mutex_is_poisoned(const weft_mutex_t *m);
-/** Clear the poisoned mark. */
+/** Clear the poisoned mark (once the protected data is consistent again).
+ *  @param m  the mutex; NULL does nothing. */
 void weft_mutex_clear_poison(weft_mutex_t *m);
 
 #ifdef __cplusplus

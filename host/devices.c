@@ -211,8 +211,8 @@ static const char *type_name(int type)
 
 static void print_info(FILE *f, const weft_device_info_t *i)
 {
-    fprintf(f, "%d: %s [%s] %u compute units, %.1f GiB memory (max alloc %.1f GiB), %s memory, %s, platform %s\n",
-            i->index, i->name, type_name(i->type), i->compute_units,
+    fprintf(f, "%d: %s [%s] %u compute unit%s, %.1f GiB memory (max alloc %.1f GiB), %s memory, %s, platform %s\n",
+            i->index, i->name, type_name(i->type), i->compute_units, i->compute_units == 1 ? "" : "s",
             (double)i->global_mem_bytes / (1u << 30), (double)i->max_alloc_bytes / (1u << 30),
             i->unified_memory ? "unified" : "separate", i->version, i->platform);
 }

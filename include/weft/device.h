@@ -70,7 +70,8 @@ typedef struct weft_device_info {
 
 /** Number of devices of the runtime: those it opened plus those adopted.
  *  @param rt  the runtime.
- *  @return the count; 0 for NULL or with WEFT_DEVICES=none. */
+ *  @return the count; 0 for NULL, or when no device was selected
+ *          (WEFT_DEVICES=none) nor adopted. */
 int weft_device_count(const weft_runtime_t *rt);
 
 /** Fill *out for device `device`.
@@ -122,7 +123,7 @@ int weft_device_cl(const weft_runtime_t *rt, int device, cl_device_id *id, cl_co
  *  @param index  receives the new device number (may be NULL).
  *  @return 0; WEFT_EINVAL (NULL rt, ctx or queue, queue not of ctx);
  *          WEFT_ECL when the queue cannot be queried; WEFT_ENOMEM (also when
- *          the runtime already holds 64 devices; nothing is retained then). */
+ *          the runtime already holds 64 devices; weft then keeps no reference). */
 int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue, int *index);
 
 /* ---- programs ----------------------------------------------------------- */

@@ -1,10 +1,20 @@
-/* weft/parallel.h — one data-parallel operation split across CPU workers and
- * OpenCL devices at once.
+/** @file
+ *  @brief One data-parallel operation split across CPU workers and OpenCL
+ *  devices at once.
  *
- * A kernel has two bodies: a CPU range function and an OpenCL kernel. weft
- * cuts the range into chunks along its last dimension (rows for 2-D), hands
- * chunks to places (the CPU pool, each device) by a policy, moves only the
- * bytes each chunk touches, and returns a handle joined like any task. */
+ *  A kernel has two bodies: a CPU range function and an OpenCL kernel. weft
+ *  cuts the range into chunks along its last dimension (rows for 2-D), hands
+ *  chunks to places (the CPU pool, each device) by a policy, moves only the
+ *  bytes each chunk touches, and returns a handle joined like any task.
+ *
+ *  Work-groups, blocks and reductions: the range is cut into work-groups of
+ *  weft_range_t::group. In 1-D, block b is work-group b (indices
+ *  [b * group[0], (b + 1) * group[0])). In 2-D, the block of work-group
+ *  (gx, gy) is number gy * num_groups(0) + gx, where num_groups(0) =
+ *  ceil(size[0] / group[0]): blocks are numbered row of work-groups after
+ *  row of work-groups. A reduction (weft_arg_reduce()) has one partial per
+ *  block, and chunks are always whole rows of work-groups, so no block is
+ *  shared by two chunks. */
 #ifndef WEFT_PARALLEL_H
 #define WEFT_PARALLEL_H
 
@@ -22,7 +32,17 @@ extern "C" {
  *  2-D range, all columns each). argv[i] is the i-th argument: the base of
  *  its whole host array (index it with absolute indices), a pointer to a
  *  scalar's value, the base of the per-block partials array for a reduction,
- *  or NULL for a __local argument. May call weft_panic(). */
+ *  or NULL for a __local argument. May call weft_panic().
+ *
+ *  begin is always a multiple of the split dimension's work-group size and
+ *  end is a multiple of it or the range's size, so a call covers whole
+ *  blocks: a 1-D reduction body writes partials[i / group[0]] for the group
+ *  of index i; a 2-D one writes partials[(row / group[1]) * num_groups(0) +
+ *  col / group[0]] (see the file's description). Calls run on several
+ *  workers at once, on disjoint ranges.
+ *  @param begin  first index to process.
+ *  @param end    index past the last to process.
+ *  @param argv   the arguments, one pointer per weft_arg_t given. */
 typedef void (*weft_range_fn)(size_t begin, size_t end, void *const *argv);
 
 /** One operation with a CPU body and an OpenCL body.
@@ -30,7 +50,9 @@ typedef void (*weft_range_fn)(size_t begin, size_t end, void *const *argv);
  *  sees what an unsplit launch would: get_global_id, get_group_id,
  *  get_num_groups and get_global_size are those of the whole range (weft
  *  defines them so before the source). The device range is the range rounded
- *  up to whole work-groups: kernels must ignore indices past the real size. */
+ *  up to whole work-groups: kernels must ignore indices past the real size.
+ *  weft copies what it needs when an operation starts: the struct and its
+ *  strings may go once the starting call returns. */
 typedef struct weft_kernel {
     const char *name;             /**< names the kernel in models, traces, panics */
     weft_range_fn cpu;            /**< CPU body, NULL: devices only */
@@ -46,11 +68,20 @@ typedef struct weft_range {
     size_t group[2];              /**< work-group size per dimension (> 0) */
 } weft_range_t;
 
-/** A 1-D range of n indices in work-groups of `group` (0: 64). */
+/** A 1-D range of n indices in work-groups of `group` (0: 64).
+ *  @param n      number of indices (0: an empty range, which runs nothing).
+ *  @param group  work-group size, 0 for 64.
+ *  @return the range. */
 weft_range_t weft_range_1d(size_t n, size_t group);
-/** A 2-D range of width x height in gx x gy work-groups (0: 16 x 4). */
+/** A 2-D range of width x height in gx x gy work-groups (0: 16 x 4).
+ *  @param width   columns (x, size[0]).
+ *  @param height  rows (y, size[1]), the split dimension.
+ *  @param gx      work-group width, 0 for 16.
+ *  @param gy      work-group height, 0 for 4.
+ *  @return the range. */
 weft_range_t weft_range_2d(size_t width, size_t height, size_t gx, size_t gy);
 
+/** How an operation uses an argument (weft_arg_t::kind). */
 typedef enum weft_arg_kind {
     WEFT_ARG_SPLIT = 1,           /**< chunk [b,e) touches bytes [b*unit, e*unit) (+ halo) */
     WEFT_ARG_WHOLE = 2,           /**< every chunk may read all of it (read-only) */
@@ -59,37 +90,78 @@ typedef enum weft_arg_kind {
     WEFT_ARG_LOCAL = 5            /**< __local memory of `size` bytes per work-group */
 } weft_arg_kind_t;
 
-/** How the operation uses one argument. Build with the weft_arg_* helpers. */
+/** How the operation uses one argument. Build with the weft_arg_* helpers.
+ *  The descriptor itself is copied when the operation starts; what its
+ *  pointers point to is not (except a scalar's value). */
 typedef struct weft_arg {
-    weft_arg_kind_t kind;
+    weft_arg_kind_t kind;         /**< how the argument is used */
     weft_access_t access;         /**< SPLIT: read, write or both; WHOLE: read */
     void *data;                   /**< host array; REDUCE: where the result goes */
     size_t bytes;                 /**< size of data in bytes */
     size_t unit;                  /**< SPLIT: bytes per split index; REDUCE: bytes per partial */
     size_t halo;                  /**< SPLIT, read: extra split indices each side */
-    const void *value;            /**< SCALAR: the value (copied); REDUCE: the identity */
+    const void *value;            /**< SCALAR: the value (copied); REDUCE: the identity
+                                       (read at the start and at the end: keep it
+                                       valid until the handle is joined) */
     size_t size;                  /**< SCALAR: bytes of value; LOCAL: bytes */
     void (*combine)(void *acc, const void *partial); /**< REDUCE: acc = acc (+) partial */
 } weft_arg_t;
 
-/** A split argument: chunk [b,e) uses bytes [b*unit, e*unit) of data. */
+/** A split argument: chunk [b,e) uses bytes [b*unit, e*unit) of data. Read
+ *  bytes are copied to a device before its chunk runs, written bytes back
+ *  after it (no copies on unified-memory devices). A written split array is
+ *  borrowed for writing: another running operation of the runtime may not
+ *  write any of its bytes.
+ *  @param data    the host array (NULL only for an empty range).
+ *  @param bytes   its size in bytes: at least the range's split size x unit.
+ *  @param unit    bytes per split index (per row for a 2-D range), > 0.
+ *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
+ *  @return the descriptor (checked when the operation starts). */
 weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t access);
-/** A split read argument that also reads `halo` indices on each side (stencils). */
+/** A split read argument that also reads `halo` indices on each side (stencils),
+ *  cut at the ends of the range.
+ *  @param data   the host array, read only.
+ *  @param bytes  its size in bytes: at least the range's split size x unit.
+ *  @param unit   bytes per split index (per row for a 2-D range), > 0.
+ *  @param halo   extra split indices a chunk reads before and after its own.
+ *  @return the descriptor (checked when the operation starts). */
 weft_arg_t weft_arg_split_halo(const void *data, size_t bytes, size_t unit, size_t halo);
 /** A read-only argument every chunk may read whole (uploaded once per device
- *  per operation; never copied on unified-memory devices). */
+ *  per operation; never copied on unified-memory devices).
+ *  @param data   the host array (non-NULL).
+ *  @param bytes  its size in bytes (> 0).
+ *  @return the descriptor (checked when the operation starts). */
 weft_arg_t weft_arg_whole(const void *data, size_t bytes);
 /** A reduction: each work-group (block) writes one partial of elem_size bytes
- *  at partials[block]; weft folds them in block order, starting from identity,
- *  with combine, into *result. The answer is the same bit for bit whatever the
- *  split, as long as each body computes a block's partial the same way. */
+ *  at partials[block] (blocks numbered as the file's description says: the
+ *  group id in 1-D, gy * num_groups(0) + gx in 2-D); every partial starts as
+ *  the identity. When the operation has finished without a panic, weft folds
+ *  the partials in block order, starting from identity, with combine, into
+ *  *result; after a panic, *result is left alone. The answer is the same bit
+ *  for bit whatever the split, as long as each body computes a block's
+ *  partial the same way. The result's bytes are borrowed for writing, as a
+ *  written split array's are.
+ *  @param result     where the folded value goes (elem_size bytes).
+ *  @param elem_size  bytes per partial and of the result, > 0.
+ *  @param identity   the fold's starting value (elem_size bytes); weft reads
+ *                    it until the operation finishes.
+ *  @param combine    acc = acc (+) partial, on elem_size-byte values; called
+ *                    once per block, in block order, on whichever thread
+ *                    finishes the operation.
+ *  @return the descriptor (checked when the operation starts). */
 weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *identity,
                            void (*combine)(void *acc, const void *partial));
-/** A scalar (copied when the operation starts). */
+/** A scalar (copied when the operation starts).
+ *  @param value  the value; it need only stay valid during the starting call.
+ *  @param size   its size in bytes, > 0.
+ *  @return the descriptor (checked when the operation starts). */
 weft_arg_t weft_arg_scalar(const void *value, size_t size);
-/** __local memory of `bytes` per work-group (devices); NULL on the CPU. */
+/** __local memory of `bytes` per work-group (devices); NULL on the CPU.
+ *  @param bytes  bytes per work-group, > 0.
+ *  @return the descriptor (checked when the operation starts). */
 weft_arg_t weft_arg_local(size_t bytes);
 
+/** How chunks are cut and handed to places (weft_policy_t::kind). */
 typedef enum weft_policy_kind {
     WEFT_POLICY_STATIC = 1,       /**< one chunk per place, sized by measured speed */
     WEFT_POLICY_DYNAMIC = 2,      /**< fixed chunks, taken by whichever place is free */
@@ -99,81 +171,184 @@ typedef enum weft_policy_kind {
                                        $XDG_CACHE_HOME/weft, else ~/.cache/weft) */
 } weft_policy_kind_t;
 
+/** What an operation does when a chunk fails on a place (a device error, an
+ *  injected fault, a device that cannot set the kernel up, a CPU body's
+ *  panic) (weft_policy_t::on_fault). */
 typedef enum weft_on_fault {
     WEFT_FAULT_PROPAGATE = 0,     /**< stop new chunks; the handle panics */
     WEFT_FAULT_FAILOVER = 1       /**< re-run a failed chunk on another place */
 } weft_on_fault_t;
 
+/** weft_policy_t::devices value with every bit set: every device of the
+ *  runtime takes part (weft_policy_init()'s default). */
 #define WEFT_ALL_DEVICES (~(uint64_t)0)
 
-/** Scheduling policy. Initialise with weft_policy_init(). */
+/** Scheduling policy. Initialise with weft_policy_init(). Read during the
+ *  starting call only. */
 typedef struct weft_policy {
-    weft_policy_kind_t kind;
+    weft_policy_kind_t kind;      /**< how chunks are cut and handed out */
     size_t chunk;                 /**< DYNAMIC: chunk size; GUIDED/ADAPTIVE: smallest chunk
                                        (in split indices, rounded up to whole groups;
-                                       0: automatic) */
-    int use_cpu;                  /**< 1: the CPU workers take part */
-    uint64_t devices;             /**< bit i set: device i takes part */
-    weft_on_fault_t on_fault;
-    void *reserved[8];
+                                       0: automatic); STATIC: ignored */
+    int use_cpu;                  /**< 1: the CPU workers take part (when the kernel
+                                       has a CPU body) */
+    uint64_t devices;             /**< bit i set: device i takes part (when the kernel
+                                       has an OpenCL body) */
+    weft_on_fault_t on_fault;     /**< what a failed chunk does; with FAILOVER,
+                                       the failed place takes no more chunks,
+                                       READ_WRITE split bytes are restored before
+                                       the re-run, and the handle panics only when
+                                       no place is left to run the chunk */
+    void *reserved[8];            /**< reserved for future fields; keep zeroed */
 } weft_policy_t;
 
-/** Defaults: guided, CPU and every device, propagate. */
+/** Defaults: guided, CPU and every device, propagate, automatic chunks.
+ *  @param p  the policy to fill; NULL does nothing. */
 void weft_policy_init(weft_policy_t *p);
 
 /** (A macro.) Start k over r inside scope s with the given arguments and policy (NULL:
  *  defaults). Argument descriptors and scalars are copied; the host arrays
  *  must stay valid and untouched by others until the handle is joined.
- *  out may be NULL (the scope joins it).
- *  @return 0; WEFT_EINVAL (NULL, a range or group of 0, an array smaller than
- *          the range needs, a policy with no place, a place without the body
- *          it needs); WEFT_EBORROW when a running operation writes bytes this
- *          one writes (the message names both kernels); WEFT_ENOMEM.
- *          Failures while running panic the handle: device, status and range. */
+ *  The call builds the OpenCL program for the chosen devices (when the
+ *  runtime has not cached it yet) and starts every place; the operation then
+ *  runs on asynchronously.
+ *  @param s      the scope; the operation runs on its runtime.
+ *  @param k      the kernel (copied).
+ *  @param r      the index range.
+ *  @param args   nargs argument descriptors, in the kernel's order.
+ *  @param nargs  number of arguments (the OpenCL kernel's parameter count).
+ *  @param pol    the policy, or NULL for weft_policy_init()'s defaults.
+ *  @param out    receives the handle, owned by the scope; may be NULL (the
+ *                scope joins it).
+ *  @return 0; WEFT_EINVAL (NULL scope or kernel, a kernel without a name,
+ *          without any body or with source but no entry name, a range not 1-
+ *          or 2-D, a work-group size of 0, a 2-D range with no columns or
+ *          whose size overflows, NULL args with nargs > 0, a bad argument
+ *          (unit or size 0, bad access, an array NULL or smaller than
+ *          the range needs, a written whole array, a reduction without
+ *          result, identity or combine, an unknown kind), an unknown policy kind or on_fault, a policy
+ *          with no place, places without the body they need); WEFT_EBORROW
+ *          when a running operation writes bytes this one writes (the message
+ *          names both kernels); WEFT_ENOMEM.
+ *          Failures while running panic the handle with device, status and
+ *          range: a device that cannot build or set up the kernel (build log
+ *          included; also an argument count other than the kernel's, or an
+ *          argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE), enqueue and execution
+ *          errors, injected faults, a CPU body's weft_panic(). */
 #define weft_scope_parallel_for(s, k, r, args, nargs, pol, out) \
     weft_scope_parallel_for_at(__FILE__, __LINE__, (s), (k), (r), (args), (nargs), (pol), (out))
 
-/** (A macro.) The same outside a scope: the caller must join or detach *out. */
+/** (A macro.) The same outside a scope: the caller must join or detach *out.
+ *  @param rt     the runtime.
+ *  @param k      as for weft_scope_parallel_for().
+ *  @param r      as for weft_scope_parallel_for().
+ *  @param args   as for weft_scope_parallel_for().
+ *  @param nargs  as for weft_scope_parallel_for().
+ *  @param pol    as for weft_scope_parallel_for().
+ *  @param out    receives the handle (required), which the caller must join
+ *                or detach; NULL on failure.
+ *  @return as weft_scope_parallel_for(), with WEFT_EINVAL for a NULL rt or
+ *          out. */
 #define weft_parallel_for(rt, k, r, args, nargs, pol, out) \
     weft_parallel_for_at(__FILE__, __LINE__, (rt), (k), (r), (args), (nargs), (pol), (out))
 
-/** (A macro.) Start and join: 0, a start error, or WEFT_EPANIC with *panic set (may be
- *  NULL to discard it). */
+/** (A macro.) Start and join: weft_parallel_for(), then weft_join().
+ *  @param rt     the runtime.
+ *  @param k      as for weft_scope_parallel_for().
+ *  @param r      as for weft_scope_parallel_for().
+ *  @param args   as for weft_scope_parallel_for().
+ *  @param nargs  as for weft_scope_parallel_for().
+ *  @param pol    as for weft_scope_parallel_for().
+ *  @param panic  receives the panic when the operation panicked, else NULL
+ *                (the caller frees it with weft_panic_destroy()); may be
+ *                NULL to discard it.
+ *  @return 0; a start error as weft_parallel_for() returns it; or
+ *          WEFT_EPANIC. */
 #define weft_parallel_run(rt, k, r, args, nargs, pol, panic) \
     weft_parallel_run_at(__FILE__, __LINE__, (rt), (k), (r), (args), (nargs), (pol), (panic))
 
-/** What the three macros above expand to: file and line (the caller's, a
- *  literal) are where a device failure's panic says it happened. */
+/** What weft_scope_parallel_for() expands to (as do the two macros after it,
+ *  through the functions below): file and line (the caller's, a literal) are
+ *  where a device failure's panic says it happened.
+ *  @param file   the caller's file, a literal.
+ *  @param line   the caller's line.
+ *  @param s      as for weft_scope_parallel_for().
+ *  @param k      as for weft_scope_parallel_for().
+ *  @param r      as for weft_scope_parallel_for().
+ *  @param args   as for weft_scope_parallel_for().
+ *  @param nargs  as for weft_scope_parallel_for().
+ *  @param pol    as for weft_scope_parallel_for().
+ *  @param out    as for weft_scope_parallel_for().
+ *  @return as weft_scope_parallel_for(). */
 int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
                                weft_range_t r, const weft_arg_t *args, size_t nargs,
                                const weft_policy_t *pol, weft_handle_t **out);
-/** See weft_parallel_for. */
+/** What weft_parallel_for() expands to.
+ *  @param file   the caller's file, a literal.
+ *  @param line   the caller's line.
+ *  @param rt     as for weft_parallel_for().
+ *  @param k      as for weft_parallel_for().
+ *  @param r      as for weft_parallel_for().
+ *  @param args   as for weft_parallel_for().
+ *  @param nargs  as for weft_parallel_for().
+ *  @param pol    as for weft_parallel_for().
+ *  @param out    as for weft_parallel_for().
+ *  @return as weft_parallel_for(). */
 int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
                          weft_range_t r, const weft_arg_t *args, size_t nargs,
                          const weft_policy_t *pol, weft_handle_t **out);
-/** See weft_parallel_run. */
+/** What weft_parallel_run() expands to.
+ *  @param file   the caller's file, a literal.
+ *  @param line   the caller's line.
+ *  @param rt     as for weft_parallel_run().
+ *  @param k      as for weft_parallel_run().
+ *  @param r      as for weft_parallel_run().
+ *  @param args   as for weft_parallel_run().
+ *  @param nargs  as for weft_parallel_run().
+ *  @param pol    as for weft_parallel_run().
+ *  @param panic  as for weft_parallel_run().
+ *  @return as weft_parallel_run(). */
 int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
                          weft_range_t r, const weft_arg_t *args, size_t nargs,
                          const weft_policy_t *pol, weft_panic_t **panic);
 
-/** What the most recent parallel operation of a runtime did. */
+/** What one parallel operation did; see weft_runtime_last_run_stats(). */
 typedef struct weft_run_stats {
     size_t chunks;                /**< chunks run (failed ones included) */
-    size_t failed_chunks;
+    size_t failed_chunks;         /**< chunks that failed (re-run or not) */
     size_t items[65];             /**< split indices done per place: [0] CPU, [1+i] device i */
     uint64_t bytes_moved;         /**< host<->device bytes copied */
 } weft_run_stats_t;
 
-/** Statistics of the most recent parallel operation finished in rt. */
+/** Statistics of the most recent parallel operation finished in rt (failed
+ *  ones included). weft records them just before the operation's handle
+ *  completes, so right after a join they describe the joined operation —
+ *  unless another operation of rt finished meanwhile: when operations
+ *  overlap, which one "most recent" is cannot be told, and the figures may
+ *  be another's.
+ *  @param rt   the runtime.
+ *  @param out  receives a copy of the statistics; all zero when no operation
+ *              has finished yet.
+ *  @return 0; WEFT_EINVAL (NULL rt or out). */
 int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stats_t *out);
 
 /** Record every chunk (place, range, bytes moved, start, end) from now on and
  *  write them to `path` as Chrome trace events (viewable in Perfetto) at
  *  weft_trace_flush() and at runtime destroy. $WEFT_TRACE=path does the same
- *  from runtime creation. @return 0; WEFT_EINVAL; WEFT_ENOMEM. */
+ *  from runtime creation. When a trace is already on, the chunks recorded so
+ *  far are first written to its path, then recording starts over for the new
+ *  one. Recording is best effort: a chunk that cannot be recorded for lack of
+ *  memory is left out.
+ *  @param rt    the runtime.
+ *  @param path  the file to write (copied); not opened until a flush.
+ *  @return 0; WEFT_EINVAL (NULL rt, NULL or empty path); WEFT_ENOMEM. */
 int weft_trace_start(weft_runtime_t *rt, const char *path);
-/** Write the trace file now (complete JSON; later chunks are added by the
- *  next flush). @return 0; WEFT_EINVAL when no trace is on; WEFT_EINVAL also when the file cannot be written (the message says why). */
+/** Write the trace file now: complete JSON of every chunk recorded since
+ *  weft_trace_start(), replacing the file; later chunks are added by the
+ *  next flush.
+ *  @param rt  the runtime.
+ *  @return 0; WEFT_EINVAL when rt is NULL or no trace is on; WEFT_EINVAL also
+ *          when the file cannot be written (the message says why). */
 int weft_trace_flush(weft_runtime_t *rt);
 
 #ifdef __cplusplus

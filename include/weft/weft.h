@@ -1,4 +1,6 @@
-/* weft/weft.h — one include for the whole public API. */
+/** @file
+ *  @brief One include for the whole public API: every header of weft/.
+ */
 #ifndef WEFT_WEFT_H
 #define WEFT_WEFT_H
 
@@ -10,5 +12,6 @@
 #include "weft/sync.h"
 #include "weft/device.h"
 #include "weft/parallel.h"
+#include "weft/kernels.h"
 
 #endif

@@ -194,6 +194,7 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
     r->subject = *subject;
     r->base = *base;
     r->goal = goal;
+    r->goal_kind = goal >= 1.0 ? 'x' : 't';
     bench_record_work(r, 1.0, unit);
     r->ratio = subject->verified && base->verified && subject->s.median > 0
                    ? base->s.median / subject->s.median
@@ -234,6 +235,119 @@ void bench_record_work(bench_record *r, double work_per_op, const char *unit)
     if (unit != r->unit) snprintf(r->unit, sizeof r->unit, "%s", unit);
     r->throughput = r->subject.verified && r->subject.s.median > 0 ? work_per_op / r->subject.s.median : NAN;
     r->base_throughput = r->base.verified && r->base.s.median > 0 ? work_per_op / r->base.s.median : NAN;
+}
+
+/* ---- records across processes ------------------------------------------ */
+
+static void save_str(FILE *f, const char *s)
+{
+    for (; s && *s; s++) fputc(*s == '\t' || *s == '\n' ? ' ' : *s, f);
+    fputc('\t', f);
+}
+
+static void save_measure(FILE *f, const bench_measure *m)
+{
+    fprintf(f, "%.17g\t%.17g\t%.17g\t%d\t%d\t%llu\t", m->s.median, m->s.min, m->s.max, m->s.n, m->verified,
+            (unsigned long long)m->iters);
+}
+
+void bench_record_save(FILE *f, const bench_record *r)
+{
+    save_str(f, r->workload);
+    save_str(f, r->variant);
+    save_str(f, r->placement);
+    save_str(f, r->device);
+    fprintf(f, "%d\t", r->device_index);
+    save_str(f, r->policy);
+    fprintf(f, "%zu\t%d\t", r->size, r->threads);
+    save_measure(f, &r->subject);
+    save_measure(f, &r->base);
+    fprintf(f, "%.17g\t", r->work_per_op);
+    save_str(f, r->unit);
+    save_str(f, r->baseline);
+    fprintf(f, "%.17g\t%c\t%.17g\t", r->goal, r->goal_kind ? r->goal_kind : 't', r->efficiency);
+    save_str(f, r->target);
+    save_str(f, r->note);
+    fputc('\n', f);
+}
+
+/* The next tab-separated field of *p (empty fields kept). */
+static char *field(char **p)
+{
+    char *s = *p;
+    if (!s) return NULL;
+    char *t = strchr(s, '\t');
+    if (t) {
+        *t = '\0';
+        *p = t + 1;
+    } else {
+        s[strcspn(s, "\n")] = '\0';
+        *p = NULL;
+    }
+    return s;
+}
+
+static int load_measure(char **p, bench_measure *m)
+{
+    char *f[6];
+    for (int i = 0; i < 6; i++)
+        if (!(f[i] = field(p))) return -1;
+    m->s.median = strtod(f[0], NULL);
+    m->s.min = strtod(f[1], NULL);
+    m->s.max = strtod(f[2], NULL);
+    m->s.n = atoi(f[3]);
+    m->verified = atoi(f[4]);
+    m->iters = strtoull(f[5], NULL, 10);
+    return 0;
+}
+
+int bench_record_load(char *line, bench_record *r)
+{
+    memset(r, 0, sizeof *r);
+    char *p = line, *f;
+#define STR_FIELD(dst)                                   \
+    do {                                                 \
+        if (!(f = field(&p))) return -1;                 \
+        snprintf(dst, sizeof dst, "%s", f);              \
+    } while (0)
+#define NUM_FIELD(expr)                                  \
+    do {                                                 \
+        if (!(f = field(&p))) return -1;                 \
+        expr;                                            \
+    } while (0)
+    STR_FIELD(r->workload);
+    STR_FIELD(r->variant);
+    STR_FIELD(r->placement);
+    STR_FIELD(r->device);
+    NUM_FIELD(r->device_index = atoi(f));
+    STR_FIELD(r->policy);
+    NUM_FIELD(r->size = (size_t)strtoull(f, NULL, 10));
+    NUM_FIELD(r->threads = atoi(f));
+    if (load_measure(&p, &r->subject) || load_measure(&p, &r->base)) return -1;
+    NUM_FIELD(r->work_per_op = strtod(f, NULL));
+    STR_FIELD(r->unit);
+    STR_FIELD(r->baseline);
+    NUM_FIELD(r->goal = strtod(f, NULL));
+    NUM_FIELD(r->goal_kind = f[0]);
+    NUM_FIELD(r->efficiency = strtod(f, NULL));
+    STR_FIELD(r->target);
+    STR_FIELD(r->note);
+#undef STR_FIELD
+#undef NUM_FIELD
+    bench_record_work(r, r->work_per_op, r->unit);
+    r->ratio = r->subject.verified && r->base.verified && r->subject.s.median > 0
+                   ? r->base.s.median / r->subject.s.median
+                   : NAN;
+    return 0;
+}
+
+bench_record *bench_append_record(bench_ctx *b, const bench_record *src)
+{
+    bench_record *r = bench_add_record(b, src->workload, src->variant, src->size, src->threads, &src->subject,
+                                       src->unit, src->baseline, &src->base, src->goal);
+    if (!r) return NULL;
+    *r = *src;
+    return r;
 }
 
 /* ---- run conditions ---------------------------------------------------- */
@@ -475,28 +589,40 @@ void bench_print_conditions(FILE *f, const bench_ctx *b)
     else fprintf(f, "; OpenBLAS not linked%s%s%s", WEFT_BENCH_OPENBLAS_INSTALLED[0] ? " (" : "",
                  WEFT_BENCH_OPENBLAS_INSTALLED,
                  WEFT_BENCH_OPENBLAS_INSTALLED[0] ? " installed)" : "");
-    fprintf(f, "; CLBlast not linked%s%s%s\n", WEFT_BENCH_CLBLAST_INSTALLED[0] ? " (" : "",
-            WEFT_BENCH_CLBLAST_INSTALLED, WEFT_BENCH_CLBLAST_INSTALLED[0] ? " installed)" : "");
+    fprintf(f, "; %s\n", WEFT_BENCH_CLBLAST_INSTALLED[0] ? WEFT_BENCH_CLBLAST_INSTALLED : "CLBlast (version unknown)");
     bench_openblas_env_print(f, ob);
-    fprintf(f, "method:    per-op median of %d blocks (launch: at least %d) of ~%.0f ms (min, max beside), "
-               "weft and baseline blocks alternating;\n"
-               "           ratio = baseline median / weft median (above 1: weft is faster);\n"
-               "           thr = CPU workers, or the device's compute units; placement = what ran it\n\n",
+    const char *cache = getenv("WEFT_CACHE_DIR");
+    fprintf(f, "method:    per-op median of %d timed blocks (launch: at least %d) of ~%.0f ms, after %d warm-up "
+               "block%s; a workload's cases (weft on each placement and\n"
+               "           policy, and its baselines) are timed in interleaved rounds; every block's result is checked "
+               "before its time counts;\n"
+               "           single places run the static policy (one chunk), splits run each policy; adaptive speed "
+               "models in %s\n\n",
             o->reps, o->smoke ? o->reps : o->reps > BENCH_LAUNCH_MIN_REPS ? o->reps : BENCH_LAUNCH_MIN_REPS,
-            o->block_s * 1e3);
+            o->block_s * 1e3, o->warmup, o->warmup == 1 ? "" : "s", cache && *cache ? cache : "the default folder");
     fflush(f);
 }
 
-static int overhead_goal(const bench_record *r)
+static int goal_met(const bench_record *r)
 {
-    return r->goal > 0 && r->goal < 1.0;
+    return r->goal > 0 && isfinite(r->ratio) && r->ratio >= r->goal;
+}
+
+/* The goal as the table shows it: ">=20x", "<=1.20t" (weft time over the
+ * baseline's), ">=0.90e" (efficiency). */
+static void fmt_goal(const bench_record *r, char *buf, size_t cap)
+{
+    if (!(r->goal > 0)) snprintf(buf, cap, "-");
+    else if (r->goal_kind == 'e') snprintf(buf, cap, "eff>=%.2f", r->goal);
+    else if (r->goal_kind == 'x') snprintf(buf, cap, ">=%.3gx", r->goal);
+    else snprintf(buf, cap, "t<=%.2fx", 1.0 / r->goal);
 }
 
 void bench_print_table(FILE *f, const bench_ctx *b)
 {
-    fprintf(f, "%-8s %-7s %9s %4s %11s %11s %11s  %-8s %11s %8s  %-8s %-6s  %-20s %s\n", "workload",
-            "case", "size", "thr", "weft median", "min", "max", "baseline", "median", "ratio", "goal",
-            "", "weft throughput", "placement");
+    fprintf(f, "%-10s %-6s %-8s %9s %4s %10s %10s %10s  %-9s %10s %7s  %-9s %-6s  %-17s %s\n", "workload", "case",
+            "policy", "size", "thr", "weft", "min", "max", "baseline", "baseline", "ratio", "goal", "", "weft throughput",
+            "placement");
     for (size_t i = 0; i < b->nrecords; i++) {
         const bench_record *r = &b->records[i];
         char med[32], mn[32], mx[32], bmed[32], ratio[32], goal[32], thr[32], tp[64], si[32];
@@ -514,56 +640,75 @@ void bench_print_table(FILE *f, const bench_ctx *b)
         else snprintf(bmed, sizeof bmed, "FAILED");
         if (isfinite(r->ratio)) snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
         else snprintf(ratio, sizeof ratio, "-");
-        if (r->goal > 0) {
-            snprintf(goal, sizeof goal, ">=%.2gx", r->goal);
-            verdict = !isfinite(r->ratio) ? "" : r->ratio >= r->goal ? "met" : "MISSED";
-        } else {
-            snprintf(goal, sizeof goal, "-");
-        }
+        fmt_goal(r, goal, sizeof goal);
+        if (r->goal > 0) verdict = !isfinite(r->ratio) ? "" : goal_met(r) ? "met" : "MISSED";
         if (r->threads > 0) snprintf(thr, sizeof thr, "%d", r->threads);
         else snprintf(thr, sizeof thr, "-");
-        snprintf(tp, sizeof tp, "%s %s", bench_fmt_si(r->throughput, si, sizeof si), r->unit);
-        fprintf(f, "%-8s %-7s %9zu %4s %11s %11s %11s  %-8s %11s %8s  %-8s %-6s  %-20s %s\n", r->workload,
-                r->variant, r->size, thr, med, mn, mx, r->baseline, bmed, ratio, goal, verdict, tp,
+        if (r->subject.verified) snprintf(tp, sizeof tp, "%s %s", bench_fmt_si(r->throughput, si, sizeof si), r->unit);
+        else snprintf(tp, sizeof tp, "-");
+        fprintf(f, "%-10s %-6s %-8s %9zu %4s %10s %10s %10s  %-9s %10s %7s  %-9s %-6s  %-17s %s\n", r->workload,
+                r->variant, r->policy, r->size, thr, med, mn, mx, r->baseline, bmed, ratio, goal, verdict, tp,
                 r->placement);
     }
+    fprintf(f, "(weft, min, max: weft's time per op, median of the timed blocks, and their extremes; baseline: the "
+               "baseline's median; ratio = baseline / weft: above 1 weft is faster; for coexec rows the ratio is the "
+               "co-execution efficiency)\n");
+    /* Notes: each text once, with every workload and case it belongs to. */
     int notes = 0;
     for (size_t i = 0; i < b->nrecords; i++) {
         const bench_record *r = &b->records[i];
         if (!r->note[0]) continue;
-        int dup = 0; /* say each note once */
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(b->records[j].note, r->note) && !strcmp(b->records[j].variant, r->variant)) dup = 1;
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(b->records[j].note, r->note);
         if (dup) continue;
-        fprintf(f, "%s%s %s: %s\n", notes++ ? "" : "\nnotes:\n", r->workload, r->variant, r->note);
+        char who[512] = "";
+        for (size_t j = i; j < b->nrecords; j++) {
+            const bench_record *q = &b->records[j];
+            if (strcmp(q->note, r->note)) continue;
+            char one[96];
+            snprintf(one, sizeof one, "%s %s", q->workload, q->variant);
+            if (strstr(who, one)) continue;
+            size_t len = strlen(who);
+            snprintf(who + len, sizeof who - len, "%s%s", len ? ", " : "", one);
+        }
+        fprintf(f, "%s  %s: %s\n", notes++ ? "" : "\nnotes:\n", who, r->note);
     }
     fflush(f);
 }
 
 void bench_print_targets(FILE *f, const bench_ctx *b)
 {
-    int n = 0;
+    int n = 0, met = 0;
     for (size_t i = 0; i < b->nrecords; i++) {
         const bench_record *r = &b->records[i];
-        if (!overhead_goal(r)) continue;
-        char wt[32], bt[32];
-        double limit = 1.0 / r->goal; /* weft time may be at most limit x the baseline's */
-        if (!n++) fprintf(f, "\ntargets: weft time / baseline time, each at its median:\n");
-        char where[160];
-        if (r->device_index >= 0) snprintf(where, sizeof where, "[%d] %s", r->device_index, r->placement);
-        else snprintf(where, sizeof where, "%s", r->placement);
-        fprintf(f, "  %-6s %-6s on %s: weft %s, %s %s", r->workload, r->variant, where,
-                bench_fmt_time(r->subject.s.median, wt, sizeof wt), r->baseline,
-                bench_fmt_time(r->base.s.median, bt, sizeof bt));
+        if (!(r->goal > 0)) continue;
+        if (!n++)
+            fprintf(f, "\ntargets (each at the medians of this run)%s:\n",
+                    b->opt->smoke ? " — a smoke run checks results only: its times mean nothing" : "");
+        char what[160], val[256], wt[32], bt[32];
+        if (r->target[0]) snprintf(what, sizeof what, "%s", r->target);
+        else snprintf(what, sizeof what, "%s %s vs %s", r->workload, r->variant, r->baseline);
         if (!isfinite(r->ratio)) {
-            fprintf(f, ": not measured (a check failed)\n");
+            fprintf(f, "  %-78s not measured (a check failed)\n", what);
             continue;
         }
-        double tr = 1.0 / r->ratio;
-        fprintf(f, ": %.3f (aim <= %.2f, weft at most %.0f%% slower): ", tr, limit, (limit - 1.0) * 100.0);
-        if (tr <= limit) fprintf(f, "met\n");
-        else fprintf(f, "MISSED by %.1f%% of the baseline's time\n", (tr - limit) * 100.0);
+        bench_fmt_time(r->subject.s.median, wt, sizeof wt);
+        bench_fmt_time(r->base.s.median, bt, sizeof bt);
+        if (r->goal_kind == 'e')
+            snprintf(val, sizeof val, "efficiency %.2f (goal >= %.2f)", r->ratio, r->goal);
+        else if (r->goal_kind == 'x' && r->goal >= 1.0)
+            snprintf(val, sizeof val, "%.1fx (goal >= %.0fx): %s vs %s %s", r->ratio, r->goal, wt, r->baseline, bt);
+        else if (r->goal_kind == 'x')
+            snprintf(val, sizeof val, "%.2fx the baseline (goal >= %.2fx): %s vs %s %s", r->ratio, r->goal, wt,
+                     r->baseline, bt);
+        else
+            snprintf(val, sizeof val, "weft/%s time %.3f (goal <= %.2f): %s vs %s", r->baseline, 1.0 / r->ratio,
+                     1.0 / r->goal, wt, bt);
+        int ok = goal_met(r);
+        met += ok;
+        fprintf(f, "  %-78s %-6s %s\n", what, ok ? "met" : "MISSED", val);
     }
+    if (n) fprintf(f, "  %d of %d met\n", met, n);
     fflush(f);
 }
 
@@ -591,10 +736,6 @@ static void json_num(FILE *f, double x)
     else fputs("null", f);
 }
 
-static int meets_goal(const bench_record *r)
-{
-    return r->goal > 0 && isfinite(r->ratio) && r->ratio >= r->goal;
-}
 
 int bench_write_json(const char *path, const bench_ctx *b)
 {
@@ -643,7 +784,9 @@ int bench_write_json(const char *path, const bench_ctx *b)
     json_str(f, ob->linked);
     fputs(", \"openblas_installed\": ", f);
     json_str(f, WEFT_BENCH_OPENBLAS_INSTALLED);
-    fputs(", \"clblast_linked\": \"\", \"clblast_installed\": ", f);
+    fputs(", \"clblast_linked\": ", f);
+    json_str(f, WEFT_BENCH_CLBLAST_INSTALLED[0] ? WEFT_BENCH_CLBLAST_INSTALLED : "CLBlast");
+    fputs(", \"clblast_installed\": ", f);
     json_str(f, WEFT_BENCH_CLBLAST_INSTALLED);
     fputs("},\n  \"openblas_coretype\": {\"from_env\": ", f);
     if (ob->found) json_str(f, ob->found_value);
@@ -700,7 +843,15 @@ int bench_write_json(const char *path, const bench_ctx *b)
         json_num(f, isfinite(r->ratio) && r->ratio > 0 ? 1.0 / r->ratio : NAN);
         fputs(", \"goal_ratio\": ", f);
         json_num(f, r->goal > 0 ? r->goal : NAN);
-        fprintf(f, ", \"meets_goal\": %s", r->goal > 0 ? (meets_goal(r) ? "true" : "false") : "null");
+        fprintf(f, ", \"meets_goal\": %s", r->goal > 0 ? (goal_met(r) ? "true" : "false") : "null");
+        fputs(", \"goal_kind\": ", f);
+        if (r->goal > 0) json_str(f, r->goal_kind == 'e' ? "efficiency" : r->goal_kind == 'x' ? "ratio" : "time");
+        else fputs("null", f);
+        fputs(", \"target\": ", f);
+        if (r->goal > 0) json_str(f, r->target);
+        else fputs("null", f);
+        fputs(", \"efficiency\": ", f);
+        json_num(f, r->efficiency);
         fputs(", \"note\": ", f);
         json_str(f, r->note);
         fputc('}', f);
@@ -737,7 +888,7 @@ int bench_write_csv(const char *path, const bench_ctx *b)
     fputs("workload,case,placement,policy,size,threads,median_s,min_s,max_s,throughput,unit,"
           "verified,baseline,baseline_median_s,baseline_min_s,baseline_max_s,baseline_verified,"
           "ratio,goal_ratio,meets_goal,cpu_model,online_cpus,effective_cores_start,"
-          "effective_cores_end,workers,weft_version,machine,device,baseline_throughput\n",
+          "effective_cores_end,workers,weft_version,machine,device,baseline_throughput,efficiency,target\n",
           f);
     for (size_t i = 0; i < b->nrecords; i++) {
         const bench_record *r = &b->records[i];
@@ -766,7 +917,7 @@ int bench_write_csv(const char *path, const bench_ctx *b)
         csv_num(f, r->ratio);
         fputc(',', f);
         csv_num(f, r->goal > 0 ? r->goal : NAN);
-        fprintf(f, ",%s,", r->goal > 0 ? (meets_goal(r) ? "true" : "false") : "");
+        fprintf(f, ",%s,", r->goal > 0 ? (goal_met(r) ? "true" : "false") : "");
         csv_str(f, m->cpu_model);
         fprintf(f, ",%d,", m->online_cpus);
         csv_num(f, m->eff_cores_start);
@@ -780,6 +931,10 @@ int bench_write_csv(const char *path, const bench_ctx *b)
         csv_str(f, r->device);
         fputc(',', f);
         csv_num(f, r->base_throughput);
+        fputc(',', f);
+        csv_num(f, r->efficiency);
+        fputc(',', f);
+        csv_str(f, r->goal > 0 ? r->target : "");
         fputc('\n', f);
     }
     return fclose(f) == 0 ? 0 : -1;

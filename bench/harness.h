@@ -105,9 +105,11 @@ typedef struct bench_record {
     bench_measure base;
     double ratio;            /* baseline median / weft median: > 1, weft is faster */
     double goal;             /* ratio aimed at (0: none) */
-    char target[96];         /* what the goal stands for, for the targets list ("" : generic) */
+    char target[128];        /* what the goal stands for, for the targets list ("" : generic) */
+    char goal_kind;          /* how the goal reads: 't' weft time <= baseline time / goal (goal < 1),
+                                'x' ratio >= goal (speedup or throughput share), 'e' efficiency >= goal */
     double efficiency;       /* co-execution efficiency (EngineCL), NAN when not measured */
-    char note[256];          /* how it was measured, when the table cannot say */
+    char note[384];          /* how it was measured, when the table cannot say */
 } bench_record;
 
 typedef struct bench_ctx {
@@ -170,6 +172,14 @@ double bench_effective_cores(double target_s);
 /* 1 when eff_cores is below 85% of what m's usable CPUs allow (at most 2):
  * something else is using the CPUs, or it could not be measured. */
 int bench_busy_machine(const bench_machine *m, double eff_cores);
+
+/* Records across processes (the co-execution child writes them, the parent
+ * reads them back): one line of tab-separated fields per record. */
+void bench_record_save(FILE *f, const bench_record *r);
+/* Parse one line written by bench_record_save into r. 0, or -1. */
+int bench_record_load(char *line, bench_record *r);
+/* Append a copy of r to b's records (failures counted as bench_add_record does). */
+bench_record *bench_append_record(bench_ctx *b, const bench_record *r);
 
 /* Output. */
 void bench_print_conditions(FILE *f, const bench_ctx *b);

@@ -98,8 +98,13 @@ void bench_openblas_env_setup(bench_openblas_env *e, char **argv)
         if (setenv("OPENBLAS_CORETYPE", e->detected, 1) == 0) {
             e->set_here = 1;
             /* A linked OpenBLAS initialised itself before main without it:
-             * start again so its constructor sees the variable. */
-            if (openblas_get_config && argv && argv[0] && setenv(REEXEC_MARK, "1", 1) == 0) {
+             * start again so its constructor sees the variable. Not for a
+             * smoke run, which only checks results: it stays one process,
+             * whole under valgrind or a sanitizer. */
+            int smoke = 0;
+            for (char **a = argv; a && *a; a++) smoke |= strcmp(*a, "--smoke") == 0;
+            e->smoke = smoke;
+            if (openblas_get_config && !smoke && argv && argv[0] && setenv(REEXEC_MARK, "1", 1) == 0) {
                 fflush(NULL);
                 execv("/proc/self/exe", argv);
                 unsetenv(REEXEC_MARK); /* exec failed: go on, and say so below */
@@ -123,7 +128,9 @@ void bench_openblas_env_print(FILE *f, const bench_openblas_env *e)
     fprintf(f, "openblas:  OPENBLAS_CORETYPE ");
     if (e->found) fprintf(f, "= %s (from the environment, kept)", e->found_value);
     else if (e->set_here) fprintf(f, "was unset; weft-bench set it to %s for this process%s", e->detected,
-                                  e->reexeced ? " and re-ran itself so the linked OpenBLAS saw it" : "");
+                                  e->reexeced ? " and re-ran itself so the linked OpenBLAS saw it"
+                                  : e->smoke && e->linked[0] ? " (smoke run: not re-run, OpenBLAS kept its own choice)"
+                                                             : "");
     else fprintf(f, "unset, left unset");
     if (e->detected[0]) fprintf(f, "; this CPU: %s (%s)\n", e->detected, e->why);
     else fprintf(f, "; this CPU: no core to name (%s)\n", e->why);

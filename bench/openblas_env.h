@@ -18,6 +18,7 @@ typedef struct bench_openblas_env {
     char why[96];            /* what chose it: "avx512f in /proc/cpuinfo flags" */
     int set_here;            /* weft-bench set it (it was unset) */
     int reexeced;            /* weft-bench re-ran itself so a linked OpenBLAS sees it */
+    int smoke;               /* --smoke: no re-run (results only) */
     char linked[160];        /* openblas_get_config() when OpenBLAS is linked, else "" */
     char corename[32];       /* openblas_get_corename(): the core OpenBLAS uses */
 } bench_openblas_env;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/weft.h"
+
 static int fail(bench_rawcl *r, const char *what, cl_int err)
 {
     snprintf(r->err, sizeof r->err, "raw OpenCL on device %d: %s: %s (%d)", r->device, what,

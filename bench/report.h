@@ -1,7 +1,7 @@
 /* bench/report.h — the picture weft-bench draws (--svg FILE): bars of
  * throughput per placement for each workload, and the timeline of one
  * weft_parallel_for split across the CPU workers and every device, read back
- * from the Chrome trace weft writes. */
+ * from the Chrome trace weft writes (one per policy). */
 #ifndef WEFT_BENCH_REPORT_H
 #define WEFT_BENCH_REPORT_H
 
@@ -22,7 +22,8 @@ typedef struct bench_span {
 typedef struct bench_timeline {
     char title[256];
     char kernel[64];
-    size_t n;                     /* elements of the run */
+    char policy[16];
+    size_t n;                     /* split indices (rows) of the run */
     double wall_ms;               /* weft_parallel_run start to return */
     int nplaces;                  /* rows, in tid order */
     int place_id[BENCH_MAX_PLACES];
@@ -34,9 +35,13 @@ typedef struct bench_timeline {
     char trace_path[64];          /* the trace file: remove it after the runtime is destroyed */
 } bench_timeline;
 
-/* Run the split operation with a trace on, check its result, and read the
- * trace into tl. 0, or -1 with the reason on stderr (tl is then empty). */
-int bench_timeline_run(bench_ctx *b, bench_timeline *tl);
+/* The timelines drawn: Mandelbrot split across every place, one per policy. */
+#define BENCH_TIMELINES 4
+
+/* Run the split Mandelbrot under policy_kind with a trace on, check its
+ * result, and read the trace into tl. 0, or -1 with the reason on stderr
+ * (tl is then empty). */
+int bench_timeline_run(bench_ctx *b, bench_timeline *tl, int policy_kind);
 /* Remove the trace file (call after weft_runtime_destroy, which writes it again). */
 void bench_timeline_cleanup(bench_timeline *tl);
 /* Parse a Chrome trace written by weft_trace_flush into tl (spans and place
@@ -46,8 +51,9 @@ void bench_timeline_free(bench_timeline *tl);
 /* Print one line per place: chunks, items, busy time. */
 void bench_timeline_print(FILE *f, const bench_timeline *tl);
 
-/* Write the SVG: one bar chart per workload and unit, then the timeline when
- * tl is not NULL and has spans. 0, or -1 (errno set) when it cannot be written. */
-int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *tl);
+/* Write the SVG: one bar chart per workload and unit, then the ntl timelines
+ * that have spans, on one time scale. 0, or -1 (errno set) when it cannot be
+ * written. */
+int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *tl, int ntl);
 
 #endif

@@ -66,10 +66,12 @@ static void fmt_tick(double v, double step, char *buf, size_t cap)
 
 /* ---- bar charts --------------------------------------------------------- */
 
-/* Records of one panel: same workload and unit. */
+static int is_coexec(const bench_record *r) { return !strcmp(r->variant, "coexec"); }
+
+/* Records of one panel: same workload and unit; co-execution apart. */
 static int same_panel(const bench_record *a, const bench_record *b)
 {
-    return !strcmp(a->workload, b->workload) && !strcmp(a->unit, b->unit);
+    return !strcmp(a->workload, b->workload) && !strcmp(a->unit, b->unit) && is_coexec(a) == is_coexec(b);
 }
 
 static double draw_panel(FILE *f, const bench_ctx *b, size_t first, double top)
@@ -97,7 +99,16 @@ static double draw_panel(FILE *f, const bench_ctx *b, size_t first, double top)
             snprintf(baselines + strlen(baselines), sizeof baselines - strlen(baselines), "%s%s",
                      baselines[0] ? ", " : "", bn);
     }
-    snprintf(title, sizeof title, "%s: throughput per placement (%s, higher is better)", r0->workload, r0->unit);
+    int one_size = 1;
+    for (size_t i = 0; i < n; i++) one_size &= b->records[idx[i]].size == r0->size;
+    if (is_coexec(r0))
+        snprintf(title, sizeof title, "%s co-execution, size %zu: split vs the places' sum alone (%s; eff = ratio)",
+                 r0->workload, r0->size, r0->unit);
+    else if (one_size)
+        snprintf(title, sizeof title, "%s, size %zu: throughput per placement (%s, higher is better)", r0->workload,
+                 r0->size, r0->unit);
+    else
+        snprintf(title, sizeof title, "%s: throughput per placement (%s, higher is better)", r0->workload, r0->unit);
     text(f, left, top + 24, 17, "start", "font-weight=\"bold\"", title);
     double lx = right - 250, ly = top + 38;
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", lx, ly - 10, C_WEFT);
@@ -122,7 +133,14 @@ static double draw_panel(FILE *f, const bench_ctx *b, size_t first, double top)
     char rot[96];
     snprintf(rot, sizeof rot, "transform=\"rotate(-90 %.1f %.1f)\"", left - 58, (ptop + pbot) / 2);
     text(f, left - 58, (ptop + pbot) / 2, 13, "middle", rot, ylab);
-    text(f, (left + right) / 2, pbot + 60, 13, "middle", NULL, "case, and placement (the CPU workers or the device that ran it)");
+    text(f, (left + right) / 2, pbot + 68, 12, "middle", "fill=\"#333\"",
+         is_coexec(r0) ? "policy and efficiency; the places; below: split throughput / sum alone"
+                       : "case (and policy); where weft ran it; below: ratio = baseline time / weft time (above 1: weft faster)");
+
+    /* Co-execution: where the goal (0.9 of the places' sum) lies, per group. */
+    if (is_coexec(r0))
+        text(f, right, ptop - 6, 11, "end", "fill=\"#b03030\"",
+             "dashed: 0.9 x the sum alone (the goal for guided and adaptive)");
 
     /* Groups: weft bar and baseline bar side by side. */
     double gw = (right - left) / (double)n, bw = fmin(70.0, gw * 0.32);
@@ -151,10 +169,28 @@ static double draw_panel(FILE *f, const bench_ctx *b, size_t first, double top)
             text(f, x + bw / 2, pbot - h - 4, 11, "middle", NULL, bench_fmt_si(vals[k], v, sizeof v));
             text(f, x + bw / 2, pbot + 13, 10, "middle", "fill=\"#555\"", who[k]);
         }
-        char lab[160], buf[160];
-        snprintf(lab, sizeof lab, "%s (size %zu)", r->variant, r->size);
+        if (is_coexec(r) && isfinite(r->base_throughput)) {
+            double gy = pbot - (pbot - ptop) * 0.9 * r->base_throughput / ymax;
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#b03030\" "
+                       "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
+                    cx - bw - 8, gy, cx + bw + 8, gy);
+        }
+        char lab[160], buf[160], rat[64];
+        if (is_coexec(r)) snprintf(lab, sizeof lab, "%s: eff %.2f", r->policy, r->efficiency);
+        else if (strcmp(r->policy, "-") && !strcmp(r->variant, "split")) snprintf(lab, sizeof lab, "split, %s", r->policy);
+        else if (one_size) snprintf(lab, sizeof lab, "%s", r->variant);
+        else snprintf(lab, sizeof lab, "%s (size %zu)", r->variant, r->size);
         text(f, cx, pbot + 29, 12, "middle", "font-weight=\"bold\"", fit(lab, maxc, buf, sizeof buf));
-        text(f, cx, pbot + 44, 11, "middle", NULL, fit(r->placement, maxc, buf, sizeof buf));
+        text(f, cx, pbot + 43, 11, "middle", NULL, fit(r->placement, maxc, buf, sizeof buf));
+        if (isfinite(r->ratio)) {
+            /* Green when the goal is met, red when missed; grey without a goal. */
+            const char *col = r->goal > 0 ? (r->ratio >= r->goal ? "fill=\"#2a7a3a\" font-weight=\"bold\""
+                                                                  : "fill=\"#b03030\" font-weight=\"bold\"")
+                                          : "fill=\"#555\"";
+            if (r->goal > 0) snprintf(rat, sizeof rat, "%.2fx (goal >= %.2fx)", r->ratio, r->goal);
+            else snprintf(rat, sizeof rat, "%.2fx", r->ratio);
+            text(f, cx, pbot + 56, 11, "middle", col, fit(rat, maxc, buf, sizeof buf));
+        }
     }
     return top + ph;
 }
@@ -163,16 +199,23 @@ static double draw_panel(FILE *f, const bench_ctx *b, size_t first, double top)
 
 static const char *const row_colors[] = {"#e8964a", "#2f6db5", "#3c9d5d", "#8e5ab5", "#c9a227", "#3aa7b8"};
 
-static double draw_timeline(FILE *f, const bench_timeline *tl, double top)
+#define TL_HEAD 34.0   /* the timelines' heading */
+#define TL_SUB 24.0    /* one timeline's title */
+#define TL_ROW 40.0    /* one place */
+#define TL_AXIS 40.0   /* ticks and axis label under one timeline */
+
+static double timeline_height(const bench_timeline *tl) { return TL_SUB + TL_ROW * tl->nplaces + TL_AXIS; }
+
+/* One timeline, its time axis running to tmax ms (shared by all). */
+static double draw_timeline(FILE *f, const bench_timeline *tl, double top, double tmax)
 {
-    const double left = 250, right = W - 30, row_h = 46, ptop = top + 52;
+    const double left = 250, right = W - 30, row_h = TL_ROW, ptop = top + TL_SUB;
     double pbot = ptop + row_h * tl->nplaces;
-    double end = tl->end_ms > 0 ? tl->end_ms : 1.0;
-    double step = nice_step(end, 8), tmax = step * ceil(end / step - 1e-9);
+    double step = nice_step(tmax, 8);
+    tmax = step * ceil(tmax / step - 1e-9);
     double scale = (right - left) / tmax;
 
-    text(f, 20, top + 22, 17, "start", "font-weight=\"bold\"", "Split run timeline: chunks per place");
-    text(f, 20, top + 40, 12, "start", "fill=\"#333\"", tl->title);
+    text(f, 20, top + 16, 13, "start", "font-weight=\"bold\"", tl->title);
 
     for (double t = 0; t <= tmax * (1 + 1e-9); t += step) {
         double x = left + t * scale;
@@ -180,10 +223,10 @@ static double draw_timeline(FILE *f, const bench_timeline *tl, double top)
         fmt_tick(t, step, lab, sizeof lab);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n", x, ptop, x, pbot);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x, pbot, x, pbot + 5);
-        text(f, x, pbot + 18, 11, "middle", NULL, lab);
+        text(f, x, pbot + 17, 11, "middle", NULL, lab);
     }
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", left, pbot, right, pbot);
-    text(f, (left + right) / 2, pbot + 38, 13, "middle", NULL, "time since the first chunk started (ms)");
+    text(f, right, pbot + 32, 11, "end", "fill=\"#555\"", "ms since the first chunk started");
 
     for (int r = 0; r < tl->nplaces; r++) {
         double y = ptop + row_h * r;
@@ -203,10 +246,11 @@ static double draw_timeline(FILE *f, const bench_timeline *tl, double top)
         fputs("</title>", f);
         esc(f, fit(tl->place_name[r], 32, buf, sizeof buf));
         fputs("</text>\n", f);
-        snprintf(sub, sizeof sub, "%zu chunk%s, %s items (%.0f%%)", chunks, chunks == 1 ? "" : "s",
-                 bench_fmt_si((double)items, si, sizeof si),
+        if (items < 100000) snprintf(si, sizeof si, "%zu", items);
+        else bench_fmt_si((double)items, si, sizeof si);
+        snprintf(sub, sizeof sub, "%zu chunk%s, %s rows (%.0f%%)", chunks, chunks == 1 ? "" : "s", si,
                  tl->n ? 100.0 * (double)items / (double)tl->n : 0.0);
-        text(f, left - 8, y + 35, 11, "end", "fill=\"#555\"", sub);
+        text(f, left - 8, y + 32, 11, "end", "fill=\"#555\"", sub);
 
         /* Lanes, should chunks of one place overlap in time. */
         double lane_end[8] = {0};
@@ -238,16 +282,16 @@ static double draw_timeline(FILE *f, const bench_timeline *tl, double top)
             fputs("</title></rect>\n", f);
             /* The range, if it fits; else its size; else nothing (hover shows it). */
             snprintf(lab, sizeof lab, "[%zu, %zu)", s->begin, s->end);
-            if (strlen(lab) * 5.6 + 6 > w) bench_fmt_si((double)(s->end - s->begin), lab, sizeof lab);
+            if (strlen(lab) * 5.6 + 6 > w) snprintf(lab, sizeof lab, "%zu", s->end - s->begin);
             if (strlen(lab) * 5.6 + 6 <= w && lh >= 11)
                 text(f, x0 + w / 2, yy + lh / 2 + 3.5, 10, "middle", "fill=\"#fff\"", lab);
         }
         free(lane);
     }
-    return pbot + 56;
+    return pbot + TL_AXIS;
 }
 
-int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *tl)
+int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *tls, int ntl)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
@@ -258,8 +302,16 @@ int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *
         for (size_t j = 0; j < i; j++) seen |= same_panel(&b->records[j], &b->records[i]);
         npanels += !seen;
     }
-    int has_tl = tl && tl->nspans > 0;
-    double h = 70 + 330.0 * (double)npanels + (has_tl ? 62 + 46.0 * tl->nplaces + 56 : 0) + 10;
+    double tl_h = 0, tmax = 0;
+    int has_tl = 0;
+    for (int i = 0; tls && i < ntl; i++) {
+        if (!tls[i].nspans) continue;
+        has_tl++;
+        tl_h += timeline_height(&tls[i]);
+        if (tls[i].end_ms > tmax) tmax = tls[i].end_ms;
+    }
+    if (has_tl) tl_h += TL_HEAD + 10;
+    double h = 70 + 330.0 * (double)npanels + tl_h + 10;
     if (!npanels && !has_tl) h += 40;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" " FONT ">\n"
@@ -295,7 +347,14 @@ int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *
         text(f, 20, y + 24, 13, "start", NULL, "no measurements");
         y += 40;
     }
-    if (has_tl) draw_timeline(f, tl, y + 10);
+    if (has_tl) {
+        y += 10;
+        text(f, 20, y + 22, 17, "start", "font-weight=\"bold\"",
+             "Split run timelines: which place ran which rows when, one run per policy (same time scale)");
+        y += TL_HEAD;
+        for (int i = 0; i < ntl; i++)
+            if (tls[i].nspans) y = draw_timeline(f, &tls[i], y, tmax > 0 ? tmax : 1.0);
+    }
     fputs("</svg>\n", f);
     return fclose(f) == 0 ? 0 : -1;
 }

@@ -1,10 +1,8 @@
-/* bench/timeline.c — one weft_parallel_for split across the CPU workers and
- * every device (guided policy), traced with weft_trace_start, and the Chrome
- * trace it writes read back for the SVG timeline.
- *
- * The operation is compute-bound so that every place has work worth timing:
- * y[i] = p(x[i]) for a fixed polynomial of degree POLY_DEG, by Horner's rule,
- * with a CPU body written in blocks of 16 elements the compiler vectorises. */
+/* bench/timeline.c — weft_parallel_for of the bundled Mandelbrot split
+ * across the CPU workers and every device, once per policy, each run traced
+ * with weft_trace_start; the Chrome traces it writes are read back for the
+ * SVG timelines. Mandelbrot, because its rows cost unevenly: the picture
+ * shows how each policy hands out chunks and where places wait. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -13,50 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops.h"
 #include "report.h"
-
-#define POLY_DEG 64
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
-static const char poly_src[] =
-    "#define POLY_DEG " XSTR(POLY_DEG) "\n"
-    "__kernel void bench_poly(const uint n, __global const float *x, __global float *y)\n"
-    "{\n"
-    "    size_t i = get_global_id(0);\n"
-    "    if (i >= n) return;\n"
-    "    float v = x[i], acc = 0.0f;\n"
-    "    for (int k = POLY_DEG; k >= 0; k--)\n"
-    "        acc = acc * v + ((k & 1) ? -1.0f : 1.0f) / (float)(k + 1);\n"
-    "    y[i] = acc;\n"
-    "}\n";
-
-static float coef(int k) { return ((k & 1) ? -1.0f : 1.0f) / (float)(k + 1); }
-
-static void poly_cpu(size_t begin, size_t end, void *const *argv)
-{
-    const float *x = argv[1];
-    float *y = argv[2];
-    float c[POLY_DEG + 1];
-    for (int k = 0; k <= POLY_DEG; k++) c[k] = coef(k);
-    for (size_t i0 = begin; i0 < end; i0 += 16) {
-        size_t m = end - i0 < 16 ? end - i0 : 16;
-        float v[16] = {0}, acc[16] = {0};
-        for (size_t j = 0; j < m; j++) v[j] = x[i0 + j];
-        for (int k = POLY_DEG; k >= 0; k--)
-            for (int j = 0; j < 16; j++) acc[j] = acc[j] * v[j] + c[k];
-        for (size_t j = 0; j < m; j++) y[i0 + j] = acc[j];
-    }
-}
-
-static double poly_ref(double v)
-{
-    double acc = 0.0;
-    for (int k = POLY_DEG; k >= 0; k--) acc = acc * v + (double)coef(k);
-    return acc;
-}
-
-static float x_of(size_t i) { return -0.9f + 1.8f * (float)((i * 2654435761u) % 1000003u) / 1000003.0f; }
 
 /* ---- a small JSON reader, enough for Chrome traces ---------------------- */
 
@@ -347,7 +303,7 @@ void bench_timeline_free(bench_timeline *tl)
 
 void bench_timeline_print(FILE *f, const bench_timeline *tl)
 {
-    fprintf(f, "\ntimeline: %s\n", tl->title);
+    fprintf(f, "\ntimeline %s\n", tl->title);
     for (int r = 0; r < tl->nplaces; r++) {
         size_t chunks = 0, items = 0;
         double busy = 0;
@@ -358,81 +314,72 @@ void bench_timeline_print(FILE *f, const bench_timeline *tl)
             items += s->end - s->begin;
             busy += s->t1_ms - s->t0_ms;
         }
-        fprintf(f, "  %-40.40s %3zu chunks, %10zu items (%5.1f%%), busy %.2f ms\n", tl->place_name[r], chunks,
+        fprintf(f, "  %-40.40s %3zu chunks, %6zu rows (%5.1f%%), busy %.2f ms\n", tl->place_name[r], chunks,
                 items, tl->n ? 100.0 * (double)items / (double)tl->n : 0.0, busy);
     }
     fflush(f);
 }
 
-/* ---- the traced run ---------------------------------------------------- */
+/* ---- the traced runs ---------------------------------------------------- */
 
-int bench_timeline_run(bench_ctx *b, bench_timeline *tl)
+int bench_timeline_run(bench_ctx *b, bench_timeline *tl, int policy_kind)
 {
     memset(tl, 0, sizeof *tl);
-    /* Sizes of its own (--size belongs to the workloads): long enough for
-     * several chunks per place, short enough for a quick run. */
-    size_t n = b->opt->smoke ? (size_t)20000 : b->opt->quick ? (size_t)4 << 20 : (size_t)8 << 20;
-    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    if (!x || !y) {
-        free(x);
-        free(y);
-        bench_progress("timeline: out of memory");
+    /* Its own size (--size belongs to the workloads): several chunks per
+     * place, short enough for a quick run. */
+    const bench_options *o = b->opt;
+    const bench_op_def *d = &bench_op_mandelbrot;
+    size_t size = o->smoke ? d->size_smoke : o->quick ? d->size_quick : d->size_full;
+    bench_op *w = calloc(1, sizeof *w);
+    if (!w || bench_op_setup(w, d, size)) {
+        bench_progress("timeline: could not set up %s", d->name);
+        if (w) bench_op_teardown(w);
+        free(w);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) x[i] = x_of(i);
-    cl_uint n_arg = (cl_uint)n;
-    weft_kernel_t k = {.name = "bench_poly", .cpu = poly_cpu, .cl_source = poly_src, .cl_entry = "bench_poly"};
-    weft_arg_t args[3] = {
-        weft_arg_scalar(&n_arg, sizeof n_arg),
-        weft_arg_split(x, n * sizeof *x, sizeof *x, WEFT_READ),
-        weft_arg_split(y, n * sizeof *y, sizeof *y, WEFT_WRITE),
-    };
-    weft_policy_t pol;
-    weft_policy_init(&pol); /* guided, CPU and every device */
-    pol.kind = WEFT_POLICY_GUIDED;
+    weft_policy_t pol = bench_policy(policy_kind, 1, WEFT_ALL_DEVICES);
+    const char *pname = bench_policy_name(policy_kind);
 
     char path[] = "/tmp/weft-bench-trace-XXXXXX";
     int fd = mkstemp(path);
     tl->trace_path[0] = '\0';
+    int status = -1;
     if (fd < 0) {
         bench_progress("timeline: cannot make a temporary file: %s", strerror(errno));
-        free(x);
-        free(y);
-        return -1;
-    }
-    close(fd);
-
-    int status = -1;
-    weft_panic_t *p = NULL;
-    /* Twice untraced, so that the traced run shows neither the program build
-     * nor the first sight of a chunk shape (PoCL compiles a work-group
-     * function per new launch shape, then caches it). */
-    int rc = weft_parallel_run(b->rt, &k, weft_range_1d(n, 64), args, 3, &pol, &p);
-    if (rc == 0) rc = weft_parallel_run(b->rt, &k, weft_range_1d(n, 64), args, 3, &pol, &p);
-    double t0 = 0, t1 = 0;
-    if (rc == 0) rc = weft_trace_start(b->rt, path);
-    if (rc == 0) {
-        t0 = bench_now();
-        rc = weft_parallel_run(b->rt, &k, weft_range_1d(n, 64), args, 3, &pol, &p);
-        t1 = bench_now();
-    }
-    if (rc == 0) rc = weft_trace_flush(b->rt);
-    if (rc) {
-        bench_progress("timeline: %s: %s", weft_err_name(rc), p ? weft_panic_message(p) : weft_last_error_message());
-        weft_panic_destroy(p);
         goto out;
     }
-    /* Check every element against a double-precision reference. */
-    tl->verified = 1;
-    for (size_t i = 0; i < n; i++) {
-        double want = poly_ref((double)x[i]);
-        if (!(fabs((double)y[i] - want) <= 1e-4 * (1.0 + fabs(want)))) {
-            bench_progress("timeline: y[%zu] = %.9g, expected %.9g", i, (double)y[i], want);
-            tl->verified = 0;
-            break;
+    close(fd);
+    snprintf(tl->trace_path, sizeof tl->trace_path, "%s", path);
+
+    char who[64], why[256] = "";
+    snprintf(who, sizeof who, "timeline %s", pname);
+    /* Twice untraced, checked, so that the traced run shows neither the
+     * program build nor the first sight of a chunk shape (PoCL compiles a
+     * work-group function per new launch shape, then caches it), and the
+     * adaptive policy has its model. */
+    for (int i = 0; i < 2; i++) {
+        if (bench_op_run_weft(w, b->rt, &pol, who)) goto out;
+        if (d->check(w, 1, why, sizeof why)) {
+            bench_progress("timeline: %s: WRONG RESULT: %s", pname, why);
+            b->failures++;
+            goto out;
         }
     }
+    int rc = weft_trace_start(b->rt, path);
+    if (rc) {
+        bench_progress("timeline: weft_trace_start: %s", weft_last_error_message());
+        goto out;
+    }
+    double t0 = bench_now();
+    if (bench_op_run_weft(w, b->rt, &pol, who)) goto out;
+    double t1 = bench_now();
+    if ((rc = weft_trace_flush(b->rt))) {
+        bench_progress("timeline: weft_trace_flush: %s", weft_last_error_message());
+        goto out;
+    }
+    tl->verified = d->check(w, 1, why, sizeof why) == 0;
     if (!tl->verified) {
+        bench_progress("timeline: %s: WRONG RESULT: %s", pname, why);
         b->failures++;
         goto out;
     }
@@ -440,19 +387,21 @@ int bench_timeline_run(bench_ctx *b, bench_timeline *tl)
         bench_progress("timeline: cannot read the trace %s", path);
         goto out;
     }
-    tl->n = n;
+    weft_k_args_t *a = &w->args;
+    tl->n = a->range.size[a->range.dims - 1]; /* split indices: rows */
     tl->wall_ms = (t1 - t0) * 1e3;
-    snprintf(tl->kernel, sizeof tl->kernel, "%s", k.name);
+    snprintf(tl->kernel, sizeof tl->kernel, "%s", a->kernel->name);
+    snprintf(tl->policy, sizeof tl->policy, "%s", pname);
     int ndev = weft_device_count(b->rt);
-    snprintf(tl->title, sizeof tl->title,
-             "weft_parallel_for %s: degree-%d polynomial on %zu floats, guided, CPU + %d device%s: %.1f ms",
-             k.name, POLY_DEG, n, ndev, ndev == 1 ? "" : "s", tl->wall_ms);
+    char desc[96];
+    d->describe(w, desc, sizeof desc);
+    snprintf(tl->title, sizeof tl->title, "%s: weft_k_mandelbrot %s, CPU (%d workers) + %d device%s: %.1f ms", pname,
+             desc, b->workers, ndev, ndev == 1 ? "" : "s", tl->wall_ms);
     status = 0;
 out:
     /* The trace stays on until the runtime goes (weft has no stop) and is
      * written again then: the caller removes the file after that. */
-    snprintf(tl->trace_path, sizeof tl->trace_path, "%s", path);
-    free(x);
-    free(y);
+    bench_op_teardown(w);
+    free(w);
     return status;
 }

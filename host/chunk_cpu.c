@@ -50,12 +50,18 @@ weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
 {
     size_t groups = pl->ge - pl->gb;
     size_t workers = (size_t)weft_runtime_cpu_threads(op->rt);
-    size_t n = workers < groups ? workers : groups;
+    /* A few pieces per worker, not one: the workers steal them, so a chunk
+     * of uneven work (Mandelbrot rows) does not wait for its slowest piece. */
+    size_t want = workers > 1 ? 4 * workers : 1;
+    size_t n = want < groups ? want : groups;
     piece stack[8];
     piece *v = n <= 8 ? stack : malloc(n * sizeof *v);
     if (!v) n = 1, v = stack;
+    /* Piece i gets groups/n groups, one more for the first groups%n pieces
+     * (groups * i / n would overflow for ranges of more than SIZE_MAX/n). */
+    size_t q = n ? groups / n : 0, rem = n ? groups % n : 0;
     for (size_t i = 0; i < n; i++) {
-        size_t gb = pl->gb + groups * i / n, ge = pl->gb + groups * (i + 1) / n;
+        size_t gb = pl->gb + q * i + (i < rem ? i : rem), ge = gb + q + (i < rem);
         v[i].op = op;
         pf_indices(op, gb, ge, &v[i].begin, &v[i].end);
         v[i].h = NULL;

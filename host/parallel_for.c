@@ -120,7 +120,14 @@ static int validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t *ar
     size_t rows = r.size[r.dims - 1], total;
     if (r.dims == 2 && (check_mul(r.size[0], r.size[1], &total) || r.size[0] == 0) && rows)
         return weft__fail(WEFT_EINVAL, "%s: 2-D range %zu x %zu is empty in x or overflows", c, r.size[0], r.size[1]);
-    if (rows > SIZE_MAX - r.group[r.dims - 1]) return weft__fail(WEFT_EINVAL, "%s: range size %zu overflows", c, rows);
+    /* Sizes are rounded up to whole work-groups: that must not overflow. */
+    for (unsigned d = 0; d < r.dims; d++)
+        if (r.size[d] > SIZE_MAX - r.group[d])
+            return weft__fail(WEFT_EINVAL, "%s: range size %zu in work-groups of %zu overflows (dimension %u)", c,
+                              r.size[d], r.group[d], d);
+    size_t nblocks = 0; /* reduction partials: groups along the split times groups across (2-D) */
+    size_t blocks_across = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
+    int blocks_overflow = check_mul((rows + r.group[r.dims - 1] - 1) / r.group[r.dims - 1], blocks_across, &nblocks);
     if (nargs && !args) return weft__fail(WEFT_EINVAL, "%s: nargs is %zu but args is NULL", c, nargs);
     for (size_t i = 0; i < nargs; i++) {
         const weft_arg_t *a = &args[i];
@@ -146,6 +153,9 @@ static int validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t *ar
             if (!a->data || !a->value || !a->combine || a->unit == 0)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: a reduction needs result, identity, combine and elem_size",
                                   c, i);
+            if (blocks_overflow || check_mul(nblocks, a->unit, &need))
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: the range's partials (%zu-byte each) overflow", c, i,
+                                  a->unit);
             break;
         case WEFT_ARG_SCALAR:
             if (!a->value || a->size == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: scalar needs a value and a size", c, i);

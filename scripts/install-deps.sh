@@ -18,6 +18,7 @@ PACKAGES=(
   libomp-dev         # LLVM's OpenMP runtime, for OpenMP builds with clang
   valgrind           # scripts/test.sh valgrind
   clang              # second compiler
+  libclang-rt-dev    # clang's libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
 )
 
 missing=()

@@ -10,8 +10,8 @@
 int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, const char *kernel)
 {
     if (!rt || !rt->host) return weft__fail(WEFT_EINVAL, "weft_fault_inject: runtime is NULL");
-    if (device < -1 || launch < -1)
-        return weft__fail(WEFT_EINVAL, "weft_fault_inject: device (%d) and launch (%ld) must be >= -1",
+    if (device < -1 || device >= WEFT__MAX_DEVICES || launch < -1)
+        return weft__fail(WEFT_EINVAL, "weft_fault_inject: device (%d) must be -1 to 63 and launch (%ld) >= -1",
                           device, launch);
     if (status >= 0)
         return weft__fail(WEFT_EINVAL, "weft_fault_inject: status %d is not a failure (must be < 0)", status);

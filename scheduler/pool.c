@@ -204,8 +204,8 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
         o = &defaults;
     }
     int n = o->cpu_threads;
-    if (n < 0)
-        return weft__fail(WEFT_EINVAL, "weft_runtime_create: cpu_threads is %d, must be > 0 (or 0 for the default)", n);
+    if (n < 0 || n > 4096)
+        return weft__fail(WEFT_EINVAL, "weft_runtime_create: cpu_threads is %d, must be 1 to 4096 (or 0 for the default)", n);
     if (n == 0) {
         int rc = threads_from_env(&n);
         if (rc) return rc;

@@ -724,13 +724,15 @@ static long c_fault_launch_long_min(void) { return weft_fault_inject(C.rt, 0, LO
 static long c_fault_status_zero(void) { return weft_fault_inject(C.rt, 0, 0, 0, NULL); }
 static long c_fault_status_positive(void) { return weft_fault_inject(C.rt, 0, 0, 7, NULL); }
 /* A device number with no device yet is accepted (devices may be adopted
- * later) and never fires on the others. */
+ * later, up to 64 of them) and never fires on the others; one past what a
+ * runtime can ever hold is refused. */
 static long c_fault_absent_device(void)
 {
-    int rc = weft_fault_inject(C.rt, 1000, 0, -5, "k");
+    int rc = weft_fault_inject(C.rt, 63, 0, -5, "k");
+    int beyond = weft_fault_inject(C.rt, 64, 0, -5, "k");
     weft_fault_clear(C.rt);
     weft_fault_clear(NULL);
-    return rc == 0;
+    return rc == 0 && beyond == WEFT_EINVAL && strstr(weft_last_error_message(), "-1 to 63") != NULL;
 }
 static long c_status_names(void)
 {

@@ -113,6 +113,11 @@ static void runtime_create_bad_input(void **state)
     assert_null(rt);
     assert_message_has("cpu_threads", NULL);
 
+    o.cpu_threads = 4097; /* more threads than any runtime takes */
+    assert_int_equal(weft_runtime_create(&o, &rt), WEFT_EINVAL);
+    assert_null(rt);
+    assert_message_has("cpu_threads", "4096");
+
     o.cpu_threads = 1;
     assert_int_equal(weft_runtime_create(&o, NULL), WEFT_EINVAL);
     assert_message_has("weft_runtime_create", "out");

@@ -23,7 +23,7 @@ typedef struct weft_runtime weft_runtime_t;
 typedef struct weft_runtime_options {
     /** Number of CPU worker threads. 0 means: $WEFT_CPU_THREADS if set (a
      *  whole number from 1 to 4096), else the number of online CPUs.
-     *  Negative values are refused. */
+     *  Values below 0 or above 4096 are refused. */
     int cpu_threads;
     /** Device selection, same syntax as $WEFT_DEVICES: comma-separated terms
      *  whose selections add up, each "all", "none", "cpu", "gpu",
@@ -31,7 +31,7 @@ typedef struct weft_runtime_options {
      *  a case-insensitive substring of a device name. An index or name that
      *  matches no device is an error; "cpu", "gpu" or "accelerator" with no
      *  such device selects nothing. NULL means: $WEFT_DEVICES if set, else
-     *  "all". Only read during weft_runtime_create(). */
+     *  "all"; "" means "all". Only read during weft_runtime_create(). */
     const char *devices;
     /** Reserved for future options; keep zeroed. */
     void *reserved[8];
@@ -48,7 +48,7 @@ void weft_runtime_options_init(weft_runtime_options_t *o);
  *  @param o    options, or NULL for defaults.
  *  @param out  receives the runtime, which the caller owns and frees with
  *              weft_runtime_destroy(); set to NULL on failure.
- *  @return 0; WEFT_EINVAL for a NULL out, a negative cpu_threads, a bad
+ *  @return 0; WEFT_EINVAL for a NULL out, a cpu_threads below 0 or above 4096, a bad
  *          $WEFT_CPU_THREADS, a bad device selection (empty term, index out
  *          of range, name that matches nothing) or a bad $WEFT_FAULT;
  *          WEFT_ECL when the OpenCL platforms cannot be listed or a selected

@@ -64,7 +64,7 @@ static int cx_check(void *p, uint64_t iters)
  * efficiency needs both cores free: effective cores are measured around it. */
 static int cx_measure(bench_ctx *b, const bench_op_def *d, FILE *out)
 {
-    double eff0 = bench_effective_cores(b->opt->smoke ? 0.002 : 0.03);
+    double eff0 = b->opt->smoke ? NAN : bench_effective_cores(0.03);
     int ndev = weft_device_count(b->rt);
     if (ndev > 62) ndev = 62;
     if (ndev == 0) {
@@ -110,8 +110,8 @@ static int cx_measure(bench_ctx *b, const bench_op_def *d, FILE *out)
     snprintf(label, sizeof label, "coexec/%s", d->name);
     bench_measure_set(b, label, bc, ncases, m);
 
-    double eff1 = bench_effective_cores(b->opt->smoke ? 0.002 : 0.03);
-    int busy = bench_busy_machine(b->machine, eff0) || bench_busy_machine(b->machine, eff1);
+    double eff1 = b->opt->smoke ? NAN : bench_effective_cores(0.03);
+    int busy = !b->opt->smoke && (bench_busy_machine(b->machine, eff0) || bench_busy_machine(b->machine, eff1));
 
     /* The ideal split: the places' throughputs added up, as a time per op. */
     bench_measure ideal = {.verified = 1};
@@ -150,8 +150,7 @@ static int cx_measure(bench_ctx *b, const bench_op_def *d, FILE *out)
         snprintf(r.workload, sizeof r.workload, "%s", d->name);
         snprintf(r.variant, sizeof r.variant, "coexec");
         snprintf(r.placement, sizeof r.placement, "%s", places);
-        snprintf(r.device, sizeof r.device, "%s", places);
-        r.device_index = -1;
+        bench_record_all_places(b, &r);
         snprintf(r.policy, sizeof r.policy, "%s", bench_policy_name(policies[p]));
         r.size = n;
         r.threads = threads;
@@ -161,16 +160,21 @@ static int cx_measure(bench_ctx *b, const bench_op_def *d, FILE *out)
         bench_record_work(&r, d->work(w), d->unit);
         r.ratio = r.subject.verified && r.base.verified ? r.base.s.median / r.subject.s.median : NAN;
         r.efficiency = r.ratio;
+        r.eff_cores = b->opt->smoke ? NAN : eff0 < eff1 ? eff0 : eff1;
         int aim = policies[p] == WEFT_POLICY_GUIDED || policies[p] == WEFT_POLICY_ADAPTIVE;
         r.goal = aim ? COEXEC_GOAL : 0;
         r.goal_kind = 'e';
         if (aim)
             snprintf(r.target, sizeof r.target, "co-execution efficiency >= 0.9 on %s (%s)", d->name,
                      bench_policy_name(policies[p]));
+        char effs[96] = "";
+        if (!b->opt->smoke)
+            snprintf(effs, sizeof effs, "; effective cores %.2f before, %.2f after%s", eff0, eff1,
+                     busy ? " (BUSY: efficiency unreliable)" : "");
         snprintf(r.note, sizeof r.note,
-                 "%s; %s; effective cores %.2f before, %.2f after%s; efficiency = split throughput / sum of the "
-                 "throughputs alone (EngineCL); WEFT_CPU_THREADS=1 POCL_MAX_PTHREAD_COUNT=1",
-                 desc, alone, eff0, eff1, busy ? " (BUSY: efficiency unreliable)" : "");
+                 "%s; %s%s; efficiency = split throughput / sum of the throughputs alone (EngineCL); "
+                 "WEFT_CPU_THREADS=1 POCL_MAX_PTHREAD_COUNT=1",
+                 desc, alone, effs);
         bench_record_save(out, &r);
     }
     free(cs);
@@ -197,6 +201,7 @@ int bench_coexec_child(const bench_options *o)
         fclose(out);
         return 1;
     }
+    bench_machine_devices(&m, rt);
     bench_ctx b = {.opt = o, .machine = &m, .rt = rt, .workers = weft_runtime_cpu_threads(rt)};
     bench_progress("coexec: child process: %d CPU worker%s, %d device%s", b.workers, b.workers == 1 ? "" : "s",
                    weft_device_count(rt), weft_device_count(rt) == 1 ? "" : "s");
@@ -204,6 +209,7 @@ int bench_coexec_child(const bench_options *o)
     if (cx_measure(&b, &bench_op_mandelbrot, out)) status = 1;
     if (cx_measure(&b, &bench_op_nbody, out)) status = 1;
     weft_runtime_destroy(rt);
+    free(m.devices);
     if (fclose(out) != 0) status = 1;
     return status;
 }

@@ -228,7 +228,8 @@ static int clblast_setup(gcase *c, weft_runtime_t *rt, int dev)
     size_t bytes = g->n * g->n * sizeof(float);
     c->dev = dev;
     if (weft_device_info(rt, dev, &info) || weft_device_cl(rt, dev, NULL, &c->ctx, &c->q)) return -1;
-    c->unified = info.unified_memory;
+    const char *force = getenv("WEFT_BENCH_FORCE_COPY"); /* as rawcl.c */
+    c->unified = info.unified_memory && !(force && *force == '1');
     cl_mem_flags host = c->unified ? CL_MEM_USE_HOST_PTR : 0;
     cl_int err;
     c->a = clCreateBuffer(c->ctx, CL_MEM_READ_ONLY | host, bytes, c->unified ? g->A : NULL, &err);
@@ -299,7 +300,7 @@ static int gemm_target(bench_ctx *b, size_t n, const char *all)
     r = bench_add_record(b, "sgemm", "split", n, threads, &m[2], "GFLOP/s", "openblas", &m[1], GEMM_GOAL);
     if (r) {
         snprintf(r->placement, sizeof r->placement, "%s", all);
-        snprintf(r->device, sizeof r->device, "%s", all);
+        bench_record_all_places(b, r);
         bench_record_policy(r, "guided");
         bench_record_work(r, work, "GFLOP/s");
         r->goal_kind = 'x';
@@ -393,7 +394,7 @@ static int run_sgemm(bench_ctx *b)
         bench_record_work(r, work, "GFLOP/s");
         snprintf(r->note, sizeof r->note,
                  "weft_k_sgemm on one device (CLBlast per row block) vs one CLBlastSgemm on the device's queue (%s)",
-                 info.unified_memory ? "host arrays wrapped" : "copies in and out each op");
+                 cs[3 + 2 * dv].unified ? "host arrays wrapped" : "copies in and out each op");
     }
     /* A quick run measures every placement at GEMM_QUICK, then the target
      * (the whole machine at GEMM_FULL against OpenBLAS) on its own. */
@@ -412,7 +413,7 @@ static int run_sgemm(bench_ctx *b)
                                  guided ? GEMM_GOAL : 0);
             if (!r) continue;
             snprintf(r->placement, sizeof r->placement, "%s", all);
-            snprintf(r->device, sizeof r->device, "%s", all);
+            bench_record_all_places(b, r);
             bench_record_policy(r, bench_policy_name(policies[p]));
             bench_record_work(r, work, "GFLOP/s");
             r->goal_kind = 'x';

@@ -189,6 +189,7 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
     r->device_index = -1;
     snprintf(r->policy, sizeof r->policy, "-");
     r->efficiency = NAN;
+    r->eff_cores = NAN;
     r->size = size;
     r->threads = threads;
     r->subject = *subject;
@@ -228,6 +229,17 @@ void bench_record_place(bench_record *r, const char *device_name, int device_ind
     r->device_index = device_index;
 }
 
+void bench_record_all_places(const bench_ctx *b, bench_record *r)
+{
+    if (!r) return;
+    snprintf(r->device, sizeof r->device, "%s", b->machine->cpu_model);
+    for (int i = 0; i < b->machine->ndevices; i++) {
+        size_t len = strlen(r->device);
+        snprintf(r->device + len, sizeof r->device - len, " + %s", b->machine->devices[i].info.name);
+    }
+    r->device_index = -1;
+}
+
 void bench_record_work(bench_record *r, double work_per_op, const char *unit)
 {
     if (!r) return;
@@ -265,7 +277,7 @@ void bench_record_save(FILE *f, const bench_record *r)
     fprintf(f, "%.17g\t", r->work_per_op);
     save_str(f, r->unit);
     save_str(f, r->baseline);
-    fprintf(f, "%.17g\t%c\t%.17g\t", r->goal, r->goal_kind ? r->goal_kind : 't', r->efficiency);
+    fprintf(f, "%.17g\t%c\t%.17g\t%.17g\t", r->goal, r->goal_kind ? r->goal_kind : 't', r->efficiency, r->eff_cores);
     save_str(f, r->target);
     save_str(f, r->note);
     fputc('\n', f);
@@ -330,6 +342,7 @@ int bench_record_load(char *line, bench_record *r)
     NUM_FIELD(r->goal = strtod(f, NULL));
     NUM_FIELD(r->goal_kind = f[0]);
     NUM_FIELD(r->efficiency = strtod(f, NULL));
+    NUM_FIELD(r->eff_cores = strtod(f, NULL));
     STR_FIELD(r->target);
     STR_FIELD(r->note);
 #undef STR_FIELD
@@ -596,11 +609,16 @@ void bench_print_conditions(FILE *f, const bench_ctx *b)
                "block%s; a workload's cases (weft on each placement and\n"
                "           policy, and its baselines) are timed in interleaved rounds; every block's result is checked "
                "before its time counts;\n"
-               "           single places run the static policy (one chunk), splits run each policy; adaptive speed "
+               "           single places run the default policy (guided), splits run each policy; adaptive speed "
                "models in %s\n\n",
             o->reps, o->smoke ? o->reps : o->reps > BENCH_LAUNCH_MIN_REPS ? o->reps : BENCH_LAUNCH_MIN_REPS,
             o->block_s * 1e3, o->warmup, o->warmup == 1 ? "" : "s", cache && *cache ? cache : "the default folder");
     fflush(f);
+}
+
+int record_busy(const bench_ctx *b, const bench_record *r)
+{
+    return isfinite(r->eff_cores) && bench_busy_machine(b->machine, r->eff_cores);
 }
 
 static int goal_met(const bench_record *r)
@@ -646,13 +664,14 @@ void bench_print_table(FILE *f, const bench_ctx *b)
         else snprintf(thr, sizeof thr, "-");
         if (r->subject.verified) snprintf(tp, sizeof tp, "%s %s", bench_fmt_si(r->throughput, si, sizeof si), r->unit);
         else snprintf(tp, sizeof tp, "-");
-        fprintf(f, "%-10s %-6s %-8s %9zu %4s %10s %10s %10s  %-9s %10s %7s  %-9s %-6s  %-17s %s\n", r->workload,
+        fprintf(f, "%-10s %-6s %-8s %9zu %4s %10s %10s %10s  %-9s %10s %7s  %-9s %-6s  %-17s %s%s\n", r->workload,
                 r->variant, r->policy, r->size, thr, med, mn, mx, r->baseline, bmed, ratio, goal, verdict, tp,
-                r->placement);
+                r->placement, record_busy(b, r) ? "  [BUSY]" : "");
     }
     fprintf(f, "(weft, min, max: weft's time per op, median of the timed blocks, and their extremes; baseline: the "
                "baseline's median; ratio = baseline / weft: above 1 weft is faster; for coexec rows the ratio is the "
-               "co-execution efficiency)\n");
+               "co-execution efficiency; [BUSY]: fewer effective cores than the machine has, measured just before or "
+               "after the workload: other processes ran, trust that row less)\n");
     /* Notes: each text once, with every workload and case it belongs to. */
     int notes = 0;
     for (size_t i = 0; i < b->nrecords; i++) {
@@ -706,7 +725,8 @@ void bench_print_targets(FILE *f, const bench_ctx *b)
                      1.0 / r->goal, wt, bt);
         int ok = goal_met(r);
         met += ok;
-        fprintf(f, "  %-78s %-6s %s\n", what, ok ? "met" : "MISSED", val);
+        fprintf(f, "  %-78s %-6s %s%s\n", what, ok ? "met" : "MISSED", val,
+                record_busy(b, r) ? " [machine BUSY]" : "");
     }
     if (n) fprintf(f, "  %d of %d met\n", met, n);
     fflush(f);
@@ -852,6 +872,9 @@ int bench_write_json(const char *path, const bench_ctx *b)
         else fputs("null", f);
         fputs(", \"efficiency\": ", f);
         json_num(f, r->efficiency);
+        fputs(", \"effective_cores\": ", f);
+        json_num(f, r->eff_cores);
+        fprintf(f, ", \"machine_busy\": %s", isfinite(r->eff_cores) ? (record_busy(b, r) ? "true" : "false") : "null");
         fputs(", \"note\": ", f);
         json_str(f, r->note);
         fputc('}', f);

@@ -109,6 +109,8 @@ typedef struct bench_record {
     char goal_kind;          /* how the goal reads: 't' weft time <= baseline time / goal (goal < 1),
                                 'x' ratio >= goal (speedup or throughput share), 'e' efficiency >= goal */
     double efficiency;       /* co-execution efficiency (EngineCL), NAN when not measured */
+    double eff_cores;        /* effective cores around the record's workload (the lower of before
+                                and after; NAN: not measured) */
     char note[384];          /* how it was measured, when the table cannot say */
 } bench_record;
 
@@ -159,6 +161,8 @@ bench_record *bench_add_record(bench_ctx *b, const char *workload, const char *v
 void bench_record_policy(bench_record *r, const char *policy);
 /* Say which device ran a record (placement = its name). */
 void bench_record_place(bench_record *r, const char *device_name, int device_index);
+/* A split over every place: device = the CPU model and every device's name. */
+void bench_record_all_places(const bench_ctx *b, bench_record *r);
 /* Throughput in other units than ops/s: each op does `work_per_op` units. */
 void bench_record_work(bench_record *r, double work_per_op, const char *unit);
 
@@ -180,6 +184,9 @@ void bench_record_save(FILE *f, const bench_record *r);
 int bench_record_load(char *line, bench_record *r);
 /* Append a copy of r to b's records (failures counted as bench_add_record does). */
 bench_record *bench_append_record(bench_ctx *b, const bench_record *r);
+
+/* 1 when the record's workload ran with fewer effective cores than the machine has. */
+int record_busy(const bench_ctx *b, const bench_record *r);
 
 /* Output. */
 void bench_print_conditions(FILE *f, const bench_ctx *b);

@@ -4,9 +4,9 @@
  *   weft on the CPU workers alone   vs  OpenMP (same thread count)
  *   weft on device d alone          vs  the same kernel through raw OpenCL on d
  *   weft split across all places    vs  OpenMP, once per policy
- * A single place runs the static policy (one chunk: the whole range, which
- * the CPU place cuts into pieces for its workers); the split runs static,
- * dynamic, guided and adaptive. Every block of every case is checked. */
+ * A single place runs the default policy (guided, BENCH_SINGLE_POLICY); the
+ * split runs static, dynamic, guided and adaptive. Every block of every case
+ * is checked. */
 #include "ops.h"
 
 #include <math.h>
@@ -203,7 +203,7 @@ int bench_op_workload(bench_ctx *b, const bench_op_def *d)
         snprintf(r->note, sizeof r->note,
                  "weft_k_<op> on device %d alone vs raw OpenCL: the kernel's own source (weft_k_<op>_kernel.cl_source) "
                  "built by the bench, one launch over the whole range, buffers made once (%s)",
-                 dv, info.unified_memory ? "wrapping the host arrays" : "copies in and out each op");
+                 dv, cs[3 + 2 * dv].raw.unified ? "wrapping the host arrays" : "copies in and out each op");
     }
     if (ndev) {
         char all[64];
@@ -218,7 +218,7 @@ int bench_op_workload(bench_ctx *b, const bench_op_def *d)
             r = bench_add_record(b, d->name, "split", n, threads, &m[i], d->unit, "openmp", &m[1], 0);
             if (!r) continue;
             snprintf(r->placement, sizeof r->placement, "%s", all);
-            snprintf(r->device, sizeof r->device, "%s", all);
+            bench_record_all_places(b, r);
             bench_record_policy(r, bench_policy_name(policies[p]));
             bench_record_work(r, work, d->unit);
             snprintf(r->note, sizeof r->note,

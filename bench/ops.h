@@ -57,10 +57,10 @@ struct bench_op {
 extern const bench_op_def bench_op_saxpy, bench_op_sdot, bench_op_mandelbrot, bench_op_stencil5,
     bench_op_histogram, bench_op_nbody;
 
-/* The policy of single-place cases (the CPU alone, a device alone): static,
- * one chunk — with one place there is nothing to balance, and more chunks
- * only add synchronisation. Splits run every policy. */
-#define BENCH_SINGLE_POLICY WEFT_POLICY_STATIC
+/* The policy of single-place cases (the CPU alone, a device alone): the
+ * library's default, guided, what a user gets without choosing. Splits run
+ * every policy. */
+#define BENCH_SINGLE_POLICY WEFT_POLICY_GUIDED
 
 /* Default size of an op for the run's mode (--size wins). */
 size_t bench_op_size(const bench_op_def *d, const bench_options *o);

@@ -31,7 +31,10 @@ int bench_rawcl_init(bench_rawcl *r, weft_runtime_t *rt, int device, const weft_
         snprintf(r->err, sizeof r->err, "raw OpenCL: device %d: %s", device, weft_last_error_message());
         return -1;
     }
-    r->unified = info.unified_memory;
+    /* WEFT_BENCH_FORCE_COPY=1: take the discrete-GPU path (device buffers,
+     * copies each op) on a unified device too, so CPU-only machines test it. */
+    const char *force = getenv("WEFT_BENCH_FORCE_COPY");
+    r->unified = info.unified_memory && !(force && *force == '1');
     const weft_kernel_t *k = a->kernel;
     if (!k->cl_source || !k->cl_entry) {
         snprintf(r->err, sizeof r->err, "raw OpenCL: kernel %s has no OpenCL body", k->name);

@@ -195,6 +195,45 @@ static double draw_panel(FILE *f, const bench_ctx *b, size_t first, double top)
     return top + ph;
 }
 
+/* ---- the targets, met or missed, first ------------------------------------ */
+
+static double draw_targets(FILE *f, const bench_ctx *b, double top)
+{
+    size_t met = 0, n = 0;
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        if (!(r->goal > 0)) continue;
+        n++;
+        met += isfinite(r->ratio) && r->ratio >= r->goal;
+    }
+    char head[128];
+    snprintf(head, sizeof head, "Targets: %zu of %zu met%s", met, n,
+             b->opt->smoke ? " (a smoke run: times mean nothing)" : "");
+    text(f, 20, top + 24, 17, "start", "font-weight=\"bold\"", head);
+    double y = top + 44;
+    for (size_t i = 0; i < b->nrecords; i++) {
+        const bench_record *r = &b->records[i];
+        if (!(r->goal > 0)) continue;
+        int ok = isfinite(r->ratio) && r->ratio >= r->goal;
+        char what[160], val[96];
+        if (r->target[0]) snprintf(what, sizeof what, "%s", r->target);
+        else snprintf(what, sizeof what, "%s %s vs %s", r->workload, r->variant, r->baseline);
+        if (!isfinite(r->ratio)) snprintf(val, sizeof val, "not measured");
+        else if (r->goal_kind == 'e') snprintf(val, sizeof val, "efficiency %.2f (goal %.2f)", r->ratio, r->goal);
+        else if (r->goal_kind == 'x') snprintf(val, sizeof val, "%.2fx (goal %.2gx)", r->ratio, r->goal);
+        else snprintf(val, sizeof val, "weft/baseline time %.2f (goal <= %.2f)", 1.0 / r->ratio, 1.0 / r->goal);
+        text(f, 20, y, 12, "start", ok ? "fill=\"#2a7a3a\" font-weight=\"bold\"" : "fill=\"#b03030\" font-weight=\"bold\"",
+             ok ? "met" : "MISSED");
+        text(f, 80, y, 12, "start", NULL, what);
+        char v2[128];
+        snprintf(v2, sizeof v2, "%s%s", val, isfinite(r->eff_cores) && bench_busy_machine(b->machine, r->eff_cores)
+                                                ? " [machine busy]" : "");
+        text(f, 640, y, 12, "start", "fill=\"#333\"", v2);
+        y += 17;
+    }
+    return y + 10;
+}
+
 /* ---- timeline ----------------------------------------------------------- */
 
 static const char *const row_colors[] = {"#e8964a", "#2f6db5", "#3c9d5d", "#8e5ab5", "#c9a227", "#3aa7b8"};
@@ -311,7 +350,10 @@ int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *
         if (tls[i].end_ms > tmax) tmax = tls[i].end_ms;
     }
     if (has_tl) tl_h += TL_HEAD + 10;
-    double h = 70 + 330.0 * (double)npanels + tl_h + 10;
+    size_t ngoals = 0;
+    for (size_t i = 0; i < b->nrecords; i++) ngoals += b->records[i].goal > 0;
+    double targets_h = ngoals ? 40 + 17.0 * (double)ngoals + 10 : 0;
+    double h = 70 + targets_h + 330.0 * (double)npanels + tl_h + 10;
     if (!npanels && !has_tl) h += 40;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" " FONT ">\n"
@@ -338,6 +380,7 @@ int bench_write_svg(const char *path, const bench_ctx *b, const bench_timeline *
                  ? " (machine busy: ratios unreliable)" : "");
     text(f, 20, 48, 12, "start", "fill=\"#555\"", head);
     double y = 60;
+    if (ngoals) y = draw_targets(f, b, y);
     for (size_t i = 0; i < b->nrecords; i++) {
         int seen = 0;
         for (size_t j = 0; j < i; j++) seen |= same_panel(&b->records[j], &b->records[i]);

@@ -230,7 +230,8 @@ static void finish(pf_op *op)
             if (tmp != small) free(tmp);
         }
     }
-    if (op->kind == WEFT_POLICY_ADAPTIVE && !failure) {
+    /* Static splits by measured speed too: it reads and keeps the same model. */
+    if ((op->kind == WEFT_POLICY_ADAPTIVE || op->kind == WEFT_POLICY_STATIC) && !failure) {
         for (int p = 0; p < op->nplaces; p++) {
             char key[200];
             if (!op->sp.measured[p]) continue;
@@ -463,7 +464,7 @@ static void priors(pf_op *op, double *speed, int *measured)
         measured[p] = 0;
         speed[p] = pl->device < 0 ? (double)weft_runtime_cpu_threads(op->rt)
                                   : (double)(pl->dev ? pl->dev->info.compute_units : 1);
-        if (op->kind == WEFT_POLICY_ADAPTIVE) {
+        if (op->kind == WEFT_POLICY_ADAPTIVE || op->kind == WEFT_POLICY_STATIC) {
             char key[200];
             double v;
             place_key(op, pl, key, sizeof key);

@@ -31,13 +31,18 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
                                                    : total_groups / (64 * (size_t)nplaces);
     sp->chunk = chunk_groups ? chunk_groups : (automatic ? automatic : 1);
     if (kind == WEFT_POLICY_STATIC) {
-        /* One contiguous share per place, in place order, sized by speed. */
+        /* One contiguous share per place, in place order, sized by speed;
+         * every place gets at least one group when there are enough, so each
+         * is measured and the model learns all of them. */
+        size_t floor_each = total_groups >= (size_t)nplaces ? 1 : 0;
+        size_t spread = total_groups - floor_each * (size_t)nplaces;
         double acc = 0;
         size_t b = 0;
         for (int p = 0; p < nplaces; p++) {
             acc += sp->speed[p];
-            size_t e = p == nplaces - 1 ? total_groups : (size_t)((double)total_groups * acc / sum + 0.5);
-            if (e < b) e = b;
+            size_t e = p == nplaces - 1 ? total_groups
+                                        : (size_t)((double)spread * acc / sum + 0.5) + floor_each * (size_t)(p + 1);
+            if (e < b + floor_each) e = b + floor_each;
             if (e > total_groups) e = total_groups;
             sp->static_b[p] = b;
             sp->static_e[p] = e;
@@ -91,14 +96,16 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
     size_t n;
     switch (sp->kind) {
     case WEFT_POLICY_DYNAMIC: n = sp->chunk; break;
-    case WEFT_POLICY_ADAPTIVE:
-        if (!sp->measured[p]) { /* calibrate on a small first chunk */
+    default:
+        /* Priors (cores, compute units) say little about a kernel's speed on
+         * a place: size nothing big on them. A place's first chunk is small
+         * and measures it; shares follow from measured speeds. */
+        if (!sp->measured[p]) {
             n = sp->total / (16 * (size_t)sp->nplaces);
             break;
         }
-        n = share(sp, p, ADAPTIVE_K);
+        n = share(sp, p, sp->kind == WEFT_POLICY_ADAPTIVE ? ADAPTIVE_K : GUIDED_K);
         break;
-    default: n = share(sp, p, GUIDED_K); break;
     }
     if (n < sp->chunk) n = sp->chunk;
     if (n > sp->total - sp->next) n = sp->total - sp->next;

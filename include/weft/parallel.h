@@ -163,9 +163,13 @@ weft_arg_t weft_arg_local(size_t bytes);
 
 /** How chunks are cut and handed to places (weft_policy_t::kind). */
 typedef enum weft_policy_kind {
-    WEFT_POLICY_STATIC = 1,       /**< one chunk per place, sized by measured speed */
+    WEFT_POLICY_STATIC = 1,       /**< one chunk per place, sized by the speeds the
+                                       adaptive model holds on disk (the first run,
+                                       with none, by cores and compute units); each
+                                       run's measured speeds update that model */
     WEFT_POLICY_DYNAMIC = 2,      /**< fixed chunks, taken by whichever place is free */
-    WEFT_POLICY_GUIDED = 3,       /**< shrinking chunks weighted by each place's speed */
+    WEFT_POLICY_GUIDED = 3,       /**< a small first chunk per place measures it, then
+                                       shrinking chunks weighted by measured speed */
     WEFT_POLICY_ADAPTIVE = 4      /**< calibrates, then keeps a per-kernel, per-device
                                        speed model on disk ($WEFT_CACHE_DIR, else
                                        $XDG_CACHE_HOME/weft, else ~/.cache/weft) */

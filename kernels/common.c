@@ -43,3 +43,24 @@ int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_a
     if (!a) return weft__fail(WEFT_EINVAL, "weft_k_run: args is NULL");
     return weft_parallel_run_at(file, line, rt, a->kernel, a->range, a->args, a->nargs, pol, panic);
 }
+
+int weft__k_ping_pong(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                      unsigned steps, float *a, float *b, weft__k_step_args_fn fill, const void *ctx,
+                      float **result, weft_panic_t **panic)
+{
+    if (panic) *panic = NULL;
+    if (result) *result = NULL;
+    weft_k_args_t args;
+    int rc = fill(&args, ctx, a, b); /* checks the arguments, even for 0 steps */
+    if (rc) return rc;
+    float *src = a, *dst = b;
+    for (unsigned s = 0; s < steps; s++) {
+        if (s) fill(&args, ctx, src, dst);
+        if ((rc = weft_k_run_at(file, line, rt, &args, pol, panic))) return rc;
+        float *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (result) *result = src;
+    return 0;
+}

@@ -21,6 +21,16 @@ void weft__k_push(weft_k_args_t *a, weft_arg_t arg);
 /* Append a scalar of `size` (<= 8) bytes, stored in a->scalars. */
 void weft__k_scalar(weft_k_args_t *a, const void *value, size_t size);
 
+/* Fill *a for one step that reads src and writes dst. */
+typedef int (*weft__k_step_args_fn)(weft_k_args_t *a, const void *ctx, float *src, float *dst);
+
+/* Run `steps` operations, swapping src and dst after each (ping-pong between
+ * a and b); *result (may be NULL) gets the array holding the last output, a
+ * for 0 steps. The first fill also checks the arguments when steps is 0. */
+int weft__k_ping_pong(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+                      unsigned steps, float *a, float *b, weft__k_step_args_fn fill, const void *ctx,
+                      float **result, weft_panic_t **panic);
+
 /* Append scalars of each OpenCL type. */
 static inline void weft__k_u32(weft_k_args_t *a, uint32_t v) { weft__k_scalar(a, &v, sizeof v); }
 static inline void weft__k_u64(weft_k_args_t *a, uint64_t v) { weft__k_scalar(a, &v, sizeof v); }

@@ -101,23 +101,22 @@ int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const
     return 0;
 }
 
+typedef struct nbody_step {
+    size_t n;
+    float dt, eps2;
+    float *vel;
+} nbody_step;
+
+static int nbody_fill(weft_k_args_t *a, const void *ctx, float *src, float *dst)
+{
+    const nbody_step *st = ctx;
+    return weft_k_nbody_args(a, st->n, st->dt, st->eps2, src, st->vel, dst);
+}
+
 int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t n, float dt,
                     float eps2, float *pos, float *pos_tmp, float *vel, unsigned steps, float **result,
                     weft_panic_t **panic)
 {
-    if (panic) *panic = NULL;
-    if (result) *result = NULL;
-    weft_k_args_t args;
-    int rc = weft_k_nbody_args(&args, n, dt, eps2, pos, vel, pos_tmp);
-    if (rc) return rc;
-    float *src = pos, *dst = pos_tmp;
-    for (unsigned s = 0; s < steps; s++) {
-        if (s) weft_k_nbody_args(&args, n, dt, eps2, src, vel, dst);
-        if ((rc = weft_k_run_at(file, line, rt, &args, pol, panic))) return rc;
-        float *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (result) *result = src;
-    return 0;
+    nbody_step st = {.n = n, .dt = dt, .eps2 = eps2, .vel = vel};
+    return weft__k_ping_pong(file, line, rt, pol, steps, pos, pos_tmp, nbody_fill, &st, result, panic);
 }

@@ -55,24 +55,21 @@ int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float
     return 0;
 }
 
+typedef struct stencil_step {
+    size_t width, height;
+    float c0, c1;
+} stencil_step;
+
+static int stencil_fill(weft_k_args_t *a, const void *ctx, float *src, float *dst)
+{
+    const stencil_step *st = ctx;
+    return weft_k_stencil5_args(a, st->width, st->height, st->c0, st->c1, src, dst);
+}
+
 int weft_k_stencil5_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol, size_t width,
                        size_t height, float c0, float c1, float *a, float *b, unsigned iters, float **result,
                        weft_panic_t **panic)
 {
-    if (panic) *panic = NULL;
-    if (result) *result = NULL;
-    weft_k_args_t args;
-    /* Check the arguments once, even for 0 steps. */
-    int rc = weft_k_stencil5_args(&args, width, height, c0, c1, a, b);
-    if (rc) return rc;
-    float *src = a, *dst = b;
-    for (unsigned i = 0; i < iters; i++) {
-        if (i) weft_k_stencil5_args(&args, width, height, c0, c1, src, dst);
-        if ((rc = weft_k_run_at(file, line, rt, &args, pol, panic))) return rc;
-        float *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (result) *result = src;
-    return 0;
+    stencil_step st = {.width = width, .height = height, .c0 = c0, .c1 = c1};
+    return weft__k_ping_pong(file, line, rt, pol, iters, a, b, stencil_fill, &st, result, panic);
 }

@@ -76,17 +76,15 @@ int pf_device_setup(pf_op *op, pf_place *pl, weft_panic_t **why)
         return -1;
     }
     cl_int err;
-    pl->kernel = weft__kernel_take(rt, pl->built, op->cl_entry, &err);
+    pl->kernel = weft__kernel_take(rt, pl->built, op->cl_entry, &pl->kernel_nargs, &err);
     if (!pl->kernel) {
         *why = setup_panic(op, pl, err, "kernel could not be created");
         return -1;
     }
     /* Pooled kernels keep an earlier operation's arguments: every one must be
      * set again, so the counts must match. */
-    cl_uint want = 0;
-    err = clGetKernelInfo(pl->kernel, CL_KERNEL_NUM_ARGS, sizeof want, &want, NULL);
-    if (err == CL_SUCCESS && want != op->nargs) err = CL_INVALID_KERNEL_ARGS;
-    if (err != CL_SUCCESS) {
+    if (pl->kernel_nargs != op->nargs) {
+        err = CL_INVALID_KERNEL_ARGS;
         *why = setup_panic(op, pl, err, "kernel takes a different number of arguments than were given");
         return -1;
     }
@@ -132,7 +130,7 @@ void pf_device_release(pf_op *op, pf_place *pl)
         free(pl->mems);
         pl->mems = NULL;
     }
-    if (pl->kernel) weft__kernel_give_back(op->rt, pl->built, op->cl_entry, pl->kernel);
+    if (pl->kernel) weft__kernel_give_back(op->rt, pl->built, op->cl_entry, pl->kernel, pl->kernel_nargs);
     pl->kernel = NULL;
 }
 

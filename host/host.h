@@ -33,6 +33,7 @@ typedef struct weft__fault {
  * arguments are captured at enqueue, so it can go back once enqueued. */
 typedef struct weft__kernel_pool {
     char *name;
+    cl_uint nargs;                /* the entry point's argument count */
     cl_kernel *free;
     size_t nfree, cap;
     struct weft__kernel_pool *next;
@@ -64,9 +65,13 @@ weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *
  * returns NULL and, when why is not NULL, a panic payload with the log. */
 weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *source,
                                const char *options, weft_panic_t **why, int *status);
-/* Take a kernel object for an entry point (a new one when none is free). */
-cl_kernel weft__kernel_take(weft_runtime_t *rt, weft__built *b, const char *name, cl_int *err);
-void weft__kernel_give_back(weft_runtime_t *rt, weft__built *b, const char *name, cl_kernel k);
+/* Take a kernel object for an entry point (a new one when none is free), with
+ * its argument count in *nargs. NULL with *err on failure. */
+cl_kernel weft__kernel_take(weft_runtime_t *rt, weft__built *b, const char *name, cl_uint *nargs,
+                            cl_int *err);
+/* Return it (nargs as take gave it) for the next launch of that entry point. */
+void weft__kernel_give_back(weft_runtime_t *rt, weft__built *b, const char *name, cl_kernel k,
+                            cl_uint nargs);
 void weft__programs_free(weft__host *h);
 /* The build of a program for a device, or NULL when device is out of its range
  * (the program was made before that device was adopted). */

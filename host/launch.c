@@ -219,7 +219,8 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         return;
     }
     cl_int err;
-    cl_kernel k = weft__kernel_take(rt, built, l->kernel, &err);
+    cl_uint want = 0;
+    cl_kernel k = weft__kernel_take(rt, built, l->kernel, &want, &err);
     if (!k) {
         device_panic(t, ls, err, "could not be created");
         finish(t);
@@ -228,16 +229,14 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     /* Kernel objects are reused: one from an earlier launch still holds that
      * launch's arguments, so a launch that gives too few would silently run
      * with stale ones. Refuse it as a fresh kernel would. */
-    cl_uint want = 0;
-    err = clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof want, &want, NULL);
-    if (err == CL_SUCCESS && l->nargs < want) err = CL_INVALID_KERNEL_ARGS;
+    if (l->nargs < want) err = CL_INVALID_KERNEL_ARGS;
     cl_uint bad = 0;
     if (err == CL_SUCCESS) err = set_args(k, l, &bad);
     cl_event ev = NULL;
     if (err == CL_SUCCESS)
         err = clEnqueueNDRangeKernel(ls->dev->queue, k, l->dims, l->offset, l->global,
                                      l->local[0] ? l->local : NULL, 0, NULL, &ev);
-    weft__kernel_give_back(rt, built, l->kernel, k);
+    weft__kernel_give_back(rt, built, l->kernel, k, want);
     cl_command_queue queue = ls->dev->queue;
     if (err == CL_SUCCESS) {
         clRetainEvent(ev);

@@ -20,6 +20,7 @@ typedef struct pf_place {
     weft__device *dev;
     weft__built *built;
     cl_kernel kernel;
+    cl_uint kernel_nargs;         /* its argument count, as the pool knows it */
     cl_mem *mems;                 /* per argument, NULL where none */
     int unified;
     int whole_uploaded;

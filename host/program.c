@@ -118,28 +118,41 @@ static weft__kernel_pool *pool_of(weft__built *b, const char *name)
     return NULL;
 }
 
-cl_kernel weft__kernel_take(weft_runtime_t *rt, weft__built *b, const char *name, cl_int *err)
+cl_kernel weft__kernel_take(weft_runtime_t *rt, weft__built *b, const char *name, cl_uint *nargs,
+                            cl_int *err)
 {
     weft__host *h = weft__host_of(rt);
     cl_kernel k = NULL;
     pthread_mutex_lock(&h->m);
     weft__kernel_pool *pool = pool_of(b, name);
-    if (pool && pool->nfree) k = pool->free[--pool->nfree];
+    if (pool && pool->nfree) {
+        k = pool->free[--pool->nfree];
+        *nargs = pool->nargs;
+    }
     pthread_mutex_unlock(&h->m);
     if (k) {
         *err = CL_SUCCESS;
         return k;
     }
-    return clCreateKernel(b->program, name, err);
+    /* A new kernel object: ask its argument count once; the pool keeps it. */
+    if (!(k = clCreateKernel(b->program, name, err))) return NULL;
+    *err = clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof *nargs, nargs, NULL);
+    if (*err != CL_SUCCESS) {
+        clReleaseKernel(k);
+        return NULL;
+    }
+    return k;
 }
 
-void weft__kernel_give_back(weft_runtime_t *rt, weft__built *b, const char *name, cl_kernel k)
+void weft__kernel_give_back(weft_runtime_t *rt, weft__built *b, const char *name, cl_kernel k,
+                            cl_uint nargs)
 {
     weft__host *h = weft__host_of(rt);
     pthread_mutex_lock(&h->m);
     weft__kernel_pool *pool = pool_of(b, name);
     if (!pool && (pool = calloc(1, sizeof *pool))) {
         if ((pool->name = weft__strdup(name))) {
+            pool->nargs = nargs;
             pool->next = b->kernels;
             b->kernels = pool;
         } else {

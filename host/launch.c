@@ -190,27 +190,48 @@ static cl_int set_args(cl_kernel k, const weft_launch_t *l, cl_uint *failed)
 
 /* Build, fault-check, set arguments and enqueue. Either the event callback
  * will finish t, or t is finished here with a panic. */
-static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l)
+/* The launch's built program (NULL when `source` failed to build: *why then
+ * holds the build failure, or NULL when memory ran out). An entry point the
+ * program lacks is bad input, refused before any handle exists. */
+static int resolve_program(weft_runtime_t *rt, const weft_launch_t *l, const char *caller,
+                           weft__built **built, weft_panic_t **why)
+{
+    int status = 0;
+    *why = NULL;
+    *built = l->program ? weft__program_built(l->program, l->device)
+                        : weft__program_get(rt, l->device, l->source, l->options, why, &status);
+    if (!*built) return 0;
+    cl_uint nargs;
+    cl_int err;
+    cl_kernel k = weft__kernel_take(rt, *built, l->kernel, &nargs, &err);
+    if (k) {
+        weft__kernel_give_back(rt, *built, l->kernel, k, nargs);
+        return 0;
+    }
+    if (err != CL_INVALID_KERNEL_NAME) return 0; /* other failures panic the handle */
+    char names[512] = "";
+    clGetProgramInfo((*built)->program, CL_PROGRAM_KERNEL_NAMES, sizeof names, names, NULL);
+    names[sizeof names - 1] = '\0';
+    return weft__fail(WEFT_EINVAL, "%s: the program has no kernel '%s' (it defines: %s)", caller, l->kernel,
+                      names[0] ? names : "none");
+}
+
+static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l, weft__built *built,
+                   weft_panic_t *why)
 {
     launch_state *ls = t->device_state;
-    weft__built *built = l->program ? weft__program_built(l->program, l->device) : NULL;
     if (!built) {
-        weft_panic_t *why = NULL;
-        int status = 0;
-        built = weft__program_get(rt, l->device, l->source, l->options, &why, &status);
-        if (!built) {
-            if (why) {
-                weft__panic_set_str(&why->kernel, l->kernel);
-                weft__panic_set_str(&why->thread, ls->launcher ? ls->launcher : "<unnamed>");
-                weft__panic_set_str(&why->file, ls->file);
-                why->line = ls->line;
-                weft__task_set_panic(t, why);
-            } else {
-                device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built");
-            }
-            finish(t);
-            return;
+        if (why) {
+            weft__panic_set_str(&why->kernel, l->kernel);
+            weft__panic_set_str(&why->thread, ls->launcher ? ls->launcher : "<unnamed>");
+            weft__panic_set_str(&why->file, ls->file);
+            why->line = ls->line;
+            weft__task_set_panic(t, why);
+        } else {
+            device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built");
         }
+        finish(t);
+        return;
     }
     int injected = weft__fault_check(rt, l->device, l->kernel);
     if (injected) {
@@ -265,11 +286,17 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
 {
     int rc = validate(rt, l, caller);
     if (rc) return rc;
+    weft__built *built;
+    weft_panic_t *why;
+    if ((rc = resolve_program(rt, l, caller, &built, &why))) return rc;
     weft_builder_t b;
     weft_builder_init(&b);
     struct weft_task *t;
     rc = weft__task_new(rt, &b, NULL, NULL, &t);
-    if (rc) return rc;
+    if (rc) {
+        weft_panic_destroy(why);
+        return rc;
+    }
     launch_state *ls = calloc(1, sizeof *ls);
     const char *launcher = weft_current_name();
     if (!ls || !(ls->kernel = weft__strdup(l->kernel)) ||
@@ -277,6 +304,7 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
         launch_state_free(ls);
         weft__task_unref(t);
         weft__task_unref(t);
+        weft_panic_destroy(why);
         return weft__fail(WEFT_ENOMEM, "%s: out of memory", caller);
     }
     ls->dev = weft__host_of(rt)->devices[l->device];
@@ -292,7 +320,7 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
     if (s) weft__scope_add(s, t);
     weft__runtime_external_begin(rt);
     if (out) *out = t;
-    submit(rt, t, l);
+    submit(rt, t, l, built, why);
     return 0;
 }
 

@@ -386,11 +386,12 @@ void weft_launch_init(weft_launch_t *l);
  *          overflowing sizes, a local size given for some dimensions only or
  *          that does not divide the global size, a buffer of another device,
  *          a bad argument, no kernel name, neither or both of program and
- *          source, a program not built for the device); WEFT_ENOMEM. Device
- *          failures are never returned here: build failures of `source`, an
- *          entry point the program lacks, an argument count other than the
- *          kernel's, enqueue errors, execution errors and injected faults
- *          panic the handle. */
+ *          source, a program not built for the device, a kernel name the
+ *          program does not define — the message lists those it does);
+ *          WEFT_ENOMEM. Device failures are never returned here: build
+ *          failures of `source`, an argument count other than the kernel's,
+ *          enqueue errors, execution errors and injected faults panic the
+ *          handle. */
 #define weft_launch(rt, l, out) weft_launch_at(__FILE__, __LINE__, (rt), (l), (out))
 
 /** weft_launch() inside a scope: the scope waits for it, and an unjoined

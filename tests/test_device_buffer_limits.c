@@ -16,38 +16,7 @@
 
 #include <weft/weft.h>
 
-#define CHECK(call)                                                                   \
-    do {                                                                              \
-        int check_rc_ = (call);                                                       \
-        if (check_rc_ != 0)                                                           \
-            fail_msg("%s: %s: %s", #call, weft_err_name(check_rc_), weft_last_error_message()); \
-    } while (0)
-
-#define assert_contains(hay, needle)                                                  \
-    do {                                                                              \
-        const char *hay_ = (hay), *needle_ = (needle);                                \
-        if (!hay_ || !strstr(hay_, needle_))                                          \
-            fail_msg("expected \"%s\" in \"%s\"", needle_, hay_ ? hay_ : "(null)");   \
-    } while (0)
-
-static weft_runtime_t *dev_runtime(void)
-{
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 1;
-    o.devices = NULL; /* $WEFT_DEVICES, else all: WEFT_DEVICES=gpu runs these on GPUs */
-    weft_runtime_t *rt = NULL;
-    CHECK(weft_runtime_create(&o, &rt));
-    return rt;
-}
-
-#define SKIP_WITHOUT_DEVICES(rt)                                                      \
-    do {                                                                              \
-        if (weft_device_count(rt) == 0) {                                             \
-            weft_runtime_destroy(rt);                                                 \
-            skip();                                                                   \
-        }                                                                             \
-    } while (0)
+#include "device_test_util.h"
 
 /* The runtime still allocates and round-trips on every device. */
 static void still_usable(weft_runtime_t *rt)
@@ -67,7 +36,7 @@ static void still_usable(weft_runtime_t *rt)
 static void above_max_alloc_refused(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
+    weft_runtime_t *rt = dev_runtime_opts(1, NULL);
     SKIP_WITHOUT_DEVICES(rt);
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t info;
@@ -107,7 +76,7 @@ static void above_max_alloc_refused(void **state)
 static void zero_bytes_refused(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
+    weft_runtime_t *rt = dev_runtime_opts(1, NULL);
     SKIP_WITHOUT_DEVICES(rt);
     weft_buffer_t *b = (weft_buffer_t *)1;
     assert_int_equal(weft_buffer_create(rt, 0, 0, WEFT_READ_WRITE, &b), WEFT_EINVAL);
@@ -125,7 +94,7 @@ static void zero_bytes_refused(void **state)
 static void bad_device_refused(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
+    weft_runtime_t *rt = dev_runtime_opts(1, NULL);
     SKIP_WITHOUT_DEVICES(rt);
     int n = weft_device_count(rt);
     int bad[] = {-1, n, n + 1, 1000};
@@ -150,7 +119,7 @@ static void bad_device_refused(void **state)
 static void null_and_bad_access_refused(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
+    weft_runtime_t *rt = dev_runtime_opts(1, NULL);
     SKIP_WITHOUT_DEVICES(rt);
     weft_buffer_t *b = (weft_buffer_t *)1;
     assert_int_equal(weft_buffer_create(NULL, 0, 64, WEFT_READ_WRITE, &b), WEFT_EINVAL);
@@ -186,7 +155,7 @@ static void null_and_bad_access_refused(void **state)
 static void adopt_foreign_context_refused(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
+    weft_runtime_t *rt = dev_runtime_opts(1, NULL);
     SKIP_WITHOUT_DEVICES(rt);
     cl_device_id id = NULL;
     CHECK(weft_device_cl(rt, 0, &id, NULL, NULL));

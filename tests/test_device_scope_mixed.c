@@ -20,38 +20,7 @@
 
 #include <weft/weft.h>
 
-#define CHECK(call)                                                                   \
-    do {                                                                              \
-        int check_rc_ = (call);                                                       \
-        if (check_rc_ != 0)                                                           \
-            fail_msg("%s: %s: %s", #call, weft_err_name(check_rc_), weft_last_error_message()); \
-    } while (0)
-
-#define assert_contains(hay, needle)                                                  \
-    do {                                                                              \
-        const char *hay_ = (hay), *needle_ = (needle);                                \
-        if (!hay_ || !strstr(hay_, needle_))                                          \
-            fail_msg("expected \"%s\" in \"%s\"", needle_, hay_ ? hay_ : "(null)");   \
-    } while (0)
-
-static weft_runtime_t *dev_runtime(void)
-{
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = NULL; /* $WEFT_DEVICES, else all: WEFT_DEVICES=gpu runs these on GPUs */
-    weft_runtime_t *rt = NULL;
-    CHECK(weft_runtime_create(&o, &rt));
-    return rt;
-}
-
-#define SKIP_WITHOUT_DEVICES(rt)                                                      \
-    do {                                                                              \
-        if (weft_device_count(rt) == 0) {                                             \
-            weft_runtime_destroy(rt);                                                 \
-            skip();                                                                   \
-        }                                                                             \
-    } while (0)
+#include "device_test_util.h"
 
 /* ---- a panic hook that records (and silences) panics -------------------------- */
 typedef struct capture {

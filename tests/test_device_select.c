@@ -20,19 +20,7 @@
 
 #include <weft/weft.h>
 
-#define CHECK(call)                                                                   \
-    do {                                                                              \
-        int check_rc_ = (call);                                                       \
-        if (check_rc_ != 0)                                                           \
-            fail_msg("%s: %s: %s", #call, weft_err_name(check_rc_), weft_last_error_message()); \
-    } while (0)
-
-#define assert_contains(hay, needle)                                                  \
-    do {                                                                              \
-        const char *hay_ = (hay), *needle_ = (needle);                                \
-        if (!hay_ || !strstr(hay_, needle_))                                          \
-            fail_msg("expected \"%s\" in \"%s\"", needle_, hay_ ? hay_ : "(null)");   \
-    } while (0)
+#include "device_test_util.h"
 
 /* Create with options.devices = spec; returns the status, *out the runtime. */
 static int create_with(const char *spec, weft_runtime_t **out)

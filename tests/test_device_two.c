@@ -15,35 +15,12 @@
 
 #include <weft/weft.h>
 
-#define CHECK(call)                                                                   \
-    do {                                                                              \
-        int check_rc_ = (call);                                                       \
-        if (check_rc_ != 0)                                                           \
-            fail_msg("%s: %s: %s", #call, weft_err_name(check_rc_), weft_last_error_message()); \
-    } while (0)
-
-#define assert_contains(hay, needle)                                                  \
-    do {                                                                              \
-        const char *hay_ = (hay), *needle_ = (needle);                                \
-        if (!hay_ || !strstr(hay_, needle_))                                          \
-            fail_msg("expected \"%s\" in \"%s\"", needle_, hay_ ? hay_ : "(null)");   \
-    } while (0)
-
-static weft_runtime_t *dev_runtime(void)
-{
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = "all";
-    weft_runtime_t *rt = NULL;
-    CHECK(weft_runtime_create(&o, &rt));
-    return rt;
-}
+#include "device_test_util.h"
 
 /* Skip without OpenCL. Under CTest POCL_DEVICES="pthread basic" is set and
  * there must be exactly two devices; run by hand without it (one device), the
  * tests skip instead of failing. */
-#define SKIP_WITHOUT_DEVICES(rt)                                                      \
+#define SKIP_UNLESS_TWO_DEVICES(rt)                                                   \
     do {                                                                              \
         int n_ = weft_device_count(rt);                                               \
         if (n_ == 0 || (n_ == 1 && !getenv("POCL_DEVICES"))) {                        \
@@ -65,8 +42,8 @@ static const char IOTA_SRC[] =
 static void two_devices_found(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     weft_device_info_t a, b;
     CHECK(weft_device_info(rt, 0, &a));
@@ -120,8 +97,8 @@ static void check_affine(const int *out, int mul, int add, int dev)
 static void each_device_computes(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     weft_program_t *prog = NULL;
     CHECK(weft_program_create(rt, IOTA_SRC, NULL, &prog, NULL));
@@ -190,8 +167,8 @@ static int launch_on_both(weft_scope_t *s, void *arg)
 static void scope_launches_on_both(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     both b = {.mul = {5, -2}, .add = {1, 1000}};
     for (int d = 0; d < 2; d++) {
@@ -225,8 +202,8 @@ static void scope_launches_on_both(void **state)
 static void many_launches_alternating(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     enum { K = 16, M = 1024 };
     weft_buffer_t *bufs[K];

@@ -42,22 +42,6 @@ typedef struct gemm {
     int cores;                    /* OpenBLAS baseline threads */
 } gemm;
 
-static uint32_t hash32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
-static void *page_alloc(size_t bytes)
-{
-    size_t n = (bytes + 4095) / 4096 * 4096;
-    return aligned_alloc(4096, n ? n : 4096);
-}
-
 static void fill_poison(gemm *g)
 {
     for (size_t i = 0; i < g->n * g->n; i++) g->C[i] = POISON;
@@ -67,18 +51,18 @@ static int gemm_setup(gemm *g, size_t n)
 {
     memset(g, 0, sizeof *g);
     g->n = n;
-    g->A = page_alloc(n * n * sizeof(float));
-    g->B = page_alloc(n * n * sizeof(float));
-    g->C = page_alloc(n * n * sizeof(float));
+    g->A = bench_page_alloc(n * n * sizeof(float));
+    g->B = bench_page_alloc(n * n * sizeof(float));
+    g->C = bench_page_alloc(n * n * sizeof(float));
     g->r = malloc(n * sizeof *g->r);
     g->Br = malloc(n * sizeof *g->Br);
     g->ABr = malloc(n * sizeof *g->ABr);
     if (!g->A || !g->B || !g->C || !g->r || !g->Br || !g->ABr) return -1;
     for (size_t i = 0; i < n * n; i++) {
-        g->A[i] = (float)((int)(hash32((uint32_t)i) % 5u) - 2);
-        g->B[i] = (float)((int)(hash32((uint32_t)i ^ 0x5bd1e995u) % 5u) - 2);
+        g->A[i] = (float)((int)(bench_hash32((uint32_t)i) % 5u) - 2);
+        g->B[i] = (float)((int)(bench_hash32((uint32_t)i ^ 0x5bd1e995u) % 5u) - 2);
     }
-    for (size_t j = 0; j < n; j++) g->r[j] = 1 + (int64_t)(hash32((uint32_t)j * 2654435761u) & 0xfffff);
+    for (size_t j = 0; j < n; j++) g->r[j] = 1 + (int64_t)(bench_hash32((uint32_t)j * 2654435761u) & 0xfffff);
     for (size_t k = 0; k < n; k++) {
         int64_t s = 0;
         for (size_t j = 0; j < n; j++) s += (int64_t)g->B[k * n + j] * g->r[j];

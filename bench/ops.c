@@ -17,6 +17,22 @@
 #include "rawcl.h"
 #include "workloads.h"
 
+uint32_t bench_hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+void *bench_page_alloc(size_t bytes)
+{
+    size_t n = (bytes + 4095) / 4096 * 4096;
+    return aligned_alloc(4096, n ? n : 4096);
+}
+
 size_t bench_op_size(const bench_op_def *d, const bench_options *o)
 {
     if (o->size) return o->size;

@@ -19,6 +19,12 @@
 
 typedef struct bench_op bench_op;
 
+/* A cheap integer hash: deterministic pseudo-random inputs. */
+uint32_t bench_hash32(uint32_t x);
+/* Page-aligned (zero-copy wrapping wants it), rounded up to whole pages;
+ * free() it. */
+void *bench_page_alloc(size_t bytes);
+
 typedef struct bench_op_def {
     const char *name;            /* workload name: "saxpy", ... */
     const char *description;     /* one line for --list */

@@ -25,23 +25,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static uint32_t hash32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
-/* Page-aligned (zero-copy wrapping wants it), rounded up to whole pages. */
-static void *page_alloc(size_t bytes)
-{
-    size_t n = (bytes + 4095) / 4096 * 4096;
-    return aligned_alloc(4096, n ? n : 4096);
-}
-
 static float sel(uint32_t m, float a, float b)
 {
     uint32_t ua, ub, r;
@@ -69,7 +52,7 @@ typedef struct saxpy_st {
 } saxpy_st;
 
 #define SAXPY_A 2.0f
-static float sx_of(size_t i) { return (float)(hash32((uint32_t)i) & 7u); }
+static float sx_of(size_t i) { return (float)(bench_hash32((uint32_t)i) & 7u); }
 static float sy0_of(size_t i) { return (float)(i & 1023u); }
 
 static int saxpy_setup(bench_op *w)
@@ -78,8 +61,8 @@ static int saxpy_setup(bench_op *w)
     if (!s) return oom("saxpy", w->size);
     w->state = s;
     s->n = w->size;
-    s->x = page_alloc(s->n * sizeof(float));
-    s->y = page_alloc(s->n * sizeof(float));
+    s->x = bench_page_alloc(s->n * sizeof(float));
+    s->y = bench_page_alloc(s->n * sizeof(float));
     if (!s->x || !s->y) return oom("saxpy", s->n);
     for (size_t i = 0; i < s->n; i++) {
         s->x[i] = sx_of(i);
@@ -166,13 +149,13 @@ static int sdot_setup(bench_op *w)
     if (!s) return oom("sdot", w->size);
     w->state = s;
     s->n = w->size;
-    s->x = page_alloc(s->n * sizeof(float));
-    s->y = page_alloc(s->n * sizeof(float));
+    s->x = bench_page_alloc(s->n * sizeof(float));
+    s->y = bench_page_alloc(s->n * sizeof(float));
     if (!s->x || !s->y) return oom("sdot", s->n);
     double ref = 0;
     for (size_t i = 0; i < s->n; i++) {
-        s->x[i] = (float)(hash32((uint32_t)i) & 1023u) / 1024.0f;
-        s->y[i] = (float)(hash32((uint32_t)i ^ 0x9e3779b9u) & 1023u) / 1024.0f;
+        s->x[i] = (float)(bench_hash32((uint32_t)i) & 1023u) / 1024.0f;
+        s->y[i] = (float)(bench_hash32((uint32_t)i ^ 0x9e3779b9u) & 1023u) / 1024.0f;
         ref += (double)s->x[i] * (double)s->y[i];
     }
     s->ref = ref;
@@ -268,7 +251,7 @@ static int mandel_setup(bench_op *w)
     s->y0 = -1.2f;
     s->dx = 3.2f / (float)s->w;
     s->dy = 2.4f / (float)s->h;
-    s->out = page_alloc(s->w * s->h * sizeof(uint32_t));
+    s->out = bench_page_alloc(s->w * s->h * sizeof(uint32_t));
     s->ref = malloc(s->w * s->h * sizeof(uint32_t));
     if (!s->out || !s->ref) return oom("mandelbrot", w->size);
     /* The kernel's arithmetic, one pixel at a time. */
@@ -405,11 +388,11 @@ static int stencil_setup(bench_op *w)
     w->state = s;
     s->w = s->h = w->size;
     size_t n = s->w * s->h;
-    s->in = page_alloc(n * sizeof(float));
-    s->out = page_alloc(n * sizeof(float));
+    s->in = bench_page_alloc(n * sizeof(float));
+    s->out = bench_page_alloc(n * sizeof(float));
     s->ref = malloc(n * sizeof(float));
     if (!s->in || !s->out || !s->ref) return oom("stencil5", w->size);
-    for (size_t i = 0; i < n; i++) s->in[i] = (float)(hash32((uint32_t)i) >> 8) / 16777216.0f;
+    for (size_t i = 0; i < n; i++) s->in[i] = (float)(bench_hash32((uint32_t)i) >> 8) / 16777216.0f;
     const size_t W = s->w, H = s->h;
     for (size_t y = 0; y < H; y++)
         for (size_t x = 0; x < W; x++) {
@@ -509,11 +492,11 @@ static int hist_setup(bench_op *w)
     if (!s) return oom("histogram", w->size);
     w->state = s;
     s->n = w->size;
-    s->data = page_alloc(s->n * sizeof(float));
+    s->data = bench_page_alloc(s->n * sizeof(float));
     if (!s->data) return oom("histogram", s->n);
     const float scale = (float)HBINS / (H_HI - H_LO);
     for (size_t i = 0; i < s->n; i++) {
-        uint32_t h = hash32((uint32_t)i);
+        uint32_t h = bench_hash32((uint32_t)i);
         /* Mostly inside [lo, hi), some outside, a few NaN. */
         float v = (h % 4099u == 0) ? NAN : -0.1f + 1.2f * (float)(h >> 8) / 16777216.0f;
         s->data[i] = v;
@@ -601,16 +584,16 @@ static int nbody_setup(bench_op *w)
     if (!s) return oom("nbody", w->size);
     w->state = s;
     size_t n = s->n = w->size;
-    s->pos = page_alloc(4 * n * sizeof(float));
-    s->vel = page_alloc(4 * n * sizeof(float));
-    s->out = page_alloc(4 * n * sizeof(float));
+    s->pos = bench_page_alloc(4 * n * sizeof(float));
+    s->vel = bench_page_alloc(4 * n * sizeof(float));
+    s->out = bench_page_alloc(4 * n * sizeof(float));
     s->soa = malloc(4 * n * sizeof(float));
     s->acc = malloc(4 * n * sizeof(double));
     if (!s->pos || !s->vel || !s->out || !s->soa || !s->acc) return oom("nbody", n);
     for (size_t i = 0; i < n; i++) {
         for (int c = 0; c < 3; c++)
-            s->pos[4 * i + (size_t)c] = -1.0f + 2.0f * (float)(hash32((uint32_t)(4 * i) + (uint32_t)c) >> 8) / 16777216.0f;
-        s->pos[4 * i + 3] = (0.5f + (float)(hash32((uint32_t)(4 * i + 3)) >> 8) / 16777216.0f) / (float)n;
+            s->pos[4 * i + (size_t)c] = -1.0f + 2.0f * (float)(bench_hash32((uint32_t)(4 * i) + (uint32_t)c) >> 8) / 16777216.0f;
+        s->pos[4 * i + 3] = (0.5f + (float)(bench_hash32((uint32_t)(4 * i + 3)) >> 8) / 16777216.0f) / (float)n;
     }
     memset(s->vel, 0, 4 * n * sizeof(float));
     memset(s->out, 0xff, 4 * n * sizeof(float));

@@ -302,8 +302,7 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
     if (!ls || !(ls->kernel = weft__strdup(l->kernel)) ||
         (launcher && !(ls->launcher = weft__strdup(launcher)))) {
         launch_state_free(ls);
-        weft__task_unref(t);
-        weft__task_unref(t);
+        weft__task_discard(t);
         weft_panic_destroy(why);
         return weft__fail(WEFT_ENOMEM, "%s: out of memory", caller);
     }

@@ -91,6 +91,8 @@ void weft__task_execute(struct weft_task *t);
  * scope, drop the runner's reference. Safe from any thread. */
 void weft__task_complete(struct weft_task *t);
 void weft__task_unref(struct weft_task *t);
+/* Free a task that never started: both its references at once. */
+void weft__task_discard(struct weft_task *t);
 /* Panic that happened outside the body (device failures): stores p on t,
  * calls the hook. Does not complete t. */
 void weft__task_set_panic(struct weft_task *t, weft_panic_t *p);

@@ -60,8 +60,7 @@ int weft_scope_builder_spawn(weft_scope_t *s, const weft_builder_t *b, weft_task
     if (rc) {
         weft__scope_remove(s, t);
         t->scope = NULL;
-        weft__task_unref(t);
-        weft__task_unref(t);
+        weft__task_discard(t);
         weft__scope_task_done(s);
         return rc;
     }

@@ -173,8 +173,7 @@ int weft__task_start(struct weft_task *t)
     return rc;
 }
 
-/* Free a task that never started (both references). */
-static void discard_unstarted(struct weft_task *t)
+void weft__task_discard(struct weft_task *t)
 {
     weft__task_unref(t);
     weft__task_unref(t);
@@ -191,7 +190,7 @@ int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn
     if (rc) return rc;
     rc = weft__task_start(t);
     if (rc) {
-        discard_unstarted(t);
+        weft__task_discard(t);
         return rc;
     }
     *out = t;

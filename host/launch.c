@@ -190,37 +190,50 @@ static cl_int set_args(cl_kernel k, const weft_launch_t *l, cl_uint *failed)
 
 /* Build, fault-check, set arguments and enqueue. Either the event callback
  * will finish t, or t is finished here with a panic. */
-/* The launch's built program (NULL when `source` failed to build: *why then
- * holds the build failure, or NULL when memory ran out). An entry point the
- * program lacks is bad input, refused before any handle exists. */
-static int resolve_program(weft_runtime_t *rt, const weft_launch_t *l, const char *caller,
-                           weft__built **built, weft_panic_t **why)
+/* What a launch runs: its built program (NULL when `source` failed to
+ * build: why then holds the failure, or NULL when memory ran out), and a
+ * kernel object taken from the pool for it (NULL with kerr when it could not
+ * be made). Resolved before any handle exists, so that an entry point the
+ * program lacks is refused as bad input. */
+typedef struct resolved {
+    weft__built *built;
+    weft_panic_t *why;
+    cl_kernel k;
+    cl_uint nargs;
+    cl_int kerr;
+} resolved;
+
+/* Give back what resolve_program took, for a launch that will not run. */
+static void resolved_release(weft_runtime_t *rt, const weft_launch_t *l, resolved *r)
+{
+    if (r->k) weft__kernel_give_back(rt, r->built, l->kernel, r->k, r->nargs);
+    r->k = NULL;
+    weft_panic_destroy(r->why);
+    r->why = NULL;
+}
+
+static int resolve_program(weft_runtime_t *rt, const weft_launch_t *l, const char *caller, resolved *r)
 {
     int status = 0;
-    *why = NULL;
-    *built = l->program ? weft__program_built(l->program, l->device)
-                        : weft__program_get(rt, l->device, l->source, l->options, why, &status);
-    if (!*built) return 0;
-    cl_uint nargs;
-    cl_int err;
-    cl_kernel k = weft__kernel_take(rt, *built, l->kernel, &nargs, &err);
-    if (k) {
-        weft__kernel_give_back(rt, *built, l->kernel, k, nargs);
-        return 0;
-    }
-    if (err != CL_INVALID_KERNEL_NAME) return 0; /* other failures panic the handle */
+    r->why = NULL;
+    r->k = NULL;
+    r->built = l->program ? weft__program_built(l->program, l->device)
+                          : weft__program_get(rt, l->device, l->source, l->options, &r->why, &status);
+    if (!r->built) return 0;
+    r->k = weft__kernel_take(rt, r->built, l->kernel, &r->nargs, &r->kerr);
+    if (r->k || r->kerr != CL_INVALID_KERNEL_NAME) return 0; /* other failures panic the handle */
     char names[512] = "";
-    clGetProgramInfo((*built)->program, CL_PROGRAM_KERNEL_NAMES, sizeof names, names, NULL);
+    clGetProgramInfo(r->built->program, CL_PROGRAM_KERNEL_NAMES, sizeof names, names, NULL);
     names[sizeof names - 1] = '\0';
     return weft__fail(WEFT_EINVAL, "%s: the program has no kernel '%s' (it defines: %s)", caller, l->kernel,
                       names[0] ? names : "none");
 }
 
-static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l, weft__built *built,
-                   weft_panic_t *why)
+static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l, resolved *r)
 {
     launch_state *ls = t->device_state;
-    if (!built) {
+    if (!r->built) {
+        weft_panic_t *why = r->why;
         if (why) {
             weft__panic_set_str(&why->kernel, l->kernel);
             weft__panic_set_str(&why->thread, ls->launcher ? ls->launcher : "<unnamed>");
@@ -233,17 +246,19 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         finish(t);
         return;
     }
+    weft__built *built = r->built;
     int injected = weft__fault_check(rt, l->device, l->kernel);
     if (injected) {
+        resolved_release(rt, l, r);
         device_panic(t, ls, injected, "failed during execution (injected fault)");
         finish(t);
         return;
     }
-    cl_int err;
-    cl_uint want = 0;
-    cl_kernel k = weft__kernel_take(rt, built, l->kernel, &want, &err);
+    cl_int err = CL_SUCCESS;
+    cl_uint want = r->nargs;
+    cl_kernel k = r->k;
     if (!k) {
-        device_panic(t, ls, err, "could not be created");
+        device_panic(t, ls, r->kerr, "could not be created");
         finish(t);
         return;
     }
@@ -286,15 +301,14 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
 {
     int rc = validate(rt, l, caller);
     if (rc) return rc;
-    weft__built *built;
-    weft_panic_t *why;
-    if ((rc = resolve_program(rt, l, caller, &built, &why))) return rc;
+    resolved r;
+    if ((rc = resolve_program(rt, l, caller, &r))) return rc;
     weft_builder_t b;
     weft_builder_init(&b);
     struct weft_task *t;
     rc = weft__task_new(rt, &b, NULL, NULL, &t);
     if (rc) {
-        weft_panic_destroy(why);
+        resolved_release(rt, l, &r);
         return rc;
     }
     launch_state *ls = calloc(1, sizeof *ls);
@@ -303,7 +317,7 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
         (launcher && !(ls->launcher = weft__strdup(launcher)))) {
         launch_state_free(ls);
         weft__task_discard(t);
-        weft_panic_destroy(why);
+        resolved_release(rt, l, &r);
         return weft__fail(WEFT_ENOMEM, "%s: out of memory", caller);
     }
     ls->dev = weft__host_of(rt)->devices[l->device];
@@ -319,7 +333,7 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
     if (s) weft__scope_add(s, t);
     weft__runtime_external_begin(rt);
     if (out) *out = t;
-    submit(rt, t, l, built, why);
+    submit(rt, t, l, &r);
     return 0;
 }
 

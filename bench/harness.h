@@ -15,6 +15,7 @@
 
 #include "openblas_env.h"
 #include "weft/weft.h"
+#include "weft/opencl.h"
 
 /* Timed blocks the launch workload takes at least (outside smoke runs): its
  * saxpy blocks are one op of tens of ms, whose medians need more samples. */

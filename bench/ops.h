@@ -16,6 +16,7 @@
 
 #include "harness.h"
 #include "weft/kernels.h"
+#include "weft/opencl.h"
 
 typedef struct bench_op bench_op;
 

@@ -14,6 +14,7 @@
 #define WEFT_BENCH_RAWCL_H
 
 #include "weft/kernels.h"
+#include "weft/opencl.h"
 
 typedef struct bench_rawcl {
     const weft_k_args_t *a;

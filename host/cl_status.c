@@ -1,7 +1,7 @@
 /* host/cl_status.c — names of OpenCL status codes, both ways. */
 #include <string.h>
 
-#include "weft/device.h"
+#include "weft/opencl.h"
 #include "../scheduler/internal.h"
 
 /* Values, not macros: codes newer than the headers' target still get names. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "device_select.h"
-#include "weft/device.h"
+#include "weft/opencl.h"
 #include "../scheduler/internal.h"
 
 #define TERM_MAX 256

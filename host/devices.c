@@ -157,8 +157,10 @@ int weft__host_create(weft_runtime_t *rt, const char *spec)
             if (chosen[i]) rc = open_device(h, &all[i]);
         free(all);
     }
+#ifdef WEFT_TESTING
     const char *faults = getenv("WEFT_FAULT");
     if (rc == 0 && faults && *faults) rc = weft__fault_parse(rt, faults);
+#endif
     return rc; /* on failure the runtime calls weft__host_destroy */
 }
 

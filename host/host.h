@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "weft/device.h"
+#include "weft/opencl.h"
 #include "../scheduler/internal.h"
 
 #define WEFT__MAX_DEVICES 64
@@ -77,10 +77,20 @@ void weft__programs_free(weft__host *h);
  * (the program was made before that device was adopted). */
 weft__built *weft__program_built(const weft_program_t *p, int device);
 
+#ifdef WEFT_TESTING
+/* Test hooks (host/fault.c, weft/testing.h), built with WEFT_TESTING only. */
 /* The status an injected fault gives this launch, or 0. Advances the count. */
 int weft__fault_check(weft_runtime_t *rt, int device, const char *kernel);
 /* Parse $WEFT_FAULT syntax into rt's faults. */
 int weft__fault_parse(weft_runtime_t *rt, const char *spec);
 void weft__faults_free(weft__host *h);
+#else
+static inline int weft__fault_check(weft_runtime_t *rt, int device, const char *kernel)
+{
+    (void)rt, (void)device, (void)kernel;
+    return 0;
+}
+static inline void weft__faults_free(weft__host *h) { (void)h; }
+#endif
 
 #endif

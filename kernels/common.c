@@ -31,7 +31,7 @@ int weft_k_start_at(const char *file, int line, weft_scope_t *s, const weft_k_ar
 {
     if (!a) {
         if (out) *out = NULL;
-        return weft__fail(WEFT_EINVAL, "weft_k_start: args is NULL");
+        return weft_error_set(WEFT_EINVAL, "weft_k_start: args is NULL");
     }
     return weft_scope_parallel_for_at(file, line, s, a->kernel, a->range, a->args, a->nargs, pol, out);
 }
@@ -40,7 +40,7 @@ int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_a
                   weft_panic_t **panic)
 {
     if (panic) *panic = NULL;
-    if (!a) return weft__fail(WEFT_EINVAL, "weft_k_run: args is NULL");
+    if (!a) return weft_error_set(WEFT_EINVAL, "weft_k_run: args is NULL");
     return weft_parallel_run_at(file, line, rt, a->kernel, a->range, a->args, a->nargs, pol, panic);
 }
 

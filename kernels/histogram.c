@@ -76,15 +76,15 @@ int weft_k_histogram_args(weft_k_args_t *args, size_t n, const float *data, floa
     static const uint32_t zeros[BINS];
     static const float dummy;
     const char *c = "weft_k_histogram_args";
-    if (!args || !hist) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "hist");
-    if (n && !data) return weft__fail(WEFT_EINVAL, "%s: data is NULL", c);
+    if (!args || !hist) return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "hist");
+    if (n && !data) return weft_error_set(WEFT_EINVAL, "%s: data is NULL", c);
     float scale = (float)BINS / (hi - lo);
     if (!(lo < hi) || !(hi - lo <= 3.4e38f) || !(scale > 0.0f && scale <= 3.4e38f))
-        return weft__fail(WEFT_EINVAL, "%s: the range [%g, %g) is empty or not finite", c, (double)lo, (double)hi);
+        return weft_error_set(WEFT_EINVAL, "%s: the range [%g, %g) is empty or not finite", c, (double)lo, (double)hi);
     /* Fewer values than a segment: one short segment. */
     size_t per_item = n < HIST_PER_ITEM ? (n ? n : 1) : HIST_PER_ITEM;
     size_t nseg = n / per_item, tail_n = n - nseg * per_item;
-    if (nseg > UINT32_MAX) return weft__fail(WEFT_EINVAL, "%s: n = %zu is too large", c, n);
+    if (nseg > UINT32_MAX) return weft_error_set(WEFT_EINVAL, "%s: n = %zu is too large", c, n);
     weft__k_begin(args, &weft_k_histogram_kernel, weft_range_1d(nseg, HIST_GROUP));
     weft__k_push(args, weft_arg_split((void *)data, nseg * per_item * sizeof(float), per_item * sizeof(float),
                                       WEFT_READ));

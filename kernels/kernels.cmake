@@ -62,7 +62,7 @@ list(APPEND WEFT_KERNEL_LIBS
   m
   clblast
   $<BUILD_INTERFACE:PkgConfig::WEFT_OPENBLAS>
-  $<INSTALL_INTERFACE:${WEFT_OPENBLAS_LINK_LIBRARIES}>)
+  $<INSTALL_INTERFACE:openblas>)
 
 # For cmake/weftConfig.cmake.in and cmake/weft.pc.in.
 set(WEFT_HAVE_KERNELS 1)

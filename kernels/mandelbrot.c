@@ -59,12 +59,12 @@ int weft_k_mandelbrot_args(weft_k_args_t *args, size_t width, size_t height, flo
                            float dy, uint32_t max_iter, uint32_t *out)
 {
     const char *c = "weft_k_mandelbrot_args";
-    if (!args || !out) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "out");
+    if (!args || !out) return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "out");
     if (!width || !height || width > UINT32_MAX || height > UINT32_MAX)
-        return weft__fail(WEFT_EINVAL, "%s: image %zu x %zu must be 1 to 2^32-1 each way", c, width, height);
+        return weft_error_set(WEFT_EINVAL, "%s: image %zu x %zu must be 1 to 2^32-1 each way", c, width, height);
     size_t row, bytes;
     if (weft__k_mul(width, sizeof(uint32_t), &row) || weft__k_mul(row, height, &bytes))
-        return weft__fail(WEFT_EINVAL, "%s: image %zu x %zu overflows", c, width, height);
+        return weft_error_set(WEFT_EINVAL, "%s: image %zu x %zu overflows", c, width, height);
     weft__k_begin(args, &weft_k_mandelbrot_kernel, weft_range_2d(width, height, 16, 4));
     weft__k_u32(args, (uint32_t)width);
     weft__k_u32(args, (uint32_t)height);

@@ -83,13 +83,13 @@ int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const
 {
     const char *c = "weft_k_nbody_args";
     if (!args || !pos || !vel || !pos_out)
-        return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c,
+        return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c,
                           !args ? "args" : !pos ? "pos" : !vel ? "vel" : "pos_out");
-    if (!n || n > UINT32_MAX) return weft__fail(WEFT_EINVAL, "%s: n = %zu must be 1 to 2^32-1", c, n);
-    if (pos == pos_out) return weft__fail(WEFT_EINVAL, "%s: pos and pos_out are the same array", c);
-    if (!(eps2 > 0.0f)) return weft__fail(WEFT_EINVAL, "%s: eps2 must be > 0 (a body meets itself)", c);
+    if (!n || n > UINT32_MAX) return weft_error_set(WEFT_EINVAL, "%s: n = %zu must be 1 to 2^32-1", c, n);
+    if (pos == pos_out) return weft_error_set(WEFT_EINVAL, "%s: pos and pos_out are the same array", c);
+    if (!(eps2 > 0.0f)) return weft_error_set(WEFT_EINVAL, "%s: eps2 must be > 0 (a body meets itself)", c);
     size_t bytes;
-    if (weft__k_mul(n, 4 * sizeof(float), &bytes)) return weft__fail(WEFT_EINVAL, "%s: n = %zu overflows", c, n);
+    if (weft__k_mul(n, 4 * sizeof(float), &bytes)) return weft_error_set(WEFT_EINVAL, "%s: n = %zu overflows", c, n);
     weft__k_begin(args, &weft_k_nbody_kernel, weft_range_1d(n, NBODY_GROUP));
     weft__k_u32(args, (uint32_t)n);
     weft__k_f32(args, dt);

@@ -19,10 +19,10 @@ const weft_kernel_t weft_k_saxpy_kernel = {
 
 int weft_k_saxpy_args(weft_k_args_t *args, size_t n, float a, const float *x, float *y)
 {
-    if (!args) return weft__fail(WEFT_EINVAL, "weft_k_saxpy_args: args is NULL");
-    if (n && (!x || !y)) return weft__fail(WEFT_EINVAL, "weft_k_saxpy_args: %s is NULL", !x ? "x" : "y");
+    if (!args) return weft_error_set(WEFT_EINVAL, "weft_k_saxpy_args: args is NULL");
+    if (n && (!x || !y)) return weft_error_set(WEFT_EINVAL, "weft_k_saxpy_args: %s is NULL", !x ? "x" : "y");
     size_t bytes;
-    if (weft__k_mul(n, sizeof(float), &bytes)) return weft__fail(WEFT_EINVAL, "weft_k_saxpy_args: n = %zu overflows", n);
+    if (weft__k_mul(n, sizeof(float), &bytes)) return weft_error_set(WEFT_EINVAL, "weft_k_saxpy_args: n = %zu overflows", n);
     weft__k_begin(args, &weft_k_saxpy_kernel, weft_range_1d(n, 256));
     weft__k_u64(args, n);
     weft__k_f32(args, a);

@@ -40,13 +40,13 @@ int weft_k_sdot_args(weft_k_args_t *args, size_t n, const float *x, const float 
 {
     static const float zero = 0.0f;
     const char *c = "weft_k_sdot_args";
-    if (!args || !result) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "result");
-    if (n && (!x || !y)) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !x ? "x" : "y");
+    if (!args || !result) return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : "result");
+    if (n && (!x || !y)) return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !x ? "x" : "y");
     if (!group) group = 256;
     if (group > SDOT_MAX_GROUP || (group & (group - 1)))
-        return weft__fail(WEFT_EINVAL, "%s: group %zu is not a power of two from 1 to %d", c, group, SDOT_MAX_GROUP);
+        return weft_error_set(WEFT_EINVAL, "%s: group %zu is not a power of two from 1 to %d", c, group, SDOT_MAX_GROUP);
     size_t bytes;
-    if (weft__k_mul(n, sizeof(float), &bytes)) return weft__fail(WEFT_EINVAL, "%s: n = %zu overflows", c, n);
+    if (weft__k_mul(n, sizeof(float), &bytes)) return weft_error_set(WEFT_EINVAL, "%s: n = %zu overflows", c, n);
     weft__k_begin(args, &weft_k_sdot_kernel, weft_range_1d(n, group));
     weft__k_u64(args, n);
     weft__k_u32(args, (uint32_t)group);

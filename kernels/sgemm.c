@@ -86,17 +86,17 @@ int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float a
                       const float *B, float beta, float *C)
 {
     const char *c = "weft_k_sgemm_args";
-    if (!args) return weft__fail(WEFT_EINVAL, "%s: args is NULL", c);
-    if (!N || !K) return weft__fail(WEFT_EINVAL, "%s: N = %zu and K = %zu must be at least 1", c, N, K);
+    if (!args) return weft_error_set(WEFT_EINVAL, "%s: args is NULL", c);
+    if (!N || !K) return weft_error_set(WEFT_EINVAL, "%s: N = %zu and K = %zu must be at least 1", c, N, K);
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX)
-        return weft__fail(WEFT_EINVAL, "%s: %zu x %zu x %zu: a dimension is above INT32_MAX", c, M, N, K);
-    if (!B || (M && (!A || !C))) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !B ? "B" : !A ? "A" : "C");
+        return weft_error_set(WEFT_EINVAL, "%s: %zu x %zu x %zu: a dimension is above INT32_MAX", c, M, N, K);
+    if (!B || (M && (!A || !C))) return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !B ? "B" : !A ? "A" : "C");
     size_t ab, bb, cb;
     if (weft__k_mul(M * sizeof(float), K, &ab) || weft__k_mul(K * sizeof(float), N, &bb) ||
         weft__k_mul(M * sizeof(float), N, &cb))
-        return weft__fail(WEFT_EINVAL, "%s: %zu x %zu x %zu overflows", c, M, N, K);
+        return weft_error_set(WEFT_EINVAL, "%s: %zu x %zu x %zu overflows", c, M, N, K);
     if (overlaps(C, cb, A, ab) || overlaps(C, cb, B, bb))
-        return weft__fail(WEFT_EINVAL, "%s: C overlaps %s", c, overlaps(C, cb, A, ab) ? "A" : "B");
+        return weft_error_set(WEFT_EINVAL, "%s: C overlaps %s", c, overlaps(C, cb, A, ab) ? "A" : "B");
     weft__k_begin(args, &weft_k_sgemm_kernel, weft_range_2d(N, M, 16, 16));
     weft__k_u32(args, (uint32_t)M);
     weft__k_u32(args, (uint32_t)N);
@@ -555,20 +555,20 @@ int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_p
 {
     const char *c = "weft_k_sgemm";
     if (panic) *panic = NULL;
-    if (!rt) return weft__fail(WEFT_EINVAL, "%s: runtime is NULL", c);
+    if (!rt) return weft_error_set(WEFT_EINVAL, "%s: runtime is NULL", c);
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX)
-        return weft__fail(WEFT_EINVAL, "%s: %zu x %zu x %zu: a dimension is above INT32_MAX", c, M, N, K);
+        return weft_error_set(WEFT_EINVAL, "%s: %zu x %zu x %zu: a dimension is above INT32_MAX", c, M, N, K);
     if (!M || !N) return 0;
-    if (!C || (K && (!A || !B))) return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !C ? "C" : !A ? "A" : "B");
+    if (!C || (K && (!A || !B))) return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !C ? "C" : !A ? "A" : "B");
     weft_policy_t defaults;
     if (!pol) {
         weft_policy_init(&defaults);
         pol = &defaults;
     }
     if (pol->kind < WEFT_POLICY_STATIC || pol->kind > WEFT_POLICY_ADAPTIVE)
-        return weft__fail(WEFT_EINVAL, "%s: unknown policy kind %d", c, (int)pol->kind);
+        return weft_error_set(WEFT_EINVAL, "%s: unknown policy kind %d", c, (int)pol->kind);
     if (pol->on_fault != WEFT_FAULT_PROPAGATE && pol->on_fault != WEFT_FAULT_FAILOVER)
-        return weft__fail(WEFT_EINVAL, "%s: unknown on_fault %d", c, (int)pol->on_fault);
+        return weft_error_set(WEFT_EINVAL, "%s: unknown on_fault %d", c, (int)pol->on_fault);
     if (K == 0) {
         sg_scale(C, M * N, beta);
         return 0;
@@ -578,7 +578,7 @@ int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_p
     if (rc) return rc;
 
     sg_job *j = calloc(1, sizeof *j);
-    if (!j) return weft__fail(WEFT_ENOMEM, "%s: out of memory", c);
+    if (!j) return weft_error_set(WEFT_ENOMEM, "%s: out of memory", c);
     *j = (sg_job){.rt = rt, .file = file, .line = line, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
                   .kind = pol->kind, .failover = pol->on_fault == WEFT_FAULT_FAILOVER};
     if (pol->use_cpu) {
@@ -601,7 +601,7 @@ int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_p
     }
     if (j->nplaces == 0) {
         free(j);
-        return weft__fail(WEFT_EINVAL, "%s: the policy allows no place (no CPU, no device of the runtime)", c);
+        return weft_error_set(WEFT_EINVAL, "%s: the policy allows no place (no CPU, no device of the runtime)", c);
     }
     double speed[WEFT__MAX_PLACES];
     int measured[WEFT__MAX_PLACES], all = 1;

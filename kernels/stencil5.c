@@ -38,13 +38,13 @@ int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float
 {
     const char *c = "weft_k_stencil5_args";
     if (!args || !in || !out)
-        return weft__fail(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : !in ? "in" : "out");
-    if (in == out) return weft__fail(WEFT_EINVAL, "%s: in and out are the same grid", c);
+        return weft_error_set(WEFT_EINVAL, "%s: %s is NULL", c, !args ? "args" : !in ? "in" : "out");
+    if (in == out) return weft_error_set(WEFT_EINVAL, "%s: in and out are the same grid", c);
     if (!width || !height || width > UINT32_MAX || height > UINT32_MAX)
-        return weft__fail(WEFT_EINVAL, "%s: grid %zu x %zu must be 1 to 2^32-1 each way", c, width, height);
+        return weft_error_set(WEFT_EINVAL, "%s: grid %zu x %zu must be 1 to 2^32-1 each way", c, width, height);
     size_t row, bytes;
     if (weft__k_mul(width, sizeof(float), &row) || weft__k_mul(row, height, &bytes))
-        return weft__fail(WEFT_EINVAL, "%s: grid %zu x %zu overflows", c, width, height);
+        return weft_error_set(WEFT_EINVAL, "%s: grid %zu x %zu overflows", c, width, height);
     weft__k_begin(args, &weft_k_stencil5_kernel, weft_range_2d(width, height, 32, 4));
     weft__k_u32(args, (uint32_t)width);
     weft__k_u32(args, (uint32_t)height);

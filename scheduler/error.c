@@ -28,11 +28,26 @@ const char *weft_err_name(int status)
 
 const char *weft_last_error_message(void) { return last_error; }
 
+static int set_message(int status, const char *fmt, va_list ap)
+{
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    return status;
+}
+
 int weft__fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_message(status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int weft_error_set(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_message(status, fmt, ap);
     va_end(ap);
     return status;
 }

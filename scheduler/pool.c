@@ -147,20 +147,41 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* CPUs this process may run on: its affinity mask (taskset, cpusets), not
+ * every CPU online. */
+static int usable_cpus(void)
+{
+    for (size_t n = 1024; n <= 1u << 16; n *= 2) {
+        cpu_set_t *set = CPU_ALLOC(n);
+        if (!set) break;
+        size_t size = CPU_ALLOC_SIZE(n);
+        if (sched_getaffinity(0, size, set) == 0) {
+            int count = CPU_COUNT_S(size, set);
+            CPU_FREE(set);
+            return count > 0 ? count : 1;
+        }
+        CPU_FREE(set);
+        if (errno != EINVAL) break; /* EINVAL: the mask is larger than n CPUs */
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* $WEFT_NUM_THREADS, else the older $WEFT_CPU_THREADS, else usable_cpus(). */
 static int threads_from_env(int *out)
 {
-    const char *env = getenv("WEFT_CPU_THREADS");
+    const char *var = "WEFT_NUM_THREADS";
+    const char *env = getenv(var);
+    if (!env || !*env) env = getenv(var = "WEFT_CPU_THREADS");
     if (!env || !*env) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        *out = n > 0 ? (int)n : 1;
+        *out = usable_cpus();
         return 0;
     }
     char *end;
     errno = 0;
     long n = strtol(env, &end, 10);
     if (errno || *end || n <= 0 || n > 4096)
-        return weft__fail(WEFT_EINVAL,
-                          "WEFT_CPU_THREADS=\"%s\": expected a whole number from 1 to 4096", env);
+        return weft__fail(WEFT_EINVAL, "%s=\"%s\": expected a whole number from 1 to 4096", var, env);
     *out = (int)n;
     return 0;
 }

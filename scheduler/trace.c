@@ -1,5 +1,6 @@
 /* scheduler/trace.c — every chunk as a Chrome trace event (Perfetto reads it):
  * one "thread" row per place, one complete event per chunk. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,14 +8,7 @@
 
 #include "internal.h"
 
-typedef struct trace_event {
-    char kernel[64];
-    char place[128];
-    int place_id;
-    size_t begin, end;
-    uint64_t bytes, t0, t1;
-    int failed;
-} trace_event;
+typedef weft_trace_chunk_t trace_event;
 
 #define WEFT__TRACE_PLACES 65 /* the CPU and up to 64 devices */
 
@@ -96,8 +90,8 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
     e->begin = begin;
     e->end = end;
     e->bytes = bytes;
-    e->t0 = t_start_ns - rt->t0_ns;
-    e->t1 = t_end_ns - rt->t0_ns;
+    e->start_ns = t_start_ns - rt->t0_ns;
+    e->end_ns = t_end_ns - rt->t0_ns;
     e->failed = failed;
     pthread_mutex_unlock(&t->m);
 }
@@ -144,8 +138,8 @@ int weft_trace_flush(weft_runtime_t *rt)
         fprintf(f, " [%zu,%zu)%s\",\"cat\":\"chunk\",\"ph\":\"X\",\"pid\":1,\"tid\":%d,"
                    "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"begin\":%zu,\"end\":%zu,\"bytes_moved\":%llu,"
                    "\"failed\":%s,\"place\":\"",
-                e->begin, e->end, e->failed ? " FAILED" : "", e->place_id, (double)e->t0 / 1e3,
-                (double)(e->t1 - e->t0) / 1e3, e->begin, e->end, (unsigned long long)e->bytes,
+                e->begin, e->end, e->failed ? " FAILED" : "", e->place_id, (double)e->start_ns / 1e3,
+                (double)(e->end_ns - e->start_ns) / 1e3, e->begin, e->end, (unsigned long long)e->bytes,
                 e->failed ? "true" : "false");
         put_escaped(f, e->place);
         fputs("\"}}", f);
@@ -154,6 +148,20 @@ int weft_trace_flush(weft_runtime_t *rt)
     int bad = fclose(f) != 0;
     pthread_mutex_unlock(&t->m);
     return bad ? weft__fail(WEFT_EINVAL, "weft_trace_flush: writing '%s' failed", t->path) : 0;
+}
+
+int weft_trace_chunks(const weft_runtime_t *rt, weft_trace_chunk_t *out, size_t cap, size_t *count)
+{
+    if (!rt || !count || (cap && !out))
+        return weft__fail(WEFT_EINVAL, "weft_trace_chunks: %s is NULL", !rt ? "runtime" : !count ? "count" : "out");
+    struct weft__trace *t = atomic_load(&((weft_runtime_t *)(uintptr_t)rt)->trace);
+    if (!t) return weft__fail(WEFT_EINVAL, "weft_trace_chunks: no trace is being recorded");
+    pthread_mutex_lock(&t->m);
+    size_t n = t->n < cap ? t->n : cap;
+    if (n) memcpy(out, t->ev, n * sizeof *out);
+    *count = t->n;
+    pthread_mutex_unlock(&t->m);
+    return 0;
 }
 
 void weft__trace_destroy(weft_runtime_t *rt)

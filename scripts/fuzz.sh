@@ -32,7 +32,7 @@ fi
 
 build=build-fuzz
 echo "fuzz.sh: building in $build/ (clang, address+undefined, libFuzzer)" >&2
-CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_FUZZ=ON \
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_FUZZ=ON -DWEFT_TESTING=ON \
   -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j2 --target "${names[@]}"
 

@@ -19,6 +19,8 @@ PACKAGES=(
   valgrind           # scripts/test.sh valgrind
   clang              # second compiler
   libclang-rt-dev    # clang's libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
+  doxygen            # the API reference, and the test that every public name is documented
+  python3-matplotlib # the benchmark's charts (bench/plot.py)
 )
 
 missing=()

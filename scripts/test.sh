@@ -19,7 +19,7 @@ if (($# > 0)) && [[ "$1" != -* ]]; then
 fi
 
 supp="$root/scripts/sanitizers"
-config=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=ON)
+config=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON -DWEFT_TESTING=ON -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_BENCH=ON)
 case "$mode" in
   default)
     build=build-test

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include <weft/weft.h>
+#include <weft/opencl.h>
+#include <weft/testing.h>
+#include <weft/kernels.h>
 
 #define CHECK(call)                                                                   \
     do {                                                                              \

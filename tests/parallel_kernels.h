@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include <weft/weft.h>
+#include <weft/opencl.h>
+#include <weft/testing.h>
+#include <weft/kernels.h>
 
 #define PK_CHECK(call)                                                                        \
     do {                                                                                      \

@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include <weft/weft.h>
+#include <weft/opencl.h>
+#include <weft/testing.h>
+#include <weft/kernels.h>
 
 #include "device_test_util.h"
 

@@ -19,6 +19,9 @@
 #include <time.h>
 
 #include <weft/weft.h>
+#include <weft/opencl.h>
+#include <weft/testing.h>
+#include <weft/kernels.h>
 
 #include "device_test_util.h"
 

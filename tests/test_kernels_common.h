@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include <weft/weft.h>
+#include <weft/opencl.h>
+#include <weft/testing.h>
 #include <weft/kernels.h>
 
 #define KT_CHECK(call)                                                                        \

@@ -17,6 +17,9 @@
 #include <time.h>
 
 #include <weft/weft.h>
+#include <weft/opencl.h>
+#include <weft/testing.h>
+#include <weft/kernels.h>
 
 /* A runtime with `threads` CPU workers and no OpenCL devices. */
 static inline weft_runtime_t *test_runtime(int threads)

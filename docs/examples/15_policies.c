@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include <weft/weft.h>
+#include <weft/testing.h> /* weft_fault_inject */
 
 #define N 200000
 

@@ -13,19 +13,8 @@
 #ifndef WEFT_DEVICE_H
 #define WEFT_DEVICE_H
 
-#ifndef CL_TARGET_OPENCL_VERSION
-/** The OpenCL API version the Khronos headers (CL/cl.h) expose, as they
- *  define it: 120 is OpenCL 1.2, the API weft is written against. Left
- *  undefined, the Khronos headers print a note and assume 300 (OpenCL 3.0),
- *  where some 1.2 calls weft and its users make (clCreateCommandQueue) are
- *  deprecated. This header defines it as 120 only when the includer has not:
- *  define it yourself (to a version the Khronos headers accept) before the
- *  first include of weft/device.h or CL/cl.h to target another version. It
- *  only affects the code that includes the headers: the library itself is
- *  already compiled. */
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#include <CL/cl.h>
+#include "weft/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,14 +61,14 @@ typedef struct weft_device_info {
  *  @param rt  the runtime.
  *  @return the count; 0 for NULL, or when no device was selected
  *          (WEFT_DEVICES=none) nor adopted. */
-int weft_device_count(const weft_runtime_t *rt);
+WEFT_API int weft_device_count(const weft_runtime_t *rt);
 
 /** Fill *out for device `device`.
  *  @param rt      the runtime.
  *  @param device  the device number, in [0, weft_device_count()).
  *  @param out     receives a copy of the device's description.
  *  @return 0; WEFT_EINVAL (NULL rt or out, device out of range). */
-int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *out);
+WEFT_API int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *out);
 
 /** Print one line per device (index, name, type, compute units, memory,
  *  unified or not, OpenCL version, platform) to f, or "no OpenCL devices
@@ -87,7 +76,7 @@ int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *o
  *  @param rt  the runtime (NULL: no devices).
  *  @param f   the stream; NULL prints nothing.
  *  @return the number of devices, as weft_device_count(). */
-int weft_device_print(const weft_runtime_t *rt, FILE *f);
+WEFT_API int weft_device_print(const weft_runtime_t *rt, FILE *f);
 
 /** Print every device of every OpenCL platform present on the machine,
  *  selected or not, one line each as weft_device_print() does, numbered with
@@ -96,35 +85,9 @@ int weft_device_print(const weft_runtime_t *rt, FILE *f);
  *  @param f  the stream; NULL prints nothing (the devices are still counted).
  *  @return the number of devices found (0 when there is no platform); or
  *          WEFT_ECL when the OpenCL platforms cannot be listed, WEFT_ENOMEM. */
-int weft_device_print_all(FILE *f);
+WEFT_API int weft_device_print_all(FILE *f);
 
-/** Raw OpenCL objects of a device, for interop. weft keeps ownership: they
- *  stay valid until the runtime is destroyed (retain them to keep them
- *  longer, and never release weft's references). The queue is in-order and
- *  weft enqueues on it too: commands added to it run in turn with weft's.
- *  @param rt      the runtime.
- *  @param device  the device number.
- *  @param id      receives the cl_device_id (may be NULL).
- *  @param ctx     receives the device's cl_context (may be NULL).
- *  @param queue   receives its cl_command_queue (may be NULL).
- *  @return 0; WEFT_EINVAL (NULL rt, device out of range). */
-int weft_device_cl(const weft_runtime_t *rt, int device, cl_device_id *id, cl_context *ctx,
-                   cl_command_queue *queue);
 
-/** Bring a user's context and in-order queue into the runtime as a new device,
- *  numbered after the existing ones. Both are retained: the caller keeps its
- *  own references, and weft releases its references at runtime destroy (after
- *  finishing the queue). Programs created before the adoption are not built
- *  for the new device; launches of their kernels there are refused.
- *  @param rt     the runtime.
- *  @param ctx    the context the queue belongs to.
- *  @param queue  an in-order command queue of ctx (weft does not check the
- *                order).
- *  @param index  receives the new device number (may be NULL).
- *  @return 0; WEFT_EINVAL (NULL rt, ctx or queue, queue not of ctx);
- *          WEFT_ECL when the queue cannot be queried; WEFT_ENOMEM (also when
- *          the runtime already holds 64 devices; weft then keeps no reference). */
-int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue, int *index);
 
 /* ---- programs ----------------------------------------------------------- */
 
@@ -151,21 +114,14 @@ typedef struct weft_program weft_program_t;
  *  @return 0; WEFT_EINVAL (NULL rt/src/out); WEFT_ENODEV (the runtime has no
  *          device); WEFT_EBUILD (the message names the device and status);
  *          WEFT_ENOMEM. */
-int weft_program_create(weft_runtime_t *rt, const char *src, const char *opts,
+WEFT_API int weft_program_create(weft_runtime_t *rt, const char *src, const char *opts,
                         weft_program_t **out, weft_panic_t **why);
 
-/** The cl_program built for a device.
- *  @param p       the program.
- *  @param device  the device number.
- *  @return the program (owned by weft: valid until the runtime is destroyed,
- *          never to be released), NULL for NULL p or a device the program was
- *          not built for (out of range, or adopted after p was created). */
-cl_program weft_program_cl(const weft_program_t *p, int device);
 
 /** Free the handle (built programs stay cached until the runtime goes).
  *  Launches already started with it are not affected.
  *  @param p  the program; NULL does nothing. */
-void weft_program_destroy(weft_program_t *p);
+WEFT_API void weft_program_destroy(weft_program_t *p);
 
 /* ---- buffers ------------------------------------------------------------ */
 
@@ -195,7 +151,7 @@ typedef enum weft_access {
  *          device, 0 bytes, size above the device's
  *          CL_DEVICE_MAX_MEM_ALLOC_SIZE — the message names the limit);
  *          WEFT_ECL when clCreateBuffer fails; WEFT_ENOMEM. */
-int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access_t access,
+WEFT_API int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access_t access,
                        weft_buffer_t **out);
 
 /** Use host memory `host` (bytes long, which must outlive the buffer) on
@@ -214,43 +170,27 @@ int weft_buffer_create(weft_runtime_t *rt, int device, size_t bytes, weft_access
  *                 weft_buffer_destroy(); NULL on failure.
  *  @return as weft_buffer_create(), with WEFT_EINVAL also for a NULL host and
  *          WEFT_ECL also when the first copy to the device fails. */
-int weft_buffer_wrap(weft_runtime_t *rt, int device, void *host, size_t bytes,
+WEFT_API int weft_buffer_wrap(weft_runtime_t *rt, int device, void *host, size_t bytes,
                      weft_access_t access, weft_buffer_t **out);
 
-/** Wrap an existing cl_mem of device `device`'s context. The buffer retains
- *  mem: the caller keeps its own reference, and weft_buffer_destroy()
- *  releases weft's. Its size is the cl_mem's (CL_MEM_SIZE).
- *  @param rt      the runtime.
- *  @param device  the device number whose context mem belongs to.
- *  @param mem     the OpenCL buffer.
- *  @param out     receives the buffer, which the caller frees with
- *                 weft_buffer_destroy(); NULL on failure.
- *  @return 0; WEFT_EINVAL (NULL rt, mem or out, bad device, mem of another
- *          context); WEFT_ECL when mem cannot be queried; WEFT_ENOMEM. */
-int weft_buffer_adopt(weft_runtime_t *rt, int device, cl_mem mem, weft_buffer_t **out);
 
-/** The buffer's OpenCL object, for interop.
- *  @param b  the buffer.
- *  @return the cl_mem (owned by weft: valid until weft_buffer_destroy(), never
- *          to be released), NULL for NULL. */
-cl_mem weft_buffer_cl(const weft_buffer_t *b);
 /** Size of the buffer.
  *  @param b  the buffer.
  *  @return its size in bytes, 0 for NULL. */
-size_t weft_buffer_size(const weft_buffer_t *b);
+WEFT_API size_t weft_buffer_size(const weft_buffer_t *b);
 /** Device of the buffer.
  *  @param b  the buffer.
  *  @return its device number, -1 for NULL. */
-int weft_buffer_device(const weft_buffer_t *b);
+WEFT_API int weft_buffer_device(const weft_buffer_t *b);
 /** Host memory of a wrapped buffer.
  *  @param b  the buffer.
  *  @return the memory given to weft_buffer_wrap(), else NULL (also for NULL). */
-void *weft_buffer_host(const weft_buffer_t *b);
+WEFT_API void *weft_buffer_host(const weft_buffer_t *b);
 /** Whether kernels use the host memory directly.
  *  @param b  the buffer.
  *  @return 1 for a wrapped buffer on a unified-memory device, else 0 (also for
  *          NULL). */
-int weft_buffer_is_zero_copy(const weft_buffer_t *b);
+WEFT_API int weft_buffer_is_zero_copy(const weft_buffer_t *b);
 
 /** Blocking copy of host memory into [offset, offset+bytes) of b.
  *  @param b       the buffer.
@@ -259,7 +199,7 @@ int weft_buffer_is_zero_copy(const weft_buffer_t *b);
  *  @param bytes   number of bytes; 0 copies nothing.
  *  @return 0; WEFT_EINVAL (NULL b or src, range outside the buffer);
  *          WEFT_ECL. */
-int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t bytes);
+WEFT_API int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t bytes);
 /** Blocking copy of [offset, offset+bytes) of b to host memory.
  *  @param b       the buffer.
  *  @param offset  first byte of b to read.
@@ -267,7 +207,7 @@ int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t b
  *  @param bytes   number of bytes; 0 copies nothing.
  *  @return 0; WEFT_EINVAL (NULL b or dst, range outside the buffer);
  *          WEFT_ECL. */
-int weft_buffer_read(const weft_buffer_t *b, size_t offset, void *dst, size_t bytes);
+WEFT_API int weft_buffer_read(const weft_buffer_t *b, size_t offset, void *dst, size_t bytes);
 /** For wrapped buffers with a device copy: copy the host range
  *  [offset, offset+bytes) to the device (blocking). Zero-copy buffers need no
  *  copy: only the range is checked.
@@ -276,7 +216,7 @@ int weft_buffer_read(const weft_buffer_t *b, size_t offset, void *dst, size_t by
  *  @param bytes   number of bytes.
  *  @return 0; WEFT_EINVAL (NULL, a buffer that does not wrap host memory,
  *          range outside the buffer); WEFT_ECL. */
-int weft_buffer_sync_to_device(weft_buffer_t *b, size_t offset, size_t bytes);
+WEFT_API int weft_buffer_sync_to_device(weft_buffer_t *b, size_t offset, size_t bytes);
 /** For wrapped buffers with a device copy: copy the device range
  *  [offset, offset+bytes) to the host memory (blocking). Zero-copy buffers
  *  need no copy: only the range is checked.
@@ -285,7 +225,7 @@ int weft_buffer_sync_to_device(weft_buffer_t *b, size_t offset, size_t bytes);
  *  @param bytes   number of bytes.
  *  @return 0; WEFT_EINVAL (NULL, a buffer that does not wrap host memory,
  *          range outside the buffer); WEFT_ECL. */
-int weft_buffer_sync_to_host(weft_buffer_t *b, size_t offset, size_t bytes);
+WEFT_API int weft_buffer_sync_to_host(weft_buffer_t *b, size_t offset, size_t bytes);
 /** Map [offset, offset+bytes) for host access (blocking). Unmap it with
  *  weft_buffer_unmap() before kernels use the buffer again.
  *  @param b       the buffer.
@@ -295,18 +235,18 @@ int weft_buffer_sync_to_host(weft_buffer_t *b, size_t offset, size_t bytes);
  *  @param ptr     receives the host pointer to the range; NULL on failure.
  *  @return 0 with *ptr set; WEFT_EINVAL (NULL b or ptr, range outside the
  *          buffer or empty, access with neither bit); WEFT_ECL. */
-int weft_buffer_map(weft_buffer_t *b, size_t offset, size_t bytes, weft_access_t access,
+WEFT_API int weft_buffer_map(weft_buffer_t *b, size_t offset, size_t bytes, weft_access_t access,
                     void **ptr);
 /** Unmap a pointer returned by weft_buffer_map (waits for the unmap).
  *  @param b    the buffer.
  *  @param ptr  the pointer weft_buffer_map() gave; invalid afterwards.
  *  @return 0; WEFT_EINVAL (NULL b or ptr); WEFT_ECL. */
-int weft_buffer_unmap(weft_buffer_t *b, void *ptr);
+WEFT_API int weft_buffer_unmap(weft_buffer_t *b, void *ptr);
 /** Free the buffer (release weft's reference to its cl_mem). Launches using
  *  it must have been joined. A wrapped buffer's host memory is left as it is
  *  (nothing is copied back) and stays the caller's.
  *  @param b  the buffer; NULL does nothing. */
-void weft_buffer_destroy(weft_buffer_t *b);
+WEFT_API void weft_buffer_destroy(weft_buffer_t *b);
 
 /* ---- launches ----------------------------------------------------------- */
 
@@ -332,17 +272,17 @@ typedef struct weft_karg {
 /** A buffer argument.
  *  @param b  the buffer; it must be on the launch's device.
  *  @return the argument (nothing is checked until the launch). */
-weft_karg_t weft_karg_buffer(weft_buffer_t *b);
+WEFT_API weft_karg_t weft_karg_buffer(weft_buffer_t *b);
 /** A scalar argument: `size` bytes at `value`, copied when launched.
  *  @param value  the value; it need only stay valid until weft_launch()
  *                returns.
  *  @param size   its size in bytes (sizeof the kernel parameter's type).
  *  @return the argument (nothing is checked until the launch). */
-weft_karg_t weft_karg_scalar(const void *value, size_t size);
+WEFT_API weft_karg_t weft_karg_scalar(const void *value, size_t size);
 /** A __local argument of `bytes` bytes.
  *  @param bytes  __local memory per work-group, in bytes (> 0).
  *  @return the argument (nothing is checked until the launch). */
-weft_karg_t weft_karg_local(size_t bytes);
+WEFT_API weft_karg_t weft_karg_local(size_t bytes);
 
 /** One kernel launch. Initialise with weft_launch_init(). weft reads it (and
  *  its args) during the weft_launch() call only: it may be reused or freed
@@ -371,7 +311,7 @@ typedef struct weft_launch {
 /** Fill *l with defaults (every field zero or NULL except dims = 1: device 0,
  *  no program or source, no arguments, local sizes left to the driver).
  *  @param l  the launch to fill; NULL does nothing. */
-void weft_launch_init(weft_launch_t *l);
+WEFT_API void weft_launch_init(weft_launch_t *l);
 
 /** Launch a kernel; returns a handle joined like any task. Its result value is
  *  NULL. Detach it with weft_handle_detach(). A macro, so that a failure's
@@ -409,7 +349,7 @@ void weft_launch_init(weft_launch_t *l);
  *  @param l     as for weft_launch().
  *  @param out   as for weft_launch().
  *  @return as weft_launch(). */
-int weft_launch_at(const char *file, int line, weft_runtime_t *rt, const weft_launch_t *l,
+WEFT_API int weft_launch_at(const char *file, int line, weft_runtime_t *rt, const weft_launch_t *l,
                    weft_handle_t **out);
 /** What weft_scope_launch expands to.
  *  @param file  the caller's file (a literal), named by the handle's panics.
@@ -418,49 +358,20 @@ int weft_launch_at(const char *file, int line, weft_runtime_t *rt, const weft_la
  *  @param l     as for weft_scope_launch().
  *  @param out   as for weft_scope_launch().
  *  @return as weft_scope_launch(). */
-int weft_scope_launch_at(const char *file, int line, weft_scope_t *s, const weft_launch_t *l,
+WEFT_API int weft_scope_launch_at(const char *file, int line, weft_scope_t *s, const weft_launch_t *l,
                          weft_handle_t **out);
-
-/* ---- fault injection ---------------------------------------------------- */
-
-/** Make launches fail on purpose, to test failure paths on any machine. A
- *  launch that a fault hits is not enqueued: its handle panics with the
- *  fault's status ("failed during execution (injected fault)"), as a real
- *  failure would; a parallel operation's chunk fails the same way. When
- *  several faults match a launch, the one injected last wins.
- *  $WEFT_FAULT sets the same at runtime creation:
- *  @code{.unparsed}
- *  WEFT_FAULT="device=1,launch=3,status=CL_OUT_OF_RESOURCES[,kernel=k];..."
- *  @endcode
- *  @param rt      the runtime.
- *  @param device  device number, or -1 for every device.
- *  @param launch  the n-th launch on that device, counting from 0 after this
- *                 call (every launch on the device counts, whatever its
- *                 kernel; each chunk a parallel operation runs on a device
- *                 counts as one launch), or -1 for every launch.
- *  @param status  the cl_int the launch reports, a negative OpenCL status
- *                 (e.g. CL_OUT_OF_RESOURCES).
- *  @param kernel  only launches of this kernel entry point (copied), or NULL
- *                 for any.
- *  @return 0; WEFT_EINVAL (NULL rt, device or launch below -1, status not
- *          negative); WEFT_ENOMEM. */
-int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, const char *kernel);
-
-/** Remove every injected fault and restart every device's launch counter at 0.
- *  @param rt  the runtime; NULL does nothing. */
-void weft_fault_clear(weft_runtime_t *rt);
 
 /** Name of an OpenCL status code.
  *  @param status  a cl_int status (0 included).
  *  @return the name ("CL_OUT_OF_RESOURCES", "CL_SUCCESS"), or
  *          "CL_UNKNOWN_ERROR" when unknown. Never NULL; a string literal. */
-const char *weft_cl_status_name(int status);
+WEFT_API const char *weft_cl_status_name(int status);
 
 /** The status a name stands for: the inverse of weft_cl_status_name().
  *  @param name    the exact name ("CL_OUT_OF_RESOURCES"), case included.
  *  @param status  receives the value.
  *  @return 0 with *status set; WEFT_EINVAL (NULL argument, unknown name). */
-int weft_cl_status_parse(const char *name, int *status);
+WEFT_API int weft_cl_status_parse(const char *name, int *status);
 
 #ifdef __cplusplus
 }

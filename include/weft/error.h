@@ -9,6 +9,8 @@
 #ifndef WEFT_ERROR_H
 #define WEFT_ERROR_H
 
+#include "weft/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -88,14 +90,14 @@ typedef enum weft_status {
  *  @return the description from #WEFT_ERROR_LIST ("invalid argument"), or
  *          "unknown weft status" for a value that is not a code. Never NULL;
  *          a string literal, never to be freed. */
-const char *weft_strerror(int status);
+WEFT_API const char *weft_strerror(int status);
 
 /** Symbolic name of a status code.
  *  @param status  a status code (any int).
  *  @return the enumerator's name ("WEFT_EINVAL"), or "WEFT_E?" for a value
  *          that is not a code. Never NULL; a string literal, never to be
  *          freed. */
-const char *weft_err_name(int status);
+WEFT_API const char *weft_err_name(int status);
 
 /** The message describing the last failure of a weft call made on the calling
  *  thread (for example "weft_runtime_create: cpu_threads is -1, must be > 0
@@ -104,7 +106,18 @@ const char *weft_err_name(int status);
  *  @return the message, or "" when no call has failed on this thread yet.
  *          The string belongs to the calling thread (never free it); the next
  *          failing weft call on this thread overwrites it. */
-const char *weft_last_error_message(void);
+WEFT_API const char *weft_last_error_message(void);
+
+/** Record a failure the way weft's own calls do, for libraries built on weft
+ *  (the bundled kernels): the formatted message becomes the calling thread's
+ *  weft_last_error_message().
+ *  @param status  the status to return (a WEFT_E* code).
+ *  @param fmt     printf-style format of the message.
+ *  @return status, so that a caller can write `return weft_error_set(...)`. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+WEFT_API int weft_error_set(int status, const char *fmt, ...);
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,8 @@
 #ifndef WEFT_KERNELS_H
 #define WEFT_KERNELS_H
 
+#include "weft/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,10 +81,10 @@ typedef struct weft_k_args {
 
 /** What weft_k_start expands to (file, line: the caller's, a literal, named
  *  by a device failure's panic; as weft_scope_parallel_for_at). */
-int weft_k_start_at(const char *file, int line, weft_scope_t *s, const weft_k_args_t *a,
+WEFT_API int weft_k_start_at(const char *file, int line, weft_scope_t *s, const weft_k_args_t *a,
                     const weft_policy_t *pol, weft_handle_t **out);
 /** What weft_k_run expands to. */
-int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_args_t *a,
+WEFT_API int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_args_t *a,
                   const weft_policy_t *pol, weft_panic_t **panic);
 
 /* The one-call helpers below are macros too: each weft_k_<op>(...) expands to
@@ -98,13 +100,13 @@ extern const weft_kernel_t weft_k_saxpy_kernel;
 /** Arguments for saxpy over n floats (1-D range, work-groups of 256): n (scalar),
  *  a (scalar), x (split, read), y (split, read-write).
  *  @return 0; WEFT_EINVAL (NULL a, NULL x or y with n > 0). */
-int weft_k_saxpy_args(weft_k_args_t *args, size_t n, float a, const float *x, float *y);
+WEFT_API int weft_k_saxpy_args(weft_k_args_t *args, size_t n, float a, const float *x, float *y);
 
 /** (A macro.) Run saxpy over n floats and join. */
 #define weft_k_saxpy(...) weft_k_saxpy_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_saxpy expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_saxpy_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_saxpy_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                     size_t n, float a, const float *x, float *y, weft_panic_t **panic);
 
 /* ---- sdot: dot product ----------------------------------------------------- */
@@ -123,14 +125,14 @@ extern const weft_kernel_t weft_k_sdot_kernel;
  *                args->range.group afterwards.
  *  @return 0; WEFT_EINVAL (NULL args or result, NULL x or y with n > 0, a bad
  *          group). */
-int weft_k_sdot_args(weft_k_args_t *args, size_t n, const float *x, const float *y, float *result,
+WEFT_API int weft_k_sdot_args(weft_k_args_t *args, size_t n, const float *x, const float *y, float *result,
                      size_t group);
 
 /** (A macro.) *result = x . y over n floats (work-groups of 256). */
 #define weft_k_sdot(...) weft_k_sdot_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_sdot expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_sdot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_sdot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                    size_t n, const float *x, const float *y, float *result, weft_panic_t **panic);
 
 /* ---- mandelbrot ------------------------------------------------------------ */
@@ -147,14 +149,14 @@ extern const weft_kernel_t weft_k_mandelbrot_kernel;
  *  write; width*height uint32_t).
  *  @return 0; WEFT_EINVAL (NULL args or out, width or height of 0 or above
  *          UINT32_MAX). */
-int weft_k_mandelbrot_args(weft_k_args_t *args, size_t width, size_t height, float x0, float y0,
+WEFT_API int weft_k_mandelbrot_args(weft_k_args_t *args, size_t width, size_t height, float x0, float y0,
                            float dx, float dy, uint32_t max_iter, uint32_t *out);
 
 /** (A macro.) Compute the image and join. */
 #define weft_k_mandelbrot(...) weft_k_mandelbrot_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_mandelbrot expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_mandelbrot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_mandelbrot_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                          size_t width, size_t height, float x0, float y0, float dx, float dy,
                          uint32_t max_iter, uint32_t *out, weft_panic_t **panic);
 
@@ -172,7 +174,7 @@ extern const weft_kernel_t weft_k_stencil5_kernel;
  *  (scalars), in (split by rows, halo 1, read), out (split by rows, write).
  *  @return 0; WEFT_EINVAL (NULL pointers, in == out, width or height of 0 or
  *          above UINT32_MAX). */
-int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float c0, float c1,
+WEFT_API int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float c0, float c1,
                          const float *in, float *out);
 
 /** (A macro.) `iters` steps, ping-pong between a (the initial grid) and b (scratch of
@@ -183,7 +185,7 @@ int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t height, float
 #define weft_k_stencil5(...) weft_k_stencil5_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_stencil5 expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_stencil5_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_stencil5_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                        size_t width, size_t height, float c0, float c1, float *a, float *b,
                        unsigned iters, float **result, weft_panic_t **panic);
 
@@ -208,14 +210,14 @@ extern const weft_kernel_t weft_k_histogram_kernel;
  *  are counted by work-group 0. Do not change args->range.group afterwards.
  *  @return 0; WEFT_EINVAL (NULL args or hist, NULL data with n > 0, lo >= hi
  *          or not finite, n above 2^32 segments). */
-int weft_k_histogram_args(weft_k_args_t *args, size_t n, const float *data, float lo, float hi,
+WEFT_API int weft_k_histogram_args(weft_k_args_t *args, size_t n, const float *data, float lo, float hi,
                           uint32_t *hist);
 
 /** (A macro.) Compute hist[WEFT_K_HIST_BINS] of n floats and join. */
 #define weft_k_histogram(...) weft_k_histogram_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_histogram expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_histogram_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_histogram_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                         size_t n, const float *data, float lo, float hi, uint32_t *hist,
                         weft_panic_t **panic);
 
@@ -236,7 +238,7 @@ extern const weft_kernel_t weft_k_nbody_kernel;
  *  (sized for the work-group: do not change args->range.group afterwards).
  *  @return 0; WEFT_EINVAL (NULL pointers, n of 0 or above UINT32_MAX,
  *          pos == pos_out, eps2 not > 0). */
-int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const float *pos,
+WEFT_API int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const float *pos,
                       float *vel, float *pos_out);
 
 /** (A macro.) `steps` steps, ping-pong of positions between pos (the initial state) and
@@ -246,7 +248,7 @@ int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float eps2, const
 #define weft_k_nbody(...) weft_k_nbody_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_nbody expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                     size_t n, float dt, float eps2, float *pos, float *pos_tmp, float *vel,
                     unsigned steps, float **result, weft_panic_t **panic);
 
@@ -268,7 +270,7 @@ extern const weft_kernel_t weft_k_sgemm_kernel;
  *  read-write; write only when beta == 0, and then C is not read).
  *  @return 0; WEFT_EINVAL (NULL pointers, N or K of 0, a dimension above
  *          INT32_MAX, C overlapping A or B). */
-int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float alpha,
+WEFT_API int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float alpha,
                       const float *A, const float *B, float beta, float *C);
 
 /** (A macro.) C = alpha*A*B + beta*C split by row blocks of C across the CPU workers
@@ -308,7 +310,7 @@ int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K, float a
 #define weft_k_sgemm(...) weft_k_sgemm_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_sgemm expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */
-int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
+WEFT_API int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                     size_t M, size_t N, size_t K, float alpha, const float *A, const float *B,
                     float beta, float *C, weft_panic_t **panic);
 

@@ -4,6 +4,8 @@
 #ifndef WEFT_LOCAL_H
 #define WEFT_LOCAL_H
 
+#include "weft/export.h"
+
 #include "weft/runtime.h"
 
 #ifdef __cplusplus
@@ -29,13 +31,13 @@ typedef struct weft_local_key weft_local_key_t;
  *               weft_local_key_destroy(); NULL on failure.
  *  @return 0; WEFT_EINVAL (NULL init or out); WEFT_ENOMEM (out of memory, or
  *          no pthread key left). */
-int weft_local_key_create(void *(*init)(void), void (*dtor)(void *), weft_local_key_t **out);
+WEFT_API int weft_local_key_create(void *(*init)(void), void (*dtor)(void *), weft_local_key_t **out);
 
 /** Destroy a key. No running task may hold a value for it. Of the per-thread
  *  values, only the calling thread's is destroyed (with dtor); values other
  *  threads still hold are never freed by weft.
  *  @param k  the key; NULL does nothing. */
-void weft_local_key_destroy(weft_local_key_t *k);
+WEFT_API void weft_local_key_destroy(weft_local_key_t *k);
 
 /** The calling task's value for k, created by init() on first use. Inside a
  *  scope body, the value of the task (or thread) that called weft_scope().
@@ -43,7 +45,7 @@ void weft_local_key_destroy(weft_local_key_t *k);
  *  @return the value (owned by weft until dtor frees it), or NULL when k is
  *          NULL, init() returned NULL or memory ran out (the reason, except
  *          for init, is in weft_last_error_message()). */
-void *weft_local_get(weft_local_key_t *k);
+WEFT_API void *weft_local_get(weft_local_key_t *k);
 
 /** A worker-local key (opaque): names one value per CPU worker of one runtime.
  *  Created by weft_worker_key_create(), owned by the caller; destroyed by
@@ -62,7 +64,7 @@ typedef struct weft_worker_key weft_worker_key_t;
  *  @param out   receives the key; NULL on failure.
  *  @return 0; WEFT_EINVAL (NULL rt/init/out); WEFT_ENOMEM (out of memory, or
  *          64 keys already exist on rt). */
-int weft_worker_key_create(weft_runtime_t *rt, void *(*init)(int worker),
+WEFT_API int weft_worker_key_create(weft_runtime_t *rt, void *(*init)(int worker),
                            void (*dtor)(void *), weft_worker_key_t **out);
 
 /** Destroy the key and every worker's value (dtor runs on the calling
@@ -70,7 +72,7 @@ int weft_worker_key_create(weft_runtime_t *rt, void *(*init)(int worker),
  *  destroyed, or not at all: weft_runtime_destroy() destroys the keys left,
  *  and the handle is invalid afterwards.
  *  @param k  the key; NULL does nothing. */
-void weft_worker_key_destroy(weft_worker_key_t *k);
+WEFT_API void weft_worker_key_destroy(weft_worker_key_t *k);
 
 /** The calling worker's value for k, created by init() on first use.
  *  @param k  the key.
@@ -79,7 +81,7 @@ void weft_worker_key_destroy(weft_worker_key_t *k);
  *          is not a pool worker of k's runtime — worker-locals belong to pool
  *          workers, not to dedicated threads or the main thread; NULL also
  *          when init() returned NULL. */
-void *weft_worker_local_get(weft_worker_key_t *k);
+WEFT_API void *weft_worker_local_get(weft_worker_key_t *k);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef WEFT_PANIC_H
 #define WEFT_PANIC_H
 
+#include "weft/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,54 +47,54 @@ typedef struct weft_panic weft_panic_t;
 #if defined(__GNUC__)
 __attribute__((noreturn, format(printf, 3, 4)))
 #endif
-void weft_panic_at(const char *file, int line, const char *fmt, ...);
+WEFT_API void weft_panic_at(const char *file, int line, const char *fmt, ...);
 
 /** The message ("index 10 out of range").
  *  @param p  the payload.
  *  @return the message, never NULL for a non-NULL p; NULL for NULL. Owned
  *          by p. */
-const char *weft_panic_message(const weft_panic_t *p);
+WEFT_API const char *weft_panic_message(const weft_panic_t *p);
 /** Name of the task that panicked: for device failures, of the task that
  *  launched; for a scope's own panic, of the task that called weft_scope().
  *  A parallel operation's CPU body runs in weft's own unnamed tasks.
  *  @param p  the payload.
  *  @return the name, `"<unnamed>"` when the task had none; NULL for NULL.
  *          Owned by p. */
-const char *weft_panic_thread(const weft_panic_t *p);
+WEFT_API const char *weft_panic_thread(const weft_panic_t *p);
 /** Source file of the panic: where weft_panic() was called; for device
  *  failures, the caller of the weft call that launched (weft_launch(),
  *  weft_parallel_for(), ...). The payload of a failed weft_program_create()
  *  build has no caller location: it names weft's own source.
  *  @param p  the payload.
  *  @return the file name, NULL for NULL. Owned by p. */
-const char *weft_panic_file(const weft_panic_t *p);
+WEFT_API const char *weft_panic_file(const weft_panic_t *p);
 /** Source line of the panic (see weft_panic_file()).
  *  @param p  the payload.
  *  @return the line, 0 for NULL. */
-int weft_panic_line(const weft_panic_t *p);
+WEFT_API int weft_panic_line(const weft_panic_t *p);
 /** Name of the OpenCL device the failure happened on.
  *  @param p  the payload.
  *  @return the device name (CL_DEVICE_NAME), NULL for CPU panics and for
  *          NULL. Owned by p. */
-const char *weft_panic_device(const weft_panic_t *p);
+WEFT_API const char *weft_panic_device(const weft_panic_t *p);
 /** Name of the kernel that failed: the entry point for a launch or a device
  *  chunk, the weft_kernel_t name for a panic in a parallel operation's CPU
  *  body.
  *  @param p  the payload.
  *  @return the name, NULL when the panic is not a kernel's (and for NULL).
  *          Owned by p. */
-const char *weft_panic_kernel(const weft_panic_t *p);
+WEFT_API const char *weft_panic_kernel(const weft_panic_t *p);
 /** The OpenCL status (cl_int) of a device failure: what the driver reported,
  *  or the status an injected fault gives.
  *  @param p  the payload.
  *  @return the status, 0 for a panic that is not a device failure (and for
  *          NULL). */
-int weft_panic_cl_status(const weft_panic_t *p);
+WEFT_API int weft_panic_cl_status(const weft_panic_t *p);
 /** Name of the OpenCL status.
  *  @param p  the payload.
  *  @return the name ("CL_OUT_OF_RESOURCES"), NULL when cl_status is 0 (and
  *          for NULL). Owned by p. */
-const char *weft_panic_cl_status_name(const weft_panic_t *p);
+WEFT_API const char *weft_panic_cl_status_name(const weft_panic_t *p);
 /** The index range [*begin, *end) the failure covered: a launch's dimension 0
  *  (offset to offset + global size); a parallel operation's chunk, in split
  *  indices (rows for 2-D ranges).
@@ -101,27 +103,27 @@ const char *weft_panic_cl_status_name(const weft_panic_t *p);
  *  @param end    receives the index past the last (may be NULL).
  *  @return 1 when the panic has a range (begin and end are filled), else 0
  *          (also for NULL; begin and end are left alone). */
-int weft_panic_range(const weft_panic_t *p, size_t *begin, size_t *end);
+WEFT_API int weft_panic_range(const weft_panic_t *p, size_t *begin, size_t *end);
 /** Full compiler build log of a failed OpenCL program build.
  *  @param p  the payload.
  *  @return the log, NULL when the panic is not a build failure, the driver
  *          gave no log, or p is NULL. Owned by p. */
-const char *weft_panic_build_log(const weft_panic_t *p);
+WEFT_API const char *weft_panic_build_log(const weft_panic_t *p);
 /** For a scope's "a scoped thread panicked": the first unjoined task panic
  *  (in the order they happened).
  *  @param p  the payload.
  *  @return the cause, NULL for other panics (and for NULL). Owned by p:
  *          freed with it, never to be freed on its own. */
-const weft_panic_t *weft_panic_cause(const weft_panic_t *p);
+WEFT_API const weft_panic_t *weft_panic_cause(const weft_panic_t *p);
 /** For a scope's panic: how many further unjoined task panics there were
  *  beyond the cause (they are not kept).
  *  @param p  the payload.
  *  @return the count, 0 for other panics (and for NULL). */
-size_t weft_panic_suppressed(const weft_panic_t *p);
+WEFT_API size_t weft_panic_suppressed(const weft_panic_t *p);
 
 /** Free a payload received from weft, and its cause.
  *  @param p  the payload; NULL does nothing. */
-void weft_panic_destroy(weft_panic_t *p);
+WEFT_API void weft_panic_destroy(weft_panic_t *p);
 
 /** A panic hook: called once for every panic as it happens (in a task, a
  *  scope body, a CPU body, a device failure), before the payload travels to
@@ -147,13 +149,13 @@ typedef void (*weft_panic_hook_fn)(const weft_panic_t *p, void *user_data);
  *  @param hook       the new hook, or NULL for weft_panic_default_hook().
  *  @param user_data  passed to every call of hook (ignored when hook is
  *                    NULL). */
-void weft_set_panic_hook(weft_panic_hook_fn hook, void *user_data);
+WEFT_API void weft_set_panic_hook(weft_panic_hook_fn hook, void *user_data);
 
 /** The default hook, for hooks that want to print and then do more: writes
  *  weft_panic_format()'s report to stderr.
  *  @param p          the payload.
  *  @param user_data  ignored. */
-void weft_panic_default_hook(const weft_panic_t *p, void *user_data);
+WEFT_API void weft_panic_default_hook(const weft_panic_t *p, void *user_data);
 
 /** Write the report the default hook prints into buf, with snprintf
  *  semantics.
@@ -163,7 +165,7 @@ void weft_panic_default_hook(const weft_panic_t *p, void *user_data);
  *              written.
  *  @return the length of the whole report without its NUL (0 for NULL p):
  *          when it is cap or more, the report was truncated. */
-size_t weft_panic_format(const weft_panic_t *p, char *buf, size_t cap);
+WEFT_API size_t weft_panic_format(const weft_panic_t *p, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

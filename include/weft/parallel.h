@@ -18,6 +18,8 @@
 #ifndef WEFT_PARALLEL_H
 #define WEFT_PARALLEL_H
 
+#include "weft/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,14 +74,14 @@ typedef struct weft_range {
  *  @param n      number of indices (0: an empty range, which runs nothing).
  *  @param group  work-group size, 0 for 64.
  *  @return the range. */
-weft_range_t weft_range_1d(size_t n, size_t group);
+WEFT_API weft_range_t weft_range_1d(size_t n, size_t group);
 /** A 2-D range of width x height in gx x gy work-groups (0: 16 x 4).
  *  @param width   columns (x, size[0]).
  *  @param height  rows (y, size[1]), the split dimension.
  *  @param gx      work-group width, 0 for 16.
  *  @param gy      work-group height, 0 for 4.
  *  @return the range. */
-weft_range_t weft_range_2d(size_t width, size_t height, size_t gx, size_t gy);
+WEFT_API weft_range_t weft_range_2d(size_t width, size_t height, size_t gx, size_t gy);
 
 /** How an operation uses an argument (weft_arg_t::kind). */
 typedef enum weft_arg_kind {
@@ -117,7 +119,7 @@ typedef struct weft_arg {
  *  @param unit    bytes per split index (per row for a 2-D range), > 0.
  *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
  *  @return the descriptor (checked when the operation starts). */
-weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t access);
+WEFT_API weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t access);
 /** A split read argument that also reads `halo` indices on each side (stencils),
  *  cut at the ends of the range.
  *  @param data   the host array, read only.
@@ -125,13 +127,13 @@ weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t a
  *  @param unit   bytes per split index (per row for a 2-D range), > 0.
  *  @param halo   extra split indices a chunk reads before and after its own.
  *  @return the descriptor (checked when the operation starts). */
-weft_arg_t weft_arg_split_halo(const void *data, size_t bytes, size_t unit, size_t halo);
+WEFT_API weft_arg_t weft_arg_split_halo(const void *data, size_t bytes, size_t unit, size_t halo);
 /** A read-only argument every chunk may read whole (uploaded once per device
  *  per operation; never copied on unified-memory devices).
  *  @param data   the host array (non-NULL).
  *  @param bytes  its size in bytes (> 0).
  *  @return the descriptor (checked when the operation starts). */
-weft_arg_t weft_arg_whole(const void *data, size_t bytes);
+WEFT_API weft_arg_t weft_arg_whole(const void *data, size_t bytes);
 /** A reduction: each work-group (block) writes one partial of elem_size bytes
  *  at partials[block] (blocks numbered as the file's description says: the
  *  group id in 1-D, gy * num_groups(0) + gx in 2-D); every partial starts as
@@ -149,17 +151,17 @@ weft_arg_t weft_arg_whole(const void *data, size_t bytes);
  *                    once per block, in block order, on whichever thread
  *                    finishes the operation.
  *  @return the descriptor (checked when the operation starts). */
-weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *identity,
+WEFT_API weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *identity,
                            void (*combine)(void *acc, const void *partial));
 /** A scalar (copied when the operation starts).
  *  @param value  the value; it need only stay valid during the starting call.
  *  @param size   its size in bytes, > 0.
  *  @return the descriptor (checked when the operation starts). */
-weft_arg_t weft_arg_scalar(const void *value, size_t size);
+WEFT_API weft_arg_t weft_arg_scalar(const void *value, size_t size);
 /** __local memory of `bytes` per work-group (devices); NULL on the CPU.
  *  @param bytes  bytes per work-group, > 0.
  *  @return the descriptor (checked when the operation starts). */
-weft_arg_t weft_arg_local(size_t bytes);
+WEFT_API weft_arg_t weft_arg_local(size_t bytes);
 
 /** How chunks are cut and handed to places (weft_policy_t::kind). */
 typedef enum weft_policy_kind {
@@ -208,7 +210,7 @@ typedef struct weft_policy {
 
 /** Defaults: guided, CPU and every device, propagate, automatic chunks.
  *  @param p  the policy to fill; NULL does nothing. */
-void weft_policy_init(weft_policy_t *p);
+WEFT_API void weft_policy_init(weft_policy_t *p);
 
 /** (A macro.) Start k over r inside scope s with the given arguments and policy (NULL:
  *  defaults). Argument descriptors and scalars are copied; the host arrays
@@ -284,7 +286,7 @@ void weft_policy_init(weft_policy_t *p);
  *  @param pol    as for weft_scope_parallel_for().
  *  @param out    as for weft_scope_parallel_for().
  *  @return as weft_scope_parallel_for(). */
-int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
+WEFT_API int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
                                weft_range_t r, const weft_arg_t *args, size_t nargs,
                                const weft_policy_t *pol, weft_handle_t **out);
 /** What weft_parallel_for() expands to.
@@ -298,7 +300,7 @@ int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, cons
  *  @param pol    as for weft_parallel_for().
  *  @param out    as for weft_parallel_for().
  *  @return as weft_parallel_for(). */
-int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+WEFT_API int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
                          weft_range_t r, const weft_arg_t *args, size_t nargs,
                          const weft_policy_t *pol, weft_handle_t **out);
 /** What weft_parallel_run() expands to.
@@ -312,7 +314,7 @@ int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const w
  *  @param pol    as for weft_parallel_run().
  *  @param panic  as for weft_parallel_run().
  *  @return as weft_parallel_run(). */
-int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+WEFT_API int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
                          weft_range_t r, const weft_arg_t *args, size_t nargs,
                          const weft_policy_t *pol, weft_panic_t **panic);
 
@@ -334,7 +336,7 @@ typedef struct weft_run_stats {
  *  @param out  receives a copy of the statistics; all zero when no operation
  *              has finished yet.
  *  @return 0; WEFT_EINVAL (NULL rt or out). */
-int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stats_t *out);
+WEFT_API int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stats_t *out);
 
 /** Record every chunk (place, range, bytes moved, start, end) from now on and
  *  write them to `path` as Chrome trace events (viewable in Perfetto) at
@@ -346,14 +348,38 @@ int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stats_t *out)
  *  @param rt    the runtime.
  *  @param path  the file to write (copied); not opened until a flush.
  *  @return 0; WEFT_EINVAL (NULL rt, NULL or empty path); WEFT_ENOMEM. */
-int weft_trace_start(weft_runtime_t *rt, const char *path);
+WEFT_API int weft_trace_start(weft_runtime_t *rt, const char *path);
 /** Write the trace file now: complete JSON of every chunk recorded since
  *  weft_trace_start(), replacing the file; later chunks are added by the
  *  next flush.
  *  @param rt  the runtime.
  *  @return 0; WEFT_EINVAL when rt is NULL or no trace is on; WEFT_EINVAL also
  *          when the file cannot be written (the message says why). */
-int weft_trace_flush(weft_runtime_t *rt);
+WEFT_API int weft_trace_flush(weft_runtime_t *rt);
+
+/** One recorded chunk of a trace (weft_trace_chunks()). */
+typedef struct weft_trace_chunk {
+    char kernel[64];              /**< the operation's kernel name (cut to fit) */
+    char place[128];              /**< the place's display name (cut to fit) */
+    int place_id;                 /**< 0: the CPU; 1 + n: device n */
+    size_t begin;                 /**< first index of the chunk (split dimension) */
+    size_t end;                   /**< one past its last index */
+    uint64_t bytes;               /**< bytes moved between host and device for it */
+    uint64_t start_ns;            /**< when it started, ns since runtime creation */
+    uint64_t end_ns;              /**< when it ended, ns since runtime creation */
+    int failed;                   /**< 1 when the chunk failed */
+} weft_trace_chunk_t;
+
+/** Copy the chunks recorded since weft_trace_start() (or $WEFT_TRACE), in
+ *  the order they ended, without writing any file.
+ *  @param rt     the runtime.
+ *  @param out    receives up to cap chunks (may be NULL when cap is 0).
+ *  @param cap    room in out.
+ *  @param count  receives how many chunks are recorded in all (may exceed
+ *                cap: call again with more room).
+ *  @return 0; WEFT_EINVAL (NULL rt or count, out NULL with cap above 0, no
+ *          trace is being recorded). */
+WEFT_API int weft_trace_chunks(const weft_runtime_t *rt, weft_trace_chunk_t *out, size_t cap, size_t *count);
 
 #ifdef __cplusplus
 }

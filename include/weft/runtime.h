@@ -4,6 +4,8 @@
 #ifndef WEFT_RUNTIME_H
 #define WEFT_RUNTIME_H
 
+#include "weft/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +42,7 @@ typedef struct weft_runtime_options {
 /** Fill *o with defaults (every field 0 or NULL: one worker per online CPU,
  *  device selection from the environment).
  *  @param o  the options to fill; NULL does nothing. */
-void weft_runtime_options_init(weft_runtime_options_t *o);
+WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
 
 /** Create a runtime: discover and open the selected OpenCL devices (one
  *  context and one in-order queue each), apply $WEFT_FAULT and $WEFT_TRACE,
@@ -56,7 +58,7 @@ void weft_runtime_options_init(weft_runtime_options_t *o);
  *          devices are selected); WEFT_EAGAIN when a worker thread cannot
  *          start. Nothing is left behind on failure; the reason is in
  *          weft_last_error_message(). */
-int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out);
+WEFT_API int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out);
 
 /** Wait for all work of rt, then free it. It waits for every task still
  *  queued or running (detached ones included), every dedicated thread,
@@ -70,12 +72,12 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out);
  *  (weft_program_destroy()) and task-local keys yourself. Must not be called
  *  from a task of this runtime.
  *  @param rt  the runtime; NULL does nothing. */
-void weft_runtime_destroy(weft_runtime_t *rt);
+WEFT_API void weft_runtime_destroy(weft_runtime_t *rt);
 
 /** Number of CPU worker threads.
  *  @param rt  the runtime.
  *  @return the worker count of rt, 0 for NULL. */
-int weft_runtime_cpu_threads(const weft_runtime_t *rt);
+WEFT_API int weft_runtime_cpu_threads(const weft_runtime_t *rt);
 
 /** Number of panics of detached tasks (and detached launches and parallel
  *  operations) seen by rt so far. Such panics also reach the panic hook:
@@ -83,14 +85,14 @@ int weft_runtime_cpu_threads(const weft_runtime_t *rt);
  *  them.
  *  @param rt  the runtime.
  *  @return the count, 0 for NULL. */
-uint64_t weft_runtime_detached_panics(const weft_runtime_t *rt);
+WEFT_API uint64_t weft_runtime_detached_panics(const weft_runtime_t *rt);
 
 /** Index of the CPU worker running the caller.
  *  @return the index in [0, cpu_threads) of the calling pool worker (of
  *          whichever runtime), or -1 when the caller is not a pool worker
  *          (main thread, dedicated thread of a builder task, a driver's
  *          callback thread). */
-int weft_current_worker(void);
+WEFT_API int weft_current_worker(void);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,8 @@
 #ifndef WEFT_SYNC_H
 #define WEFT_SYNC_H
 
+#include "weft/export.h"
+
 #include <pthread.h>
 
 #ifdef __cplusplus
@@ -28,27 +30,27 @@ typedef struct weft_mutex {
  *  @param m  the mutex.
  *  @return 0; WEFT_EINVAL for NULL; WEFT_ENOMEM when the system refuses to
  *          create the lock. */
-int weft_mutex_init(weft_mutex_t *m);
+WEFT_API int weft_mutex_init(weft_mutex_t *m);
 /** Destroy m, which must be unlocked.
  *  @param m  the mutex; NULL does nothing. */
-void weft_mutex_destroy(weft_mutex_t *m);
+WEFT_API void weft_mutex_destroy(weft_mutex_t *m);
 /** Lock m, waiting while another thread holds it.
  *  @param m  the mutex.
  *  @return 0; 1 when a previous holder panicked (the lock is still taken:
  *          the data may be inconsistent; the mark stays until
  *          weft_mutex_clear_poison()); WEFT_EINVAL for NULL. */
-int weft_mutex_lock(weft_mutex_t *m);
+WEFT_API int weft_mutex_lock(weft_mutex_t *m);
 /** Unlock m. The calling thread must hold it (this is not checked).
  *  @param m  the mutex.
  *  @return 0; WEFT_EINVAL for NULL. */
-int weft_mutex_unlock(weft_mutex_t *m);
+WEFT_API int weft_mutex_unlock(weft_mutex_t *m);
 /** Whether a holder of m panicked (since the last weft_mutex_clear_poison()).
  *  @param m  the mutex.
  *  @return 1 when poisoned, else 0 (also for NULL). */
-int weft_mutex_is_poisoned(const weft_mutex_t *m);
+WEFT_API int weft_mutex_is_poisoned(const weft_mutex_t *m);
 /** Clear the poisoned mark (once the protected data is consistent again).
  *  @param m  the mutex; NULL does nothing. */
-void weft_mutex_clear_poison(weft_mutex_t *m);
+WEFT_API void weft_mutex_clear_poison(weft_mutex_t *m);
 
 #ifdef __cplusplus
 }

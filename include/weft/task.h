@@ -8,6 +8,8 @@
 #ifndef WEFT_TASK_H
 #define WEFT_TASK_H
 
+#include "weft/export.h"
+
 #include <stddef.h>
 #include "weft/runtime.h"
 #include "weft/panic.h"
@@ -50,7 +52,7 @@ typedef struct weft_scope weft_scope_t;
  *  @param out  receives the handle, which the caller must join or detach;
  *              NULL on failure.
  *  @return 0; WEFT_EINVAL (NULL rt, fn or out); WEFT_ENOMEM. Never panics. */
-int weft_spawn(weft_runtime_t *rt, weft_task_fn fn, void *arg, weft_handle_t **out);
+WEFT_API int weft_spawn(weft_runtime_t *rt, weft_task_fn fn, void *arg, weft_handle_t **out);
 
 /** Wait for the task and consume its handle. Everything the task did
  *  happens-before weft_join returns. Joining a finished task returns at once.
@@ -66,13 +68,13 @@ int weft_spawn(weft_runtime_t *rt, weft_task_fn fn, void *arg, weft_handle_t **o
  *                 owns it and frees it with weft_panic_destroy().
  *  @return 0 when the task returned; WEFT_EPANIC when it panicked;
  *          WEFT_EINVAL for a NULL handle. */
-int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic);
+WEFT_API int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic);
 
 /** Whether the task has finished (returned or panicked). Does not consume
  *  the handle.
  *  @param h  the handle.
  *  @return 1 when finished, else 0 (also for NULL). */
-int weft_handle_is_finished(const weft_handle_t *h);
+WEFT_API int weft_handle_is_finished(const weft_handle_t *h);
 
 /** Let the task run on with nobody to join it; consumes the handle. Its panic,
  *  if any, goes to the panic hook and is counted by
@@ -83,7 +85,7 @@ int weft_handle_is_finished(const weft_handle_t *h);
  *  fails the scope as for any other task of the scope (it is not counted as
  *  detached).
  *  @param h  the handle; NULL does nothing. */
-void weft_handle_detach(weft_handle_t *h);
+WEFT_API void weft_handle_detach(weft_handle_t *h);
 
 /** Options for one spawn (Rust's thread::Builder). Initialise with
  *  weft_builder_init(); the struct may grow. */
@@ -102,7 +104,7 @@ typedef struct weft_builder {
 
 /** Fill *b with defaults (unnamed, pool).
  *  @param b  the builder to fill; NULL does nothing. */
-void weft_builder_init(weft_builder_t *b);
+WEFT_API void weft_builder_init(weft_builder_t *b);
 
 /** Spawn with the options of b.
  *  @param b    the options (read during the call only); NULL means defaults.
@@ -115,7 +117,7 @@ void weft_builder_init(weft_builder_t *b);
  *          system minimum or refused by the system); WEFT_EAGAIN when the
  *          dedicated thread cannot be started (for example an absurd stack
  *          size); WEFT_ENOMEM. */
-int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn fn,
+WEFT_API int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn fn,
                        void *arg, weft_handle_t **out);
 
 /** (A macro.) Run body(scope, arg) on the calling thread, then wait for every task spawned
@@ -152,7 +154,7 @@ int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn
  *  @param arg    as for weft_scope().
  *  @param panic  as for weft_scope().
  *  @return as weft_scope(). */
-int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
+WEFT_API int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
                   int (*body)(weft_scope_t *s, void *arg), void *arg, weft_panic_t **panic);
 
 /** Spawn fn(arg) inside scope s, on the scope's runtime's worker pool.
@@ -164,7 +166,7 @@ int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
  *  @param out  receives the handle, owned by the scope (see weft_handle_t);
  *              may be NULL: the task is then joined by the scope alone.
  *  @return 0; WEFT_EINVAL (NULL s or fn); WEFT_ENOMEM. */
-int weft_scope_spawn(weft_scope_t *s, weft_task_fn fn, void *arg, weft_handle_t **out);
+WEFT_API int weft_scope_spawn(weft_scope_t *s, weft_task_fn fn, void *arg, weft_handle_t **out);
 
 /** weft_scope_spawn() with builder options (name, dedicated thread).
  *  @param s    the scope.
@@ -175,30 +177,30 @@ int weft_scope_spawn(weft_scope_t *s, weft_task_fn fn, void *arg, weft_handle_t 
  *  @return 0; WEFT_EINVAL (NULL s or fn, invalid name, stack size below the
  *          system minimum or refused by the system); WEFT_EAGAIN when the
  *          dedicated thread cannot be started; WEFT_ENOMEM. */
-int weft_scope_builder_spawn(weft_scope_t *s, const weft_builder_t *b, weft_task_fn fn,
+WEFT_API int weft_scope_builder_spawn(weft_scope_t *s, const weft_builder_t *b, weft_task_fn fn,
                              void *arg, weft_handle_t **out);
 
 /** The runtime a scope belongs to.
  *  @param s  the scope.
  *  @return the runtime given to weft_scope(), NULL for NULL. */
-weft_runtime_t *weft_scope_runtime(const weft_scope_t *s);
+WEFT_API weft_runtime_t *weft_scope_runtime(const weft_scope_t *s);
 
 /** Sleep at least ns nanoseconds (on the monotonic clock), resuming after
  *  signals. It blocks the calling thread: a worker runs no other task
  *  meanwhile.
  *  @param ns  the time to sleep, in nanoseconds. */
-void weft_sleep_ns(uint64_t ns);
+WEFT_API void weft_sleep_ns(uint64_t ns);
 
 /** Name of the task running on the calling thread.
  *  @return the name given by its builder (owned by the task, valid while it
  *          runs), or NULL when it is unnamed or the caller is not running a
  *          weft task. */
-const char *weft_current_name(void);
+WEFT_API const char *weft_current_name(void);
 
 /** Give other tasks a chance to run: on a worker, runs one queued task of
  *  its runtime if there is one; otherwise (or when none is queued),
  *  sched_yield(). */
-void weft_yield(void);
+WEFT_API void weft_yield(void);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "host.h"
-#include "host_runtime.h"
 #include "device_select.h"
 
 #define MAX_FOUND 128
@@ -132,12 +131,12 @@ static int open_device(weft__host *h, const found *f)
 
 int weft__host_create(weft_runtime_t *rt, const char *spec)
 {
-    rt->host = NULL;
+    rt->layer[WEFT__LAYER_HOST] = NULL;
     weft__host *h = calloc(1, sizeof *h);
     if (!h) return weft__fail(WEFT_ENOMEM, "out of memory for the OpenCL state");
     pthread_mutex_init(&h->m, NULL);
     atomic_init(&h->ndevices, 0);
-    rt->host = h;
+    rt->layer[WEFT__LAYER_HOST] = h;
 
     if (!spec) spec = getenv("WEFT_DEVICES");
     if (!spec || !*spec) spec = "all";
@@ -173,12 +172,12 @@ void weft__host_destroy(weft_runtime_t *rt)
     for (int i = 0; i < atomic_load(&h->ndevices); i++) device_free(h->devices[i]);
     pthread_mutex_destroy(&h->m);
     free(h);
-    rt->host = NULL;
+    rt->layer[WEFT__LAYER_HOST] = NULL;
 }
 
 weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *caller)
 {
-    int n = rt && rt->host ? atomic_load(&weft__host_of(rt)->ndevices) : 0;
+    int n = rt && weft__host_of(rt) ? atomic_load(&weft__host_of(rt)->ndevices) : 0;
     if (!rt || index < 0 || index >= n) {
         weft__fail(WEFT_EINVAL, "%s: device %d does not exist (the runtime has %d device%s)",
                    caller, index, n, n == 1 ? "" : "s");
@@ -189,7 +188,7 @@ weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *
 
 int weft_device_count(const weft_runtime_t *rt)
 {
-    return rt && rt->host ? atomic_load(&weft__host_of(rt)->ndevices) : 0;
+    return rt && weft__host_of(rt) ? atomic_load(&weft__host_of(rt)->ndevices) : 0;
 }
 
 int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *out)
@@ -256,9 +255,9 @@ int weft_device_cl(const weft_runtime_t *rt, int device, cl_device_id *id, cl_co
 
 int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue, int *index)
 {
-    if (!rt || !rt->host || !ctx || !queue)
+    if (!rt || !weft__host_of(rt) || !ctx || !queue)
         return weft__fail(WEFT_EINVAL, "weft_device_adopt: %s is NULL",
-                          !rt || !rt->host ? "runtime" : !ctx ? "context" : "queue");
+                          !rt || !weft__host_of(rt) ? "runtime" : !ctx ? "context" : "queue");
     cl_context qctx = NULL;
     cl_device_id id = NULL;
     cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);

@@ -9,7 +9,7 @@
 
 int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, const char *kernel)
 {
-    if (!rt || !rt->host) return weft__fail(WEFT_EINVAL, "weft_fault_inject: runtime is NULL");
+    if (!rt || !weft__host_of(rt)) return weft__fail(WEFT_EINVAL, "weft_fault_inject: runtime is NULL");
     if (device < -1 || device >= WEFT__MAX_DEVICES || launch < -1)
         return weft__fail(WEFT_EINVAL, "weft_fault_inject: device (%d) must be -1 to 63 and launch (%ld) >= -1",
                           device, launch);
@@ -46,7 +46,7 @@ void weft__faults_free(weft__host *h)
 
 void weft_fault_clear(weft_runtime_t *rt)
 {
-    if (!rt || !rt->host) return;
+    if (!rt || !weft__host_of(rt)) return;
     weft__host *h = weft__host_of(rt);
     pthread_mutex_lock(&h->m);
     weft__faults_free(h);

@@ -56,7 +56,17 @@ typedef struct weft__host {
     weft__fault *faults;
 } weft__host;
 
-static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft__host *)rt->host; }
+/* The host layer's slot in weft_runtime's layer[] (the engine has 1). */
+#define WEFT__LAYER_HOST 0
+
+static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft__host *)rt->layer[WEFT__LAYER_HOST]; }
+
+/* Discover and open the devices chosen by spec (NULL: $WEFT_DEVICES, else
+ * "all"). 0 or a WEFT_E* code with a message; on failure the caller still
+ * calls weft__host_destroy. */
+int weft__host_create(weft_runtime_t *rt, const char *spec);
+/* Release everything weft__host_create made. Safe when it made nothing. */
+void weft__host_destroy(weft_runtime_t *rt);
 
 /* The device, or NULL (with a message) when index is out of range. */
 weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *caller);

@@ -44,7 +44,8 @@
 
 #include "kernels_internal.h"
 #include "../host/host.h"
-#include "../scheduler/split.h"
+#include "../coexec/engine.h"
+#include "../coexec/split.h"
 
 /* ---- the CPU body (OpenBLAS) ----------------------------------------------- */
 
@@ -640,10 +641,7 @@ int weft_k_sgemm_at(const char *file, int line, weft_runtime_t *rt, const weft_p
         }
     }
     for (int p = 0; p < j->nplaces; p++) j->stats.items[j->places[p].device + 1] = j->places[p].rows;
-    pthread_mutex_lock(&rt->borrow_m);
-    if (!rt->last_stats) rt->last_stats = malloc(sizeof(weft_run_stats_t));
-    if (rt->last_stats) *(weft_run_stats_t *)rt->last_stats = j->stats;
-    pthread_mutex_unlock(&rt->borrow_m);
+    weft__engine_publish_stats(rt, &j->stats);
 
     weft_panic_t *failure = j->failure;
     if (scope_panic) { /* the body returned or a task panicked unjoined: keep the first */

@@ -13,6 +13,7 @@
 
 #define WEFT__PANIC_MSG_CAP 4096
 #define WEFT__WORKER_KEYS_MAX 64
+#define WEFT__RT_LAYERS 2
 
 /* ---- errors (error.c) -------------------------------------------------- */
 /* Record a message for weft_last_error_message() and return status. */
@@ -142,15 +143,21 @@ struct weft_runtime {
     long ext_live;
     pthread_mutex_t keys_m;
     weft_worker_key_t *worker_keys[WEFT__WORKER_KEYS_MAX];
-    void *host;                   /* OpenCL side (host/), NULL without devices */
-    pthread_mutex_t borrow_m;     /* guards borrows and last_stats */
-    struct weft__borrow *borrows; /* write ranges of running parallel operations */
-    void *last_stats;             /* weft_run_stats_t of the latest operation */
-    _Atomic(struct weft__trace *) trace; /* chunk trace, NULL when off; never
-                                            freed before the runtime */
-    uint64_t t0_ns;               /* runtime creation, for trace timestamps */
+    /* State of the layers above the scheduler, which it never looks into:
+     * each layer defines its own index (host/host.h, coexec/engine.h) and
+     * the runtime root (runtime/runtime.c) sets and frees them. */
+    void *layer[WEFT__RT_LAYERS];
+    uint64_t t0_ns;               /* runtime creation (weft__now_ns) */
 };
 
+/* The pool's lifetime, driven by the runtime root (runtime/runtime.c): make
+ * a pool of cpu_threads workers (0: the environment's default) without
+ * starting them; start them; stop them once every task and outside task has
+ * finished; free it. */
+int weft__pool_create(int cpu_threads, weft_runtime_t **out);
+int weft__pool_start(weft_runtime_t *rt);
+void weft__pool_stop(weft_runtime_t *rt);
+void weft__pool_free(weft_runtime_t *rt);
 /* Queue a runnable task (from a worker: its own deque; else the inject queue). */
 int weft__pool_push(weft_runtime_t *rt, struct weft_task *t);
 /* Take one runnable task for the calling thread, or NULL. */
@@ -214,39 +221,12 @@ unsigned long weft__scope_panic_seq(weft_scope_t *s);
 /* One task of s finished. */
 void weft__scope_task_done(weft_scope_t *s);
 
-/* ---- borrows (borrow.c): refusing overlapping writes --------------------- */
-typedef struct weft__borrow {
-    const char *begin, *end;      /* bytes written */
-    const char *kernel;           /* name of the operation (owned by its caller) */
-    unsigned long id;             /* the operation's own id */
-    struct weft__borrow *next;
-} weft__borrow;
-/* Register n write ranges of operation `id` named kernel; refuse (WEFT_EBORROW,
- * message naming both) if one overlaps a running operation's. */
-int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
-                      const char *const *begin, const char *const *end, size_t n);
-void weft__borrow_release(weft_runtime_t *rt, unsigned long id);
-void weft__borrows_free(weft_runtime_t *rt);
-
-/* ---- chunk trace (trace.c) ---------------------------------------------- */
-uint64_t weft__now_ns(void);
-/* Record one chunk when tracing is on. place is a display name. */
-void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place, int place_id,
-                       size_t begin, size_t end, uint64_t bytes, uint64_t t_start_ns,
-                       uint64_t t_end_ns, int failed);
-int weft__trace_from_env(weft_runtime_t *rt);
-void weft__trace_destroy(weft_runtime_t *rt);
-
-/* ---- speed models on disk (model.c) ------------------------------------- */
-/* Load the indices-per-second figure of (kernel, place) into *speed; 1 if known. */
-int weft__model_load(const char *kernel, const char *place, double *speed);
-/* Store it (best effort: a cache that cannot be written is not an error). */
-void weft__model_store(const char *kernel, const char *place, double speed);
-
 /* ---- utilities (util.c) ------------------------------------------------- */
 /* 1 when s is valid UTF-8 without control characters, else 0. */
 int weft__name_is_valid(const char *s);
 char *weft__strdup(const char *s);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t weft__now_ns(void);
 /* Busy-wait hint for spin loops. */
 void weft__cpu_relax(void);
 

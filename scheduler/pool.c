@@ -9,19 +9,12 @@
 
 #include "internal.h"
 #include "deque.h"
-#include "../host/host_runtime.h"
 
 #define IDLE_SPIN_ROUNDS 2000
 
 static _Thread_local weft__thread_ctx thread_ctx;
 
 weft__thread_ctx *weft__ctx(void) { return &thread_ctx; }
-
-void weft_runtime_options_init(weft_runtime_options_t *o)
-{
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-}
 
 int weft_runtime_cpu_threads(const weft_runtime_t *rt) { return rt ? rt->nworkers : 0; }
 
@@ -186,13 +179,8 @@ static int threads_from_env(int *out)
     return 0;
 }
 
-static void runtime_free(weft_runtime_t *rt)
+void weft__pool_free(weft_runtime_t *rt)
 {
-    weft__trace_destroy(rt);
-    weft__host_destroy(rt);
-    weft__borrows_free(rt);
-    free(rt->last_stats);
-    pthread_mutex_destroy(&rt->borrow_m);
     weft__worker_locals_destroy(rt);
     for (int i = 0; i < rt->nworkers; i++) weft__deque_destroy(&rt->workers[i].q);
     weft__deque_destroy(&rt->inject);
@@ -215,23 +203,16 @@ static void stop_workers(weft_runtime_t *rt, int started)
     for (int i = 0; i < started; i++) pthread_join(rt->workers[i].thread, NULL);
 }
 
-int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
+int weft__pool_create(int cpu_threads, weft_runtime_t **out)
 {
-    if (out) *out = NULL;
-    if (!out) return weft__fail(WEFT_EINVAL, "weft_runtime_create: out is NULL");
-    weft_runtime_options_t defaults;
-    if (!o) {
-        weft_runtime_options_init(&defaults);
-        o = &defaults;
-    }
-    int n = o->cpu_threads;
+    *out = NULL;
+    int n = cpu_threads;
     if (n < 0 || n > 4096)
         return weft__fail(WEFT_EINVAL, "weft_runtime_create: cpu_threads is %d, must be 1 to 4096 (or 0 for the default)", n);
     if (n == 0) {
         int rc = threads_from_env(&n);
         if (rc) return rc;
     }
-
     weft_runtime_t *rt = calloc(1, sizeof *rt);
     if (!rt) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
     rt->workers = calloc((size_t)n, sizeof *rt->workers);
@@ -246,7 +227,6 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
     pthread_mutex_init(&rt->ext_m, NULL);
     pthread_cond_init(&rt->ext_cond, NULL);
     pthread_mutex_init(&rt->keys_m, NULL);
-    pthread_mutex_init(&rt->borrow_m, NULL);
     rt->t0_ns = weft__now_ns();
     for (int i = 0; i < n; i++) {
         rt->workers[i].rt = rt;
@@ -254,23 +234,20 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
         rt->workers[i].steal_seed = 0x9e3779b9u * (unsigned)(i + 1);
         weft__deque_init(&rt->workers[i].q);
     }
+    *out = rt;
+    return 0;
+}
 
-    int rc = weft__host_create(rt, o->devices);
-    if (rc == 0) rc = weft__trace_from_env(rt);
-    if (rc) {
-        runtime_free(rt);
-        return rc;
-    }
-    for (int i = 0; i < n; i++) {
+int weft__pool_start(weft_runtime_t *rt)
+{
+    for (int i = 0; i < rt->nworkers; i++) {
         int err = pthread_create(&rt->workers[i].thread, NULL, worker_main, &rt->workers[i]);
         if (err) {
             stop_workers(rt, i);
-            runtime_free(rt);
             return weft__fail(WEFT_EAGAIN, "weft_runtime_create: could not start worker %d of %d: %s",
-                              i, n, strerror(err));
+                              i, rt->nworkers, strerror(err));
         }
     }
-    *out = rt;
     return 0;
 }
 
@@ -288,18 +265,19 @@ void weft__runtime_external_end(weft_runtime_t *rt)
     pthread_mutex_unlock(&rt->ext_m);
 }
 
-void weft_runtime_destroy(weft_runtime_t *rt)
+static void wait_external(weft_runtime_t *rt)
 {
-    if (!rt) return;
+    pthread_mutex_lock(&rt->ext_m);
+    while (rt->ext_live > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
+    pthread_mutex_unlock(&rt->ext_m);
+}
+
+void weft__pool_stop(weft_runtime_t *rt)
+{
     /* Dedicated threads and device launches may still spawn onto the pool:
      * wait for them first, then drain and stop the workers. */
-    pthread_mutex_lock(&rt->ext_m);
-    while (rt->ext_live > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
-    pthread_mutex_unlock(&rt->ext_m);
+    wait_external(rt);
     stop_workers(rt, rt->nworkers);
     /* A task that ran during the drain may have started a dedicated thread. */
-    pthread_mutex_lock(&rt->ext_m);
-    while (rt->ext_live > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
-    pthread_mutex_unlock(&rt->ext_m);
-    runtime_free(rt);
+    wait_external(rt);
 }

@@ -41,6 +41,13 @@ char *weft__strdup(const char *s)
     return d;
 }
 
+uint64_t weft__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void weft__cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

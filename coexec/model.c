@@ -1,4 +1,4 @@
-/* scheduler/model.c — the adaptive policy's memory: indices per second of each
+/* coexec/model.c — the adaptive policy's memory: indices per second of each
  * (kernel, place), one small text file per kernel in a cache folder. */
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "engine.h"
 
 static atomic_uint tmp_seq; /* distinct temp files for concurrent stores */
 

@@ -1,4 +1,4 @@
-/* scheduler/trace.c — every chunk as a Chrome trace event (Perfetto reads it):
+/* coexec/trace.c — every chunk as a Chrome trace event (Perfetto reads it):
  * one "thread" row per place, one complete event per chunk. */
 #include <stdint.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "engine.h"
 
 typedef weft_trace_chunk_t trace_event;
 
@@ -19,19 +19,12 @@ struct weft__trace {
     size_t n, cap;
 };
 
-uint64_t weft__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int weft_trace_start(weft_runtime_t *rt, const char *path)
 {
     if (!rt || !path || !*path) return weft__fail(WEFT_EINVAL, "weft_trace_start: %s is NULL or empty", !rt ? "runtime" : "path");
     char *copy = weft__strdup(path);
     if (!copy) return weft__fail(WEFT_ENOMEM, "weft_trace_start: out of memory");
-    struct weft__trace *t = atomic_load(&rt->trace);
+    struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
     if (t) {
         /* Operations may be recording into it: write it out and reuse it,
          * never free it while the runtime lives. */
@@ -50,7 +43,7 @@ int weft_trace_start(weft_runtime_t *rt, const char *path)
     t->path = copy;
     pthread_mutex_init(&t->m, NULL);
     struct weft__trace *expected = NULL;
-    if (!atomic_compare_exchange_strong(&rt->trace, &expected, t)) {
+    if (!atomic_compare_exchange_strong(&weft__engine_of(rt)->trace, &expected, t)) {
         /* Another thread started one at the same moment: use that one. */
         pthread_mutex_destroy(&t->m);
         free(t->path);
@@ -70,7 +63,7 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
                        size_t begin, size_t end, uint64_t bytes, uint64_t t_start_ns,
                        uint64_t t_end_ns, int failed)
 {
-    struct weft__trace *t = atomic_load(&rt->trace);
+    struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
     if (!t) return;
     pthread_mutex_lock(&t->m);
     if (t->n == t->cap) {
@@ -109,7 +102,7 @@ static void put_escaped(FILE *f, const char *s)
 
 int weft_trace_flush(weft_runtime_t *rt)
 {
-    struct weft__trace *t = rt ? atomic_load(&rt->trace) : NULL;
+    struct weft__trace *t = rt ? atomic_load(&weft__engine_of(rt)->trace) : NULL;
     if (!t) return weft__fail(WEFT_EINVAL, "weft_trace_flush: no trace is being recorded");
     pthread_mutex_lock(&t->m);
     FILE *f = fopen(t->path, "w");
@@ -154,7 +147,7 @@ int weft_trace_chunks(const weft_runtime_t *rt, weft_trace_chunk_t *out, size_t 
 {
     if (!rt || !count || (cap && !out))
         return weft__fail(WEFT_EINVAL, "weft_trace_chunks: %s is NULL", !rt ? "runtime" : !count ? "count" : "out");
-    struct weft__trace *t = atomic_load(&((weft_runtime_t *)(uintptr_t)rt)->trace);
+    struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
     if (!t) return weft__fail(WEFT_EINVAL, "weft_trace_chunks: no trace is being recorded");
     pthread_mutex_lock(&t->m);
     size_t n = t->n < cap ? t->n : cap;
@@ -166,10 +159,10 @@ int weft_trace_chunks(const weft_runtime_t *rt, weft_trace_chunk_t *out, size_t 
 
 void weft__trace_destroy(weft_runtime_t *rt)
 {
-    struct weft__trace *t = atomic_load(&rt->trace);
+    struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
     if (!t) return;
     weft_trace_flush(rt);
-    atomic_store(&rt->trace, NULL);
+    atomic_store(&weft__engine_of(rt)->trace, NULL);
     pthread_mutex_destroy(&t->m);
     free(t->ev);
     free(t->path);

@@ -1,4 +1,4 @@
-/* scheduler/split.c — static, dynamic, guided and adaptive chunking. */
+/* coexec/split.c — static, dynamic, guided and adaptive chunking. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* host/parallel_for.c — drive one parallel operation: check its arguments,
+/* coexec/parallel_for.c — drive one parallel operation: check its arguments,
  * bring up its places, hand out chunks until none is left, then finish.
  *
  * Places pull chunks: the CPU place from a pool task that loops, each device
@@ -83,17 +83,6 @@ void weft_policy_init(weft_policy_t *p)
     p->use_cpu = 1;
     p->devices = WEFT_ALL_DEVICES;
     p->on_fault = WEFT_FAULT_PROPAGATE;
-}
-
-int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stats_t *out)
-{
-    if (!rt || !out) return weft__fail(WEFT_EINVAL, "weft_runtime_last_run_stats: %s is NULL", !rt ? "runtime" : "out");
-    weft_runtime_t *mrt = (weft_runtime_t *)(uintptr_t)rt;
-    pthread_mutex_lock(&mrt->borrow_m);
-    if (rt->last_stats) *out = *(const weft_run_stats_t *)rt->last_stats;
-    else memset(out, 0, sizeof *out);
-    pthread_mutex_unlock(&mrt->borrow_m);
-    return 0;
 }
 
 /* ---- checking the request ------------------------------------------------ */
@@ -240,10 +229,7 @@ static void finish(pf_op *op)
         }
     }
     for (int p = 0; p < op->nplaces; p++) op->stats.items[op->places[p].trace_id] = op->places[p].items;
-    pthread_mutex_lock(&rt->borrow_m);
-    if (!rt->last_stats) rt->last_stats = malloc(sizeof(weft_run_stats_t));
-    if (rt->last_stats) *(weft_run_stats_t *)rt->last_stats = op->stats;
-    pthread_mutex_unlock(&rt->borrow_m);
+    weft__engine_publish_stats(rt, &op->stats);
     weft__borrow_release(rt, op->id);
 
     struct weft_task *t = op->task;

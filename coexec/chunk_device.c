@@ -1,4 +1,4 @@
-/* host/chunk_device.c — the device half of a parallel operation: build the
+/* coexec/chunk_device.c — the device half of a parallel operation: build the
  * kernel with whole-range semantics, bind the arrays, move only the bytes a
  * chunk touches, and report back from the event callback. */
 #include <stdio.h>

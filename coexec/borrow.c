@@ -1,19 +1,19 @@
-/* scheduler/borrow.c — C's stand-in for Rust's Send/Sync checks: two running
+/* coexec/borrow.c — C's stand-in for Rust's Send/Sync checks: two running
  * parallel operations may not write the same bytes. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "engine.h"
 
 int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
                       const char *const *begin, const char *const *end, size_t n)
 {
-    pthread_mutex_lock(&rt->borrow_m);
+    pthread_mutex_lock(&weft__engine_of(rt)->m);
     for (size_t i = 0; i < n; i++) {
-        for (weft__borrow *b = rt->borrows; b; b = b->next) {
+        for (weft__borrow *b = weft__engine_of(rt)->borrows; b; b = b->next) {
             if (b->id != id && begin[i] < b->end && b->begin < end[i]) {
                 const char *lo = begin[i] > b->begin ? begin[i] : b->begin;
                 const char *hi = end[i] < b->end ? end[i] : b->end;
-                pthread_mutex_unlock(&rt->borrow_m);
+                pthread_mutex_unlock(&weft__engine_of(rt)->m);
                 weft__borrow_release(rt, id);
                 return weft__fail(WEFT_EBORROW,
                                   "kernel '%s' would write %zu bytes at %p that running kernel '%s' "
@@ -23,7 +23,7 @@ int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
         }
         weft__borrow *nb = malloc(sizeof *nb);
         if (!nb) {
-            pthread_mutex_unlock(&rt->borrow_m);
+            pthread_mutex_unlock(&weft__engine_of(rt)->m);
             weft__borrow_release(rt, id);
             return weft__fail(WEFT_ENOMEM, "out of memory recording a write borrow");
         }
@@ -31,17 +31,17 @@ int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
         nb->end = end[i];
         nb->kernel = kernel;
         nb->id = id;
-        nb->next = rt->borrows;
-        rt->borrows = nb;
+        nb->next = weft__engine_of(rt)->borrows;
+        weft__engine_of(rt)->borrows = nb;
     }
-    pthread_mutex_unlock(&rt->borrow_m);
+    pthread_mutex_unlock(&weft__engine_of(rt)->m);
     return 0;
 }
 
 void weft__borrow_release(weft_runtime_t *rt, unsigned long id)
 {
-    pthread_mutex_lock(&rt->borrow_m);
-    weft__borrow **p = &rt->borrows;
+    pthread_mutex_lock(&weft__engine_of(rt)->m);
+    weft__borrow **p = &weft__engine_of(rt)->borrows;
     while (*p) {
         if ((*p)->id == id) {
             weft__borrow *dead = *p;
@@ -51,14 +51,14 @@ void weft__borrow_release(weft_runtime_t *rt, unsigned long id)
             p = &(*p)->next;
         }
     }
-    pthread_mutex_unlock(&rt->borrow_m);
+    pthread_mutex_unlock(&weft__engine_of(rt)->m);
 }
 
 void weft__borrows_free(weft_runtime_t *rt)
 {
-    while (rt->borrows) {
-        weft__borrow *next = rt->borrows->next;
-        free(rt->borrows);
-        rt->borrows = next;
+    while (weft__engine_of(rt)->borrows) {
+        weft__borrow *next = weft__engine_of(rt)->borrows->next;
+        free(weft__engine_of(rt)->borrows);
+        weft__engine_of(rt)->borrows = next;
     }
 }

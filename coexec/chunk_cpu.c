@@ -1,4 +1,4 @@
-/* host/chunk_cpu.c — the CPU half of a parallel operation: a chunk is cut
+/* coexec/chunk_cpu.c — the CPU half of a parallel operation: a chunk is cut
  * into one piece per worker, on work-group boundaries so that no reduction
  * block is shared by two pieces. */
 #include <stdlib.h>

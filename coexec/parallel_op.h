@@ -1,12 +1,13 @@
-/* host/parallel_op.h — one running parallel operation, shared by its driver
- * (host/parallel_for.c), its device chunks (host/chunk_device.c) and its CPU
- * chunks (scheduler/chunk_cpu.c). Internal. */
-#ifndef WEFT_HOST_PARALLEL_OP_H
-#define WEFT_HOST_PARALLEL_OP_H
+/* coexec/parallel_op.h — one running parallel operation, shared by its driver
+ * (coexec/parallel_for.c), its device chunks (coexec/chunk_device.c) and its CPU
+ * chunks (coexec/chunk_cpu.c). Internal. */
+#ifndef WEFT_COEXEC_PARALLEL_OP_H
+#define WEFT_COEXEC_PARALLEL_OP_H
 
 #include "weft/parallel.h"
-#include "host.h"
-#include "../scheduler/split.h"
+#include "../host/host.h"
+#include "engine.h"
+#include "split.h"
 
 enum { PLACE_IDLE = 0, PLACE_ACTIVE = 1, PLACE_RETIRED = 2 };
 

@@ -1,8 +1,8 @@
-/* scheduler/split.h — the chunking policies: which part of the range each
+/* coexec/split.h — the chunking policies: which part of the range each
  * place runs next. Pure bookkeeping, no threads: the caller serialises calls.
  * All quantities are in work-groups along the split dimension. */
-#ifndef WEFT_SCHEDULER_SPLIT_H
-#define WEFT_SCHEDULER_SPLIT_H
+#ifndef WEFT_COEXEC_SPLIT_H
+#define WEFT_COEXEC_SPLIT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,66 @@
+/* coexec/engine.h — the co-execution engine's state in a runtime, and the
+ * parts of it shared by its files: write borrows, the chunk trace, speed
+ * models. Internal; the runtime root creates and destroys the engine. */
+#ifndef WEFT_COEXEC_ENGINE_H
+#define WEFT_COEXEC_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "weft/parallel.h"
+#include "../scheduler/internal.h"
+
+/* The engine's slot in weft_runtime's layer[] (the host layer has 0). */
+#define WEFT__LAYER_ENGINE 1
+
+typedef struct weft__borrow {
+    const char *begin, *end;      /* bytes written */
+    const char *kernel;           /* name of the operation (owned by its caller) */
+    unsigned long id;             /* the operation's own id */
+    struct weft__borrow *next;
+} weft__borrow;
+
+typedef struct weft__engine {
+    pthread_mutex_t m;            /* guards borrows and last_stats */
+    weft__borrow *borrows;        /* write ranges of running parallel operations */
+    weft_run_stats_t last_stats;  /* of the latest operation (zero before any) */
+    _Atomic(struct weft__trace *) trace; /* chunk trace, NULL when off; never
+                                            freed before the runtime */
+} weft__engine;
+
+static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)
+{
+    return (weft__engine *)rt->layer[WEFT__LAYER_ENGINE];
+}
+
+/* Set up rt's engine (and $WEFT_TRACE). 0 or a WEFT_E* code with a message. */
+int weft__engine_create(weft_runtime_t *rt);
+/* Write the trace out and free everything. Safe when create made nothing. */
+void weft__engine_destroy(weft_runtime_t *rt);
+/* Publish an operation's statistics as rt's latest. */
+void weft__engine_publish_stats(weft_runtime_t *rt, const weft_run_stats_t *stats);
+
+/* ---- borrows (borrow.c): refusing overlapping writes --------------------- */
+/* Register n write ranges of operation `id` named kernel; refuse (WEFT_EBORROW,
+ * message naming both) if one overlaps a running operation's. */
+int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
+                      const char *const *begin, const char *const *end, size_t n);
+void weft__borrow_release(weft_runtime_t *rt, unsigned long id);
+void weft__borrows_free(weft_runtime_t *rt);
+
+/* ---- chunk trace (trace.c) ---------------------------------------------- */
+/* Record one chunk when tracing is on. place is a display name. */
+void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place, int place_id,
+                       size_t begin, size_t end, uint64_t bytes, uint64_t t_start_ns,
+                       uint64_t t_end_ns, int failed);
+int weft__trace_from_env(weft_runtime_t *rt);
+void weft__trace_destroy(weft_runtime_t *rt);
+
+/* ---- speed models on disk (model.c) ------------------------------------- */
+/* Load the indices-per-second figure of (kernel, place) into *speed; 1 if known. */
+int weft__model_load(const char *kernel, const char *place, double *speed);
+/* Store it (best effort: a cache that cannot be written is not an error). */
+void weft__model_store(const char *kernel, const char *place, double speed);
+
+#endif

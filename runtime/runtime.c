@@ -1,0 +1,53 @@
+/* runtime/runtime.c — the composition root: the one file that knows every
+ * layer. A runtime is the scheduler's pool, with the OpenCL host layer and
+ * the co-execution engine set in its layer slots; this file brings them up
+ * in that order and takes them down in the reverse one. */
+#include <string.h>
+
+#include "../scheduler/internal.h"
+#include "../host/host.h"
+#include "../coexec/engine.h"
+
+void weft_runtime_options_init(weft_runtime_options_t *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+}
+
+/* Everything the layers made, after the workers have stopped (or never ran). */
+static void take_down(weft_runtime_t *rt)
+{
+    weft__engine_destroy(rt);
+    weft__host_destroy(rt);
+    weft__pool_free(rt);
+}
+
+int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
+{
+    if (out) *out = NULL;
+    if (!out) return weft__fail(WEFT_EINVAL, "weft_runtime_create: out is NULL");
+    weft_runtime_options_t defaults;
+    if (!o) {
+        weft_runtime_options_init(&defaults);
+        o = &defaults;
+    }
+    weft_runtime_t *rt;
+    int rc = weft__pool_create(o->cpu_threads, &rt);
+    if (rc) return rc;
+    rc = weft__host_create(rt, o->devices);
+    if (rc == 0) rc = weft__engine_create(rt);
+    if (rc == 0) rc = weft__pool_start(rt);
+    if (rc) {
+        take_down(rt);
+        return rc;
+    }
+    *out = rt;
+    return 0;
+}
+
+void weft_runtime_destroy(weft_runtime_t *rt)
+{
+    if (!rt) return;
+    weft__pool_stop(rt);
+    take_down(rt);
+}

@@ -95,7 +95,7 @@ WEFT_API int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const
 
 /** y[i] = a*x[i] + y[i]. OpenCL entry weft_saxpy(ulong n, float a, x, y).
  *  Bit-identical on CPU and devices. */
-extern const weft_kernel_t weft_k_saxpy_kernel;
+WEFT_API extern const weft_kernel_t weft_k_saxpy_kernel;
 
 /** Arguments for saxpy over n floats (1-D range, work-groups of 256): n (scalar),
  *  a (scalar), x (split, read), y (split, read-write).
@@ -115,7 +115,7 @@ WEFT_API int weft_k_saxpy_at(const char *file, int line, weft_runtime_t *rt, con
  *  pairwise tree on CPU and device, folded by weft in block order: the result
  *  is the same bits whatever the split and the places. OpenCL entry
  *  weft_sdot(ulong n, uint group, x, y, partials, __local scratch). */
-extern const weft_kernel_t weft_k_sdot_kernel;
+WEFT_API extern const weft_kernel_t weft_k_sdot_kernel;
 
 /** Arguments for x . y over n floats into *result (1-D range): n, group
  *  (scalars), x, y (split, read), the reduction into *result, __local scratch.
@@ -142,7 +142,7 @@ WEFT_API int weft_k_sdot_at(const char *file, int line, weft_runtime_t *rt, cons
  *  Compute-bound and uneven across rows. Bit-identical on CPU and devices.
  *  OpenCL entry weft_mandelbrot(uint width, uint height, float x0, float y0,
  *  float dx, float dy, uint max_iter, uint *out). */
-extern const weft_kernel_t weft_k_mandelbrot_kernel;
+WEFT_API extern const weft_kernel_t weft_k_mandelbrot_kernel;
 
 /** Arguments for a width x height image (2-D range, work-groups of 16 x 4):
  *  width, height, x0, y0, dx, dy, max_iter (scalars), out (split by rows,
@@ -167,7 +167,7 @@ WEFT_API int weft_k_mandelbrot_at(const char *file, int line, weft_runtime_t *rt
  *  split argument with a halo of one row, so a device gets only its rows and
  *  their neighbours. Bit-identical on CPU and devices. OpenCL entry
  *  weft_stencil5(uint width, uint height, float c0, float c1, in, out). */
-extern const weft_kernel_t weft_k_stencil5_kernel;
+WEFT_API extern const weft_kernel_t weft_k_stencil5_kernel;
 
 /** Arguments for one step from `in` to `out` (distinct grids of width*height
  *  floats; 2-D range, work-groups of 32 x 4): width, height, c0, c1
@@ -202,7 +202,7 @@ WEFT_API int weft_k_stencil5_at(const char *file, int line, weft_runtime_t *rt, 
  *  are exact and independent of the split. OpenCL entry
  *  weft_histogram(data, tail, uint tail_n, uint per_item, uint group,
  *  ulong nseg, float lo, float hi, float scale, partials, __local counts). */
-extern const weft_kernel_t weft_k_histogram_kernel;
+WEFT_API extern const weft_kernel_t weft_k_histogram_kernel;
 
 /** Arguments for the histogram of n floats into hist[WEFT_K_HIST_BINS]
  *  (1-D range over segments of 64 consecutive values, work-groups of 64; one
@@ -230,7 +230,7 @@ WEFT_API int weft_k_histogram_at(const char *file, int line, weft_runtime_t *rt,
  *  each body reads every position (a whole argument) and writes only its own
  *  velocity and new position (split). OpenCL entry weft_nbody(uint n, float dt,
  *  float eps2, pos, vel, pos_out, __local tile). eps2 must be > 0. */
-extern const weft_kernel_t weft_k_nbody_kernel;
+WEFT_API extern const weft_kernel_t weft_k_nbody_kernel;
 
 /** Arguments for one step of n bodies (1-D range, work-groups of 64): n, dt,
  *  eps2 (scalars), pos (whole, read, 4n floats), vel (split, read-write, 4n
@@ -262,7 +262,7 @@ WEFT_API int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, con
  *  uint K, float alpha, float beta, A, B, C); on devices the work-groups must
  *  stay 16 x 16 (the CPU body takes any). weft_k_sgemm() is the faster way:
  *  CLBlast on devices, and CPU tiles that are not only a few rows tall. */
-extern const weft_kernel_t weft_k_sgemm_kernel;
+WEFT_API extern const weft_kernel_t weft_k_sgemm_kernel;
 
 /** Arguments for C = alpha*A*B + beta*C (2-D range N x M, work-groups of
  *  16 x 16, split by rows of C): M, N, K (scalars, uint), alpha, beta

@@ -78,10 +78,8 @@ weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
         else weft_panic_destroy(scope_panic);
     }
     if (v != stack) free(v);
-    if (failure && !failure->kernel) weft__panic_set_str(&failure->kernel, op->name);
-    if (failure && !failure->has_range) {
-        failure->has_range = 1;
-        pf_indices(op, pl->gb, pl->ge, &failure->begin, &failure->end);
-    }
+    size_t range[2];
+    pf_indices(op, pl->gb, pl->ge, &range[0], &range[1]);
+    weft__panic_fill(failure, op->name, range, NULL, 0);
     return failure;
 }

@@ -38,16 +38,10 @@ char *pf_whole_range_source(const pf_op *op, const char *src)
 
 static weft_panic_t *setup_panic(const pf_op *op, const pf_place *pl, cl_int err, const char *what)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, "kernel '%s': %s on device '%s': %s (%d)", op->name, what, pl->name,
-             weft_cl_status_name(err), err);
-    weft_panic_t *p = weft__panic_new(op->launcher, op->file, op->line, msg);
-    if (!p) return NULL;
-    p->cl_status = err;
-    weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(err));
-    weft__panic_set_str(&p->device, pl->name);
-    weft__panic_set_str(&p->kernel, op->cl_entry);
-    return p;
+    weft__failure f = {.thread = op->launcher, .file = op->file, .line = op->line, .device = pl->name,
+                       .kernel = op->cl_entry, .cl_status = err, .cl_status_name = weft_cl_status_name(err)};
+    return weft__panic_failure(&f, "kernel '%s': %s on device '%s': %s (%d)", op->name, what, pl->name,
+                               weft_cl_status_name(err), err);
 }
 
 static cl_mem_flags mem_flags(const weft_arg_t *a)
@@ -68,9 +62,8 @@ int pf_device_setup(pf_op *op, pf_place *pl, weft_panic_t **why)
     pl->built = weft__program_get(rt, pl->device, op->cl_source, op->cl_options, why, &status);
     if (!pl->built) {
         if (*why) {
-            weft__panic_set_str(&(*why)->kernel, op->cl_entry);
-            weft__panic_set_str(&(*why)->file, op->file);
-            (*why)->line = op->line;
+            weft__panic_fill(*why, op->cl_entry, NULL, NULL, 0);
+            weft__panic_set_origin(*why, NULL, op->file, op->line);
         }
         else *why = setup_panic(op, pl, CL_BUILD_PROGRAM_FAILURE, "program could not be built");
         return -1;
@@ -138,19 +131,11 @@ static weft_panic_t *chunk_panic(const pf_op *op, const pf_place *pl, cl_int sta
 {
     size_t ib, ie;
     pf_indices(op, pl->gb, pl->ge, &ib, &ie);
-    char msg[640];
-    snprintf(msg, sizeof msg, "kernel '%s' %s on device '%s': %s (%d), chunk [%zu, %zu)", op->name, when,
-             pl->name, weft_cl_status_name(status), status, ib, ie);
-    weft_panic_t *p = weft__panic_new(op->launcher, op->file, op->line, msg);
-    if (!p) return NULL;
-    p->cl_status = status;
-    weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(status));
-    weft__panic_set_str(&p->device, pl->name);
-    weft__panic_set_str(&p->kernel, op->cl_entry);
-    p->has_range = 1;
-    p->begin = ib;
-    p->end = ie;
-    return p;
+    weft__failure f = {.thread = op->launcher, .file = op->file, .line = op->line, .device = pl->name,
+                       .kernel = op->cl_entry, .cl_status = status, .cl_status_name = weft_cl_status_name(status),
+                       .has_range = 1, .begin = ib, .end = ie};
+    return weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d), chunk [%zu, %zu)", op->name, when,
+                               pl->name, weft_cl_status_name(status), status, ib, ie);
 }
 
 static void *pump_task(void *arg)

@@ -11,7 +11,7 @@ int weft__engine_create(weft_runtime_t *rt)
     if (!e) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
     pthread_mutex_init(&e->m, NULL);
     atomic_init(&e->trace, NULL);
-    rt->layer[WEFT__LAYER_ENGINE] = e;
+    weft__set_layer(rt, WEFT__LAYER_ENGINE, e);
     return weft__trace_from_env(rt);
 }
 
@@ -23,7 +23,7 @@ void weft__engine_destroy(weft_runtime_t *rt)
     weft__borrows_free(rt);
     pthread_mutex_destroy(&e->m);
     free(e);
-    rt->layer[WEFT__LAYER_ENGINE] = NULL;
+    weft__set_layer(rt, WEFT__LAYER_ENGINE, NULL);
 }
 
 void weft__engine_publish_stats(weft_runtime_t *rt, const weft_run_stats_t *stats)

@@ -31,7 +31,7 @@ typedef struct weft__engine {
 
 static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)
 {
-    return (weft__engine *)rt->layer[WEFT__LAYER_ENGINE];
+    return (weft__engine *)weft__layer(rt, WEFT__LAYER_ENGINE);
 }
 
 /* Set up rt's engine (and $WEFT_TRACE). 0 or a WEFT_E* code with a message. */

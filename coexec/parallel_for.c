@@ -235,7 +235,7 @@ static void finish(pf_op *op)
     struct weft_task *t = op->task;
     op->failure = NULL;
     op_free(op);
-    if (failure) t->panic = failure; /* the hook heard of it when it happened */
+    if (failure) weft__task_store_panic(t, failure); /* the hook heard of it when it happened */
     weft__task_complete(t);
     weft__runtime_external_end(rt);
 }

@@ -83,8 +83,8 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
     e->begin = begin;
     e->end = end;
     e->bytes = bytes;
-    e->start_ns = t_start_ns - rt->t0_ns;
-    e->end_ns = t_end_ns - rt->t0_ns;
+    e->start_ns = t_start_ns - weft__runtime_t0(rt);
+    e->end_ns = t_end_ns - weft__runtime_t0(rt);
     e->failed = failed;
     pthread_mutex_unlock(&t->m);
 }

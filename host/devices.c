@@ -131,12 +131,12 @@ static int open_device(weft__host *h, const found *f)
 
 int weft__host_create(weft_runtime_t *rt, const char *spec)
 {
-    rt->layer[WEFT__LAYER_HOST] = NULL;
+    weft__set_layer(rt, WEFT__LAYER_HOST, NULL);
     weft__host *h = calloc(1, sizeof *h);
     if (!h) return weft__fail(WEFT_ENOMEM, "out of memory for the OpenCL state");
     pthread_mutex_init(&h->m, NULL);
     atomic_init(&h->ndevices, 0);
-    rt->layer[WEFT__LAYER_HOST] = h;
+    weft__set_layer(rt, WEFT__LAYER_HOST, h);
 
     if (!spec) spec = getenv("WEFT_DEVICES");
     if (!spec || !*spec) spec = "all";
@@ -172,7 +172,7 @@ void weft__host_destroy(weft_runtime_t *rt)
     for (int i = 0; i < atomic_load(&h->ndevices); i++) device_free(h->devices[i]);
     pthread_mutex_destroy(&h->m);
     free(h);
-    rt->layer[WEFT__LAYER_HOST] = NULL;
+    weft__set_layer(rt, WEFT__LAYER_HOST, NULL);
 }
 
 weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *caller)

@@ -59,7 +59,7 @@ typedef struct weft__host {
 /* The host layer's slot in weft_runtime's layer[] (the engine has 1). */
 #define WEFT__LAYER_HOST 0
 
-static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft__host *)rt->layer[WEFT__LAYER_HOST]; }
+static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft__host *)weft__layer(rt, WEFT__LAYER_HOST); }
 
 /* Discover and open the devices chosen by spec (NULL: $WEFT_DEVICES, else
  * "all"). 0 or a WEFT_E* code with a message; on failure the caller still

@@ -61,26 +61,22 @@ weft_karg_t weft_karg_local(size_t bytes)
 /* Store a device failure on t as its panic (the hook hears of it now). */
 static void device_panic(struct weft_task *t, const launch_state *ls, cl_int status, const char *when)
 {
-    char msg[1024];
-    size_t n = (size_t)snprintf(msg, sizeof msg, "kernel '%s' %s on device '%s': %s (%d), range ",
-                                ls->kernel, when, ls->dev->info.name, weft_cl_status_name(status), status);
-    for (unsigned d = 0; d < ls->dims && n < sizeof msg; d++)
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s[%zu, %zu)", d ? " x " : "", ls->begin[d], ls->end[d]);
-    weft_panic_t *p = weft__panic_new(ls->launcher, ls->file, ls->line, msg);
-    if (!p) return; /* out of memory: the launch still completes, without payload */
-    p->cl_status = status;
-    weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(status));
-    weft__panic_set_str(&p->device, ls->dev->info.name);
-    weft__panic_set_str(&p->kernel, ls->kernel);
-    p->has_range = 1;
-    p->begin = ls->begin[0];
-    p->end = ls->end[0];
-    weft__task_set_panic(t, p);
+    char range[256];
+    size_t n = 0;
+    range[0] = '\0';
+    for (unsigned d = 0; d < ls->dims && n < sizeof range; d++)
+        n += (size_t)snprintf(range + n, sizeof range - n, "%s[%zu, %zu)", d ? " x " : "", ls->begin[d], ls->end[d]);
+    weft__failure f = {.thread = ls->launcher, .file = ls->file, .line = ls->line, .device = ls->dev->info.name,
+                       .kernel = ls->kernel, .cl_status = status, .cl_status_name = weft_cl_status_name(status),
+                       .has_range = 1, .begin = ls->begin[0], .end = ls->end[0]};
+    weft_panic_t *p = weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d), range %s", ls->kernel, when,
+                                          ls->dev->info.name, weft_cl_status_name(status), status, range);
+    if (p) weft__task_set_panic(t, p); /* out of memory: the launch still completes, without payload */
 }
 
 static void finish(struct weft_task *t)
 {
-    weft_runtime_t *rt = t->rt;
+    weft_runtime_t *rt = weft__task_runtime(t);
     weft__task_complete(t);
     weft__runtime_external_end(rt);
 }
@@ -88,7 +84,7 @@ static void finish(struct weft_task *t)
 /* Complete t from the event's outcome, unless the other path already did. */
 static void complete_from_event(struct weft_task *t, cl_int status)
 {
-    launch_state *ls = t->device_state;
+    launch_state *ls = weft__task_state(t);
     if (atomic_exchange(&ls->claimed, 1)) return;
     if (status < 0) device_panic(t, ls, status, "failed during execution");
     weft__task_complete(t);
@@ -97,7 +93,7 @@ static void complete_from_event(struct weft_task *t, cl_int status)
 static void CL_CALLBACK on_event(cl_event ev, cl_int status, void *user)
 {
     struct weft_task *t = user;
-    weft_runtime_t *rt = t->rt;
+    weft_runtime_t *rt = weft__task_runtime(t);
     /* Only records the outcome: no jumps, no waiting, in the driver's thread. */
     complete_from_event(t, status);
     clReleaseEvent(ev);
@@ -106,9 +102,9 @@ static void CL_CALLBACK on_event(cl_event ev, cl_int status, void *user)
 }
 
 /* weft_join's fast path for a thread outside the pool: wait on the event. */
-static void join_wait(struct weft_task *t)
+static void join_wait(struct weft_task *t, void *state)
 {
-    launch_state *ls = t->device_state;
+    launch_state *ls = state;
     if (!ls || !ls->ev || clWaitForEvents(1, &ls->ev) == CL_SUCCESS) {
         cl_int status = CL_COMPLETE;
         if (ls && ls->ev)
@@ -231,14 +227,12 @@ static int resolve_program(weft_runtime_t *rt, const weft_launch_t *l, const cha
 
 static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l, resolved *r)
 {
-    launch_state *ls = t->device_state;
+    launch_state *ls = weft__task_state(t);
     if (!r->built) {
         weft_panic_t *why = r->why;
         if (why) {
-            weft__panic_set_str(&why->kernel, l->kernel);
-            weft__panic_set_str(&why->thread, ls->launcher ? ls->launcher : "<unnamed>");
-            weft__panic_set_str(&why->file, ls->file);
-            why->line = ls->line;
+            weft__panic_fill(why, l->kernel, NULL, NULL, 0);
+            weft__panic_set_origin(why, ls->launcher ? ls->launcher : "<unnamed>", ls->file, ls->line);
             weft__task_set_panic(t, why);
         } else {
             device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built");
@@ -277,14 +271,13 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     if (err == CL_SUCCESS) {
         clRetainEvent(ev);
         ls->ev = ev;
-        t->join_wait = join_wait;
-        atomic_fetch_add(&t->refs, 1); /* the callback's */
+        weft__task_ref(t); /* the callback's */
         clFlush(queue);
         /* The callback may run at once and finish t: touch nothing of it after. */
         err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
         if (err == CL_SUCCESS) return;
         /* Queued but cannot report back: wait for it here. */
-        atomic_fetch_sub(&t->refs, 1);
+        weft__task_unref(t);
         clWaitForEvents(1, &ev);
         clReleaseEvent(ev);
         atomic_store(&ls->claimed, 1);
@@ -328,8 +321,8 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
     }
     ls->file = file;
     ls->line = line;
-    t->device_state = ls;
-    t->device_free = launch_state_free;
+    static const weft__task_ops launch_ops = {.free = launch_state_free, .join_wait = join_wait};
+    weft__task_set_ops(t, &launch_ops, ls);
     if (s) weft__scope_add(s, t);
     weft__runtime_external_begin(rt);
     if (out) *out = t;

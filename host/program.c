@@ -24,25 +24,22 @@ static weft__built *find(weft__host *h, int device, const char *source, const ch
 
 static weft_panic_t *build_failure(weft__device *d, cl_program prog, cl_int err)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, "OpenCL program build failed on device '%s': %s (%d)", d->info.name,
-             weft_cl_status_name(err), err);
-    weft_panic_t *p = weft__panic_new(weft_current_name(), __FILE__, __LINE__, msg);
-    if (!p) return NULL;
-    p->cl_status = err;
-    weft__panic_set_str(&p->cl_status_name, weft_cl_status_name(err));
-    weft__panic_set_str(&p->device, d->info.name);
+    char *log = NULL;
     size_t len = 0;
     if (prog && clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) == CL_SUCCESS &&
-        len > 0) {
-        char *log = malloc(len + 1);
-        if (log && clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, len, log, NULL) == CL_SUCCESS) {
+        len > 0 && (log = malloc(len + 1))) {
+        if (clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, len, log, NULL) == CL_SUCCESS) {
             log[len] = '\0';
-            p->build_log = log;
         } else {
             free(log);
+            log = NULL;
         }
     }
+    weft__failure f = {.thread = weft_current_name(), .file = __FILE__, .line = __LINE__, .device = d->info.name,
+                       .cl_status = err, .cl_status_name = weft_cl_status_name(err), .build_log = log};
+    weft_panic_t *p = weft__panic_failure(&f, "OpenCL program build failed on device '%s': %s (%d)", d->info.name,
+                                          weft_cl_status_name(err), err);
+    free(log);
     return p;
 }
 

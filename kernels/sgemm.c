@@ -220,21 +220,16 @@ static void sg_done(sg_job *j, sg_place *pl, size_t gb, size_t ge, uint64_t t0, 
 static weft_panic_t *sg_panic(const sg_place *pl, int status, const char *status_name, const char *what,
                               size_t rb, size_t re)
 {
-    char msg[768];
-    snprintf(msg, sizeof msg, "%s: rows [%zu, %zu) on %s '%s': %s: %s (%d)", SG_NAME, rb, re,
-             pl->device < 0 ? "the CPU" : "device", pl->name, what, status_name, status);
-    weft_panic_t *p = weft__panic_new(weft_current_name(), pl->j->file, pl->j->line, msg);
-    if (!p) return NULL;
+    weft__failure f = {.thread = weft_current_name(), .file = pl->j->file, .line = pl->j->line,
+                       .has_range = 1, .begin = rb, .end = re};
     if (pl->device >= 0) {
-        p->cl_status = status;
-        weft__panic_set_str(&p->cl_status_name, status_name);
-        weft__panic_set_str(&p->device, pl->name);
-        weft__panic_set_str(&p->kernel, SG_FAULT);
+        f.cl_status = status;
+        f.cl_status_name = status_name;
+        f.device = pl->name;
+        f.kernel = SG_FAULT;
     }
-    p->has_range = 1;
-    p->begin = rb;
-    p->end = re;
-    return p;
+    return weft__panic_failure(&f, "%s: rows [%zu, %zu) on %s '%s': %s: %s (%d)", SG_NAME, rb, re,
+                               pl->device < 0 ? "the CPU" : "device", pl->name, what, status_name, status);
 }
 
 /* ---- the CPU place ---------------------------------------------------------- */
@@ -304,11 +299,8 @@ static weft_panic_t *sg_cpu_block(sg_job *j, sg_place *pl, size_t rb, size_t re)
     int rc = weft_scope(j->rt, sg_tiles_body, &ts, &why);
     if (ts.v != stack) free(ts.v);
     if (rc && !why) why = sg_panic(pl, rc, weft_err_name(rc), "could not run the CPU tiles", rb, re);
-    if (why && !why->has_range) {
-        why->has_range = 1;
-        why->begin = rb;
-        why->end = re;
-    }
+    size_t range[2] = {rb, re};
+    weft__panic_fill(why, NULL, range, NULL, 0);
     return why;
 }
 
@@ -534,9 +526,8 @@ static int sg_body(weft_scope_t *s, void *arg)
         snprintf(msg, sizeof msg, "%s: rows [%zu, %zu) failed on every place that could run them", SG_NAME, rb, re);
         j->failure = weft__panic_new(weft_current_name(), j->file, j->line, msg);
         if (j->failure) {
-            j->failure->has_range = 1;
-            j->failure->begin = rb;
-            j->failure->end = re;
+            size_t range[2] = {rb, re};
+            weft__panic_fill(j->failure, NULL, range, NULL, 0);
             weft__panic_notify(j->failure);
         }
         return WEFT_EPANIC;

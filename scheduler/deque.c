@@ -3,8 +3,7 @@
  * take from the head (oldest first, usually the biggest piece of work). */
 #include <stdlib.h>
 
-#include "internal.h"
-#include "deque.h"
+#include "core.h"
 
 void weft__deque_init(weft__deque *q)
 {

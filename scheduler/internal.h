@@ -1,19 +1,14 @@
-/* scheduler/internal.h — structures shared by the scheduler's files.
- * Not installed; nothing here is public API. */
+/* scheduler/internal.h — what the scheduler offers the layers above it (the
+ * OpenCL host layer, the co-execution engine, the runtime root). Not
+ * installed; nothing here is public API. The scheduler's own structures are
+ * in scheduler/core.h, which no other folder includes. */
 #ifndef WEFT_SCHEDULER_INTERNAL_H
 #define WEFT_SCHEDULER_INTERNAL_H
 
-#include <pthread.h>
-#include <setjmp.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "weft/weft.h"
-
-#define WEFT__PANIC_MSG_CAP 4096
-#define WEFT__WORKER_KEYS_MAX 64
-#define WEFT__RT_LAYERS 2
 
 /* ---- errors (error.c) -------------------------------------------------- */
 /* Record a message for weft_last_error_message() and return status. */
@@ -22,133 +17,20 @@ __attribute__((format(printf, 2, 3)))
 #endif
 int weft__fail(int status, const char *fmt, ...);
 
-/* ---- one-shot event that a thread can wait on (event.c) ----------------- */
-/* set is written under m; waiters spin on it, then park on c. */
-typedef struct weft__event {
-    atomic_int set;
-    atomic_int parked;
-    pthread_mutex_t m;
-    pthread_cond_t c;
-} weft__event;
+/* ---- small helpers (util.c) --------------------------------------------- */
+/* 1 when s is valid UTF-8 without control characters, else 0. */
+int weft__name_is_valid(const char *s);
+char *weft__strdup(const char *s);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t weft__now_ns(void);
 
-void weft__event_init(weft__event *e);
-void weft__event_destroy(weft__event *e);
-/* Set e. The setter may still touch e briefly after a waiter wakes: use for
- * events inside reference-counted objects (tasks). */
-void weft__event_set(weft__event *e);
-/* Set e under its mutex: once weft__event_wait returns, the setter is done
- * with e, so e may live on the waiter's stack (scopes). */
-void weft__event_set_locked(weft__event *e);
-int weft__event_is_set(const weft__event *e);
-/* Wait until e is set. On a worker of rt, runs other tasks meanwhile. When it
- * returns, the setter has finished touching e (safe to free e). */
-void weft__event_wait(weft_runtime_t *rt, weft__event *e);
-
-/* ---- tasks (task.c) ----------------------------------------------------- */
-enum { WEFT__TASK_DONE = 1, WEFT__TASK_DETACHED = 2 };
-
-typedef struct weft__local_slot {
-    weft_local_key_t *key;
-    void *value;
-} weft__local_slot;
-
-struct weft_task {
-    weft_runtime_t *rt;
-    weft_scope_t *scope;          /* NULL for free-standing tasks */
-    weft_task_fn fn;
-    void *arg;
-    void *result;
-    weft_panic_t *panic;
-    char *name;
-    size_t stack_size;            /* > 0: dedicated OS thread */
-    atomic_int refs;
-    atomic_int flags;             /* WEFT__TASK_DONE | WEFT__TASK_DETACHED */
-    weft__event done;
-    weft__local_slot *locals;     /* task-locals, created lazily */
-    size_t nlocals;
-    unsigned long panic_seq;      /* order of panics within a scope */
-    struct weft_task *scope_prev, *scope_next; /* scope's live list */
-    /* Device launches: finish the task from another place. NULL for CPU. */
-    void *device_state;
-    void (*device_free)(void *device_state);
-    /* Device launches: a faster wait for joiners outside the pool (it may
-     * complete the task itself). NULL for CPU tasks. */
-    void (*join_wait)(struct weft_task *t);
-};
-
-/* Allocate a task with one reference for its owner and one for its runner. */
-int weft__task_new(weft_runtime_t *rt, const weft_builder_t *b, weft_task_fn fn, void *arg,
-                   struct weft_task **out);
-/* Start a new task: queue it on the pool or start its dedicated thread. On
- * failure the task is released and the error returned. */
-int weft__task_start(struct weft_task *t);
-/* Call fn(arg) inside a panic boundary on the calling thread. Returns the
- * panic (hook already called) or NULL with *result set. name is the task name
- * recorded in the payload. */
-weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name);
-/* Run t's body on the calling thread inside a panic boundary, then complete it. */
-void weft__task_execute(struct weft_task *t);
-/* Mark t finished (result/panic already stored): wake its joiner, tell its
- * scope, drop the runner's reference. Safe from any thread. */
-void weft__task_complete(struct weft_task *t);
-void weft__task_unref(struct weft_task *t);
-/* Free a task that never started: both its references at once. */
-void weft__task_discard(struct weft_task *t);
-/* Panic that happened outside the body (device failures): stores p on t,
- * calls the hook. Does not complete t. */
-void weft__task_set_panic(struct weft_task *t, weft_panic_t *p);
-/* Count a task that will complete through weft__task_complete without running
- * on the pool (device launch). Paired with the completion. */
-void weft__runtime_external_begin(weft_runtime_t *rt);
-
-/* ---- pool (pool.c) ------------------------------------------------------ */
-typedef struct weft__deque {
-    atomic_size_t count;          /* items, readable without the lock */
-    pthread_mutex_t m;
-    struct weft_task **buf;
-    size_t cap, head, tail;       /* items at [head, tail) modulo cap */
-} weft__deque;
-
-typedef struct weft__worker {
-    weft_runtime_t *rt;
-    int index;
-    pthread_t thread;
-    weft__deque q;
-    void *locals[WEFT__WORKER_KEYS_MAX];
-    unsigned steal_seed;
-} weft__worker;
-
-struct weft_worker_key {
-    weft_runtime_t *rt;
-    int slot;
-    void *(*init)(int worker);
-    void (*dtor)(void *);
-};
-
-struct weft_runtime {
-    int nworkers;
-    weft__worker *workers;
-    weft__deque inject;           /* tasks spawned from outside the pool */
-    atomic_size_t queued;         /* tasks waiting in any queue */
-    atomic_uint epoch;            /* bumped on every push: idle wake-up */
-    atomic_int idle;              /* workers parked on work_cond */
-    atomic_int spinners;          /* idle workers spinning before they park */
-    atomic_int stop;
-    pthread_mutex_t work_m;
-    pthread_cond_t work_cond;
-    atomic_uint_least64_t detached_panics;
-    /* tasks not on the pool (dedicated threads, device launches) still live */
-    pthread_mutex_t ext_m;
-    pthread_cond_t ext_cond;
-    long ext_live;
-    pthread_mutex_t keys_m;
-    weft_worker_key_t *worker_keys[WEFT__WORKER_KEYS_MAX];
-    /* State of the layers above the scheduler, which it never looks into:
-     * each layer defines its own index (host/host.h, coexec/engine.h) and
-     * the runtime root (runtime/runtime.c) sets and frees them. */
-    void *layer[WEFT__RT_LAYERS];
-    uint64_t t0_ns;               /* runtime creation (weft__now_ns) */
-};
+/* ---- the runtime's layer slots (pool.c) ---------------------------------- */
+/* A runtime is the scheduler's pool plus the state of the layers above it,
+ * which the scheduler never looks into: each layer defines its own index
+ * (host/host.h, coexec/engine.h) and the runtime root sets and frees them. */
+#define WEFT__RT_LAYERS 2
+void *weft__layer(const weft_runtime_t *rt, int index);
+void weft__set_layer(weft_runtime_t *rt, int index, void *state);
 
 /* The pool's lifetime, driven by the runtime root (runtime/runtime.c): make
  * a pool of cpu_threads workers (0: the environment's default) without
@@ -158,76 +40,91 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out);
 int weft__pool_start(weft_runtime_t *rt);
 void weft__pool_stop(weft_runtime_t *rt);
 void weft__pool_free(weft_runtime_t *rt);
-/* Queue a runnable task (from a worker: its own deque; else the inject queue). */
-int weft__pool_push(weft_runtime_t *rt, struct weft_task *t);
-/* Take one runnable task for the calling thread, or NULL. */
-struct weft_task *weft__pool_find(weft_runtime_t *rt);
+/* When rt was created (weft__now_ns), for trace timestamps. */
+uint64_t weft__runtime_t0(const weft_runtime_t *rt);
+
+/* ---- tasks driven from outside the pool (task.c) ------------------------- */
+/* Work that is not a function run by a worker (a device launch, a parallel
+ * operation) is still a task: it has a handle, is joined, belongs to a scope.
+ * Its owner makes it with fn NULL, completes it from wherever the work ends
+ * (a driver callback), and may hand the scheduler these operations, so the
+ * task needs to know nothing of devices. */
+typedef struct weft__task_ops {
+    /* Frees the state when the task is freed (may be NULL). */
+    void (*free)(void *state);
+    /* A faster wait for a joiner outside the pool, before it blocks on the
+     * task's latch (may be NULL). It may complete the task itself. */
+    void (*join_wait)(struct weft_task *t, void *state);
+} weft__task_ops;
+
+/* Allocate a task with one reference for its owner (the handle) and one for
+ * its runner (who completes it). b may be NULL. */
+int weft__task_new(weft_runtime_t *rt, const weft_builder_t *b, weft_task_fn fn, void *arg,
+                   struct weft_task **out);
+/* Give a task made with fn NULL its operations and state (before its handle
+ * is handed out). */
+void weft__task_set_ops(struct weft_task *t, const weft__task_ops *ops, void *state);
+/* The state given to weft__task_set_ops. */
+void *weft__task_state(const struct weft_task *t);
+weft_runtime_t *weft__task_runtime(const struct weft_task *t);
+/* Another reference (for a callback that may outlive the runner's). */
+void weft__task_ref(struct weft_task *t);
+void weft__task_unref(struct weft_task *t);
+/* Free a task that never started: both its references at once. */
+void weft__task_discard(struct weft_task *t);
+/* Store p as t's panic (replacing any) and call the panic hook with it. */
+void weft__task_set_panic(struct weft_task *t, weft_panic_t *p);
+/* Store p as t's panic without calling the hook (it heard of p already). */
+void weft__task_store_panic(struct weft_task *t, weft_panic_t *p);
+/* Mark t finished (result/panic already stored): wake its joiner, tell its
+ * scope, drop the runner's reference. Safe from any thread, once. */
+void weft__task_complete(struct weft_task *t);
+/* Count work that will complete a task without running on the pool (device
+ * launches, operations): weft_runtime_destroy waits until each begin has its
+ * end (called after weft__task_complete). */
+void weft__runtime_external_begin(weft_runtime_t *rt);
 void weft__runtime_external_end(weft_runtime_t *rt);
+/* Register t with scope s (before it can complete). */
+void weft__scope_add(weft_scope_t *s, struct weft_task *t);
 
-/* ---- per-thread context ------------------------------------------------- */
-typedef struct weft__thread_ctx {
-    weft_runtime_t *rt;           /* runtime whose worker this is, or NULL */
-    weft__worker *worker;         /* NULL outside pool workers */
-    struct weft_task *task;       /* task running now, or NULL */
-    jmp_buf *boundary;            /* where weft_panic jumps, or NULL */
-    int depth;                    /* nesting of boundaries on this thread */
-    weft_mutex_t *held;           /* weft mutexes held by this thread */
-    const char *panic_file;
-    int panic_line;
-    char panic_msg[WEFT__PANIC_MSG_CAP]; /* reserved: formatting needs no malloc */
-} weft__thread_ctx;
+/* ---- unwinding (unwind.c) ------------------------------------------------ */
+/* Call fn(arg) inside a panic boundary on the calling thread. Returns the
+ * panic (hook already called) or NULL with *result set (result may be NULL).
+ * name is the task name recorded in the payload. */
+weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name);
 
-weft__thread_ctx *weft__ctx(void);
+/* ---- panic payloads (payload.c) ------------------------------------------ */
+/* A new payload; strings are copied (NULL thread or file: "<unnamed>",
+ * "<unknown>"). NULL only when memory runs out. */
+weft_panic_t *weft__panic_new(const char *thread, const char *file, int line, const char *message);
 
-/* ---- panics (panic.c) --------------------------------------------------- */
-struct weft_panic {
-    char *message;
-    char *thread;
-    char *file;
+/* What a device failure (or another failure of a place of an operation)
+ * knows: every field optional (NULL / 0). */
+typedef struct weft__failure {
+    const char *thread;           /* the task that started the work */
+    const char *file;             /* where it was started */
     int line;
-    char *device;
-    char *kernel;
-    int cl_status;
-    char *cl_status_name;
-    int has_range;
+    const char *device;           /* the device's name */
+    const char *kernel;           /* the kernel or body that failed */
+    int cl_status;                /* the OpenCL status (0: none) */
+    const char *cl_status_name;   /* its name (weft_cl_status_name) */
+    int has_range;                /* the part of the range that failed */
     size_t begin, end;
-    char *build_log;
-    weft_panic_t *cause;
-    size_t suppressed;
-};
+    const char *build_log;        /* a failed build's log */
+} weft__failure;
 
-/* New payload; strings are copied (NULL allowed for thread, file). Returns
- * NULL only when memory runs out. */
-weft_panic_t *weft__panic_new(const char *thread, const char *file, int line,
-                              const char *message);
-/* Copy s into *field (replacing it). Returns 0 or WEFT_ENOMEM. */
-int weft__panic_set_str(char **field, const char *s);
+/* The one constructor for device failures: a payload with every field of f
+ * and the formatted message. NULL only when memory runs out. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+weft_panic_t *weft__panic_failure(const weft__failure *f, const char *fmt, ...);
+/* Fill in what p does not say yet: the kernel, the range, where the work was
+ * started (thread NULL keeps p's). Each is set only when p has none. */
+void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, const char *file, int line);
+/* Set where p was started (replacing it): thread, file, line. */
+void weft__panic_set_origin(weft_panic_t *p, const char *thread, const char *file, int line);
 /* Call the installed hook with p. */
 void weft__panic_notify(const weft_panic_t *p);
-
-/* ---- locals (local.c, worker_local.c, sync.c) --------------------------- */
-void weft__task_locals_destroy(struct weft_task *t);
-void weft__worker_locals_destroy(weft_runtime_t *rt);
-/* Release (and poison) the locks taken at boundary depth >= depth. */
-void weft__release_held_locks(weft__thread_ctx *ctx, int depth);
-
-/* ---- scopes (scope.c) --------------------------------------------------- */
-/* Register a new task of s (before it starts). */
-void weft__scope_add(weft_scope_t *s, struct weft_task *t);
-/* Take t off s's list after a join consumed it. */
-void weft__scope_remove(weft_scope_t *s, struct weft_task *t);
-/* Number the panic of a finishing task of s. */
-unsigned long weft__scope_panic_seq(weft_scope_t *s);
-/* One task of s finished. */
-void weft__scope_task_done(weft_scope_t *s);
-
-/* ---- utilities (util.c) ------------------------------------------------- */
-/* 1 when s is valid UTF-8 without control characters, else 0. */
-int weft__name_is_valid(const char *s);
-char *weft__strdup(const char *s);
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t weft__now_ns(void);
-/* Busy-wait hint for spin loops. */
-void weft__cpu_relax(void);
 
 #endif

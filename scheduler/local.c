@@ -3,7 +3,7 @@
  * is freed when the thread exits. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "core.h"
 
 struct weft_local_key {
     void *(*init)(void);

@@ -6,13 +6,13 @@
  * left at the end is inspected for unjoined panics, then released. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "core.h"
 
 struct weft_scope {
     weft_runtime_t *rt;
     atomic_long pending;
     atomic_ulong panics;          /* numbers unjoined-panic candidates in order */
-    weft__event finished;
+    weft__latch finished;
     pthread_mutex_t m;            /* guards the live list */
     struct weft_task *live;       /* tasks not consumed by a join */
 };
@@ -44,7 +44,7 @@ unsigned long weft__scope_panic_seq(weft_scope_t *s) { return atomic_fetch_add(&
 
 void weft__scope_task_done(weft_scope_t *s)
 {
-    if (atomic_fetch_sub(&s->pending, 1) == 1) weft__event_set_locked(&s->finished);
+    if (atomic_fetch_sub(&s->pending, 1) == 1) weft__latch_set_locked(&s->finished);
 }
 
 int weft_scope_builder_spawn(weft_scope_t *s, const weft_builder_t *b, weft_task_fn fn, void *arg,
@@ -95,7 +95,7 @@ int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
     weft_scope_t s = {.rt = rt, .live = NULL};
     atomic_init(&s.pending, 1); /* the body */
     atomic_init(&s.panics, 0);
-    weft__event_init(&s.finished);
+    weft__latch_init(&s.finished);
     pthread_mutex_init(&s.m, NULL);
 
     struct body_call call = {.s = &s, .body = body, .arg = arg, .rc = 0};
@@ -103,7 +103,7 @@ int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
      * but gets a boundary of its own so its panic is the scope's to report. */
     weft_panic_t *body_panic = weft__run_caught(run_body, &call, NULL, weft_current_name());
     weft__scope_task_done(&s);
-    weft__event_wait(rt, &s.finished);
+    weft__wait(rt, &s.finished);
 
     /* Every task has finished; what is left on the list was never joined. */
     weft_panic_t *cause = NULL;
@@ -128,7 +128,7 @@ int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
         weft__task_unref(t);
         t = next;
     }
-    weft__event_destroy(&s.finished);
+    weft__latch_destroy(&s.finished);
     pthread_mutex_destroy(&s.m);
 
     weft_panic_t *result = NULL;
@@ -136,13 +136,7 @@ int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
         result = body_panic; /* the body's panic wins */
         weft_panic_destroy(cause);
     } else if (cause) {
-        result = weft__panic_new(weft_current_name(), file, line, "a scoped thread panicked");
-        if (result) {
-            result->cause = cause;
-            result->suppressed = others;
-        } else {
-            result = cause;
-        }
+        result = weft__panic_scope(weft_current_name(), file, line, cause, others);
     }
     if (!result) return call.rc;
     if (panic) *panic = result;

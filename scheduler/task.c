@@ -1,11 +1,13 @@
-/* scheduler/task.c — spawn, join, detach, builders and the task boundary. */
+/* scheduler/task.c — tasks: spawn, join, detach, builders, dedicated
+ * threads, and the lifecycle (references, completion) that tasks driven from
+ * outside the pool share. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core.h"
 
 void weft_builder_init(weft_builder_t *b)
 {
@@ -33,7 +35,7 @@ int weft__task_new(weft_runtime_t *rt, const weft_builder_t *b, weft_task_fn fn,
     t->stack_size = b ? b->stack_size : 0;
     atomic_init(&t->refs, 2);
     atomic_init(&t->flags, 0);
-    weft__event_init(&t->done);
+    weft__latch_init(&t->done);
     *out = t;
     return 0;
 }
@@ -41,49 +43,35 @@ int weft__task_new(weft_runtime_t *rt, const weft_builder_t *b, weft_task_fn fn,
 void weft__task_unref(struct weft_task *t)
 {
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
-    weft__event_destroy(&t->done);
+    weft__latch_destroy(&t->done);
     weft_panic_destroy(t->panic);
-    if (t->device_free) t->device_free(t->device_state);
+    if (t->ops && t->ops->free) t->ops->free(t->ops_state);
     free(t->name);
     free(t);
+}
+
+void weft__task_set_ops(struct weft_task *t, const weft__task_ops *ops, void *state)
+{
+    t->ops = ops;
+    t->ops_state = state;
+}
+
+void *weft__task_state(const struct weft_task *t) { return t->ops_state; }
+
+weft_runtime_t *weft__task_runtime(const struct weft_task *t) { return t->rt; }
+
+void weft__task_ref(struct weft_task *t) { atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed); }
+
+void weft__task_store_panic(struct weft_task *t, weft_panic_t *p)
+{
+    weft_panic_destroy(t->panic);
+    t->panic = p;
 }
 
 void weft__task_set_panic(struct weft_task *t, weft_panic_t *p)
 {
     weft__panic_notify(p);
-    weft_panic_destroy(t->panic);
-    t->panic = p;
-}
-
-/* Turn what weft_panic() left in the thread's reserved storage into a payload. */
-static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
-{
-    weft_panic_t *p = weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
-    if (p) return p;
-    /* Out of memory while panicking: keep the fact, if not the whole message. */
-    return weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
-}
-
-weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name)
-{
-    weft__thread_ctx *ctx = weft__ctx();
-    jmp_buf *saved_boundary = ctx->boundary;
-    int depth = ++ctx->depth;
-    jmp_buf boundary;
-    weft_panic_t *p = NULL;
-    ctx->boundary = &boundary;
-    if (_setjmp(boundary) == 0) {
-        void *r = fn(arg);
-        if (result) *result = r;
-    } else {
-        /* Back on this thread's own stack frame: free to take locks and allocate. */
-        weft__release_held_locks(ctx, depth);
-        p = panic_from_ctx(ctx, name);
-        weft__panic_notify(p);
-    }
-    ctx->boundary = saved_boundary;
-    ctx->depth = depth - 1;
-    return p;
+    weft__task_store_panic(t, p);
 }
 
 void weft__task_execute(struct weft_task *t)
@@ -106,7 +94,7 @@ void weft__task_complete(struct weft_task *t)
     weft_runtime_t *rt = t->rt;
     weft_scope_t *scope = t->scope;
     if (scope && t->panic) t->panic_seq = weft__scope_panic_seq(scope);
-    weft__event_set(&t->done);
+    weft__latch_set(&t->done);
     int prev = atomic_fetch_or(&t->flags, WEFT__TASK_DONE);
     if ((prev & WEFT__TASK_DETACHED) && t->panic) atomic_fetch_add(&rt->detached_panics, 1);
     weft__task_unref(t);
@@ -208,8 +196,9 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
     if (panic) *panic = NULL;
     if (!h) return weft__fail(WEFT_EINVAL, "weft_join: handle is NULL");
     /* A worker keeps helping instead of blocking in the driver. */
-    if (h->join_wait && !weft__ctx()->worker && !weft__event_is_set(&h->done)) h->join_wait(h);
-    weft__event_wait(h->rt, &h->done);
+    if (h->ops && h->ops->join_wait && !weft__ctx()->worker && !weft__latch_is_set(&h->done))
+        h->ops->join_wait(h, h->ops_state);
+    weft__wait(h->rt, &h->done);
     weft_panic_t *p = h->panic;
     h->panic = NULL;
     if (result) *result = h->result;
@@ -223,7 +212,7 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
 
 int weft_handle_is_finished(const weft_handle_t *h)
 {
-    return h ? weft__event_is_set(&h->done) : 0;
+    return h ? weft__latch_is_set(&h->done) : 0;
 }
 
 void weft_handle_detach(weft_handle_t *h)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core.h"
 
 int weft__name_is_valid(const char *s)
 {
@@ -72,17 +72,4 @@ void weft_sleep_ns(uint64_t ns)
     }
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {
     }
-}
-
-void weft_yield(void)
-{
-    weft__thread_ctx *ctx = weft__ctx();
-    if (ctx->worker) {
-        struct weft_task *t = weft__pool_find(ctx->rt);
-        if (t) {
-            weft__task_execute(t);
-            return;
-        }
-    }
-    sched_yield();
 }

@@ -1,7 +1,7 @@
 /* scheduler/worker_local.c — one value per pool worker, for caches and RNGs. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "core.h"
 
 int weft_worker_key_create(weft_runtime_t *rt, void *(*init)(int worker), void (*dtor)(void *),
                            weft_worker_key_t **out)

@@ -1,16 +1,34 @@
-/* scheduler/panic.c — panic payloads, weft_panic(), the panic hook. */
+/* scheduler/payload.c — panic payloads: the struct (known to this file
+ * only), its constructors (one for device failures), accessors, formatting,
+ * and the panic hook. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core.h"
+
+struct weft_panic {
+    char *message;
+    char *thread;
+    char *file;
+    int line;
+    char *device;
+    char *kernel;
+    int cl_status;
+    char *cl_status_name;
+    int has_range;
+    size_t begin, end;
+    char *build_log;
+    weft_panic_t *cause;
+    size_t suppressed;
+};
 
 static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
 static weft_panic_hook_fn hook_fn = weft_panic_default_hook;
 static void *hook_ud;
 
-int weft__panic_set_str(char **field, const char *s)
+static int set_str(char **field, const char *s)
 {
     char *copy = NULL;
     if (s && !(copy = weft__strdup(s))) return WEFT_ENOMEM;
@@ -25,12 +43,66 @@ weft_panic_t *weft__panic_new(const char *thread, const char *file, int line,
     weft_panic_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->line = line;
-    if (weft__panic_set_str(&p->message, message ? message : "") ||
-        weft__panic_set_str(&p->thread, thread ? thread : "<unnamed>") ||
-        weft__panic_set_str(&p->file, file ? file : "<unknown>")) {
+    if (set_str(&p->message, message ? message : "") ||
+        set_str(&p->thread, thread ? thread : "<unnamed>") ||
+        set_str(&p->file, file ? file : "<unknown>")) {
         weft_panic_destroy(p);
         return NULL;
     }
+    return p;
+}
+
+weft_panic_t *weft__panic_failure(const weft__failure *f, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    weft_panic_t *p = weft__panic_new(f->thread, f->file, f->line, msg);
+    if (!p) return NULL;
+    p->cl_status = f->cl_status;
+    p->has_range = f->has_range;
+    p->begin = f->begin;
+    p->end = f->end;
+    if ((f->cl_status && set_str(&p->cl_status_name, f->cl_status_name ? f->cl_status_name : "?")) ||
+        set_str(&p->device, f->device) || set_str(&p->kernel, f->kernel) || set_str(&p->build_log, f->build_log)) {
+        weft_panic_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, const char *file, int line)
+{
+    if (!p) return;
+    if (kernel && !p->kernel) set_str(&p->kernel, kernel);
+    if (range && !p->has_range) {
+        p->has_range = 1;
+        p->begin = range[0];
+        p->end = range[1];
+    }
+    if (file && (!p->file || strcmp(p->file, "<unknown>") == 0)) {
+        set_str(&p->file, file);
+        p->line = line;
+    }
+}
+
+void weft__panic_set_origin(weft_panic_t *p, const char *thread, const char *file, int line)
+{
+    if (!p) return;
+    if (thread) set_str(&p->thread, thread);
+    if (file) set_str(&p->file, file);
+    p->line = line;
+}
+
+weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
+                                size_t suppressed)
+{
+    weft_panic_t *p = weft__panic_new(thread, file, line, "a scoped thread panicked");
+    if (!p) return cause; /* out of memory: the cause alone still tells */
+    p->cause = cause;
+    p->suppressed = suppressed;
     return p;
 }
 
@@ -137,23 +209,4 @@ void weft__panic_notify(const weft_panic_t *p)
     void *ud = hook_ud;
     pthread_mutex_unlock(&hook_m);
     fn(p, ud);
-}
-
-void weft_panic_at(const char *file, int line, const char *fmt, ...)
-{
-    weft__thread_ctx *ctx = weft__ctx();
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
-    va_end(ap);
-    ctx->panic_file = file;
-    ctx->panic_line = line;
-    if (ctx->boundary) _longjmp(*ctx->boundary, 1);
-
-    /* No task boundary on this thread: report, then abort, as Rust does for a
-     * panic that nobody can catch. */
-    weft_panic_t *p = weft__panic_new(weft_current_name(), file, line, ctx->panic_msg);
-    if (p) weft__panic_notify(p);
-    else fprintf(stderr, "thread '<unnamed>' panicked at %s:%d:\n%s\n", file, line, ctx->panic_msg);
-    abort();
 }

@@ -1,10 +1,10 @@
-/* scheduler/sync.c — weft_mutex: released and poisoned when its holder panics.
+/* scheduler/mutex.c — weft_mutex: released and poisoned when its holder panics.
  * Each thread keeps the weft mutexes it holds on a list, tagged with the
  * boundary depth they were taken at, so a panic releases exactly the locks
  * taken inside the boundary it unwinds to. */
 #include <stdint.h>
 
-#include "internal.h"
+#include "core.h"
 
 int weft_mutex_init(weft_mutex_t *m)
 {

@@ -1,0 +1,47 @@
+/* scheduler/env.c — the environment's say in the pool: how many workers. */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core.h"
+
+/* CPUs this process may run on: its affinity mask (taskset, cpusets), not
+ * every CPU online. */
+static int usable_cpus(void)
+{
+    for (size_t n = 1024; n <= 1u << 16; n *= 2) {
+        cpu_set_t *set = CPU_ALLOC(n);
+        if (!set) break;
+        size_t size = CPU_ALLOC_SIZE(n);
+        if (sched_getaffinity(0, size, set) == 0) {
+            int count = CPU_COUNT_S(size, set);
+            CPU_FREE(set);
+            return count > 0 ? count : 1;
+        }
+        CPU_FREE(set);
+        if (errno != EINVAL) break; /* EINVAL: the mask is larger than n CPUs */
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int weft__env_threads(int *out)
+{
+    /* WEFT_NUM_THREADS is the conventional name; WEFT_CPU_THREADS, the
+     * older one, still works when it is unset. */
+    const char *var = "WEFT_NUM_THREADS";
+    const char *env = getenv(var);
+    if (!env || !*env) env = getenv(var = "WEFT_CPU_THREADS");
+    if (!env || !*env) {
+        *out = usable_cpus();
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(env, &end, 10);
+    if (errno || *end || n <= 0 || n > 4096)
+        return weft__fail(WEFT_EINVAL, "%s=\"%s\": expected a whole number from 1 to 4096", var, env);
+    *out = (int)n;
+    return 0;
+}

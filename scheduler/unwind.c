@@ -1,0 +1,66 @@
+/* scheduler/unwind.c — how a panic travels, in one place (as Lua's ldo.c):
+ * the per-thread context, the boundary a task body runs inside (try: a
+ * _setjmp), weft_panic() (throw: a _longjmp to the innermost boundary, or
+ * report and abort where there is none), and the clean-up on landing
+ * (locks released and poisoned, the payload built from the message kept in
+ * the thread's reserved storage). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core.h"
+
+static _Thread_local weft__thread_ctx thread_ctx;
+
+weft__thread_ctx *weft__ctx(void) { return &thread_ctx; }
+
+/* Turn what weft_panic() left in the thread's reserved storage into a payload. */
+static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
+{
+    weft_panic_t *p = weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
+    if (p) return p;
+    /* Out of memory while panicking: keep the fact, if not the whole message. */
+    return weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+}
+
+weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name)
+{
+    weft__thread_ctx *ctx = &thread_ctx;
+    jmp_buf *saved_boundary = ctx->boundary;
+    int depth = ++ctx->depth;
+    jmp_buf boundary;
+    ctx->boundary = &boundary;
+    if (_setjmp(boundary) == 0) {
+        void *r = fn(arg);
+        if (result) *result = r;
+        ctx->boundary = saved_boundary;
+        ctx->depth = depth - 1;
+        return NULL;
+    }
+    /* Back on this thread's own stack frame: free to take locks and allocate. */
+    weft__release_held_locks(ctx, depth);
+    weft_panic_t *p = panic_from_ctx(ctx, name);
+    weft__panic_notify(p);
+    ctx->boundary = saved_boundary;
+    ctx->depth = depth - 1;
+    return p;
+}
+
+void weft_panic_at(const char *file, int line, const char *fmt, ...)
+{
+    weft__thread_ctx *ctx = &thread_ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
+    va_end(ap);
+    ctx->panic_file = file;
+    ctx->panic_line = line;
+    if (ctx->boundary) _longjmp(*ctx->boundary, 1);
+
+    /* No task boundary on this thread: report, then abort, as Rust does for a
+     * panic that nobody can catch. */
+    weft_panic_t *p = weft__panic_new(weft_current_name(), file, line, ctx->panic_msg);
+    if (p) weft__panic_notify(p);
+    else fprintf(stderr, "thread '<unnamed>' panicked at %s:%d:\n%s\n", file, line, ctx->panic_msg);
+    abort();
+}

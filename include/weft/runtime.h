@@ -23,9 +23,10 @@ typedef struct weft_runtime weft_runtime_t;
 /** Options for weft_runtime_create(). Always call weft_runtime_options_init()
  *  first: new fields may be added, and init gives each its default. */
 typedef struct weft_runtime_options {
-    /** Number of CPU worker threads. 0 means: $WEFT_CPU_THREADS if set (a
-     *  whole number from 1 to 4096), else the number of online CPUs.
-     *  Values below 0 or above 4096 are refused. */
+    /** Number of CPU worker threads. 0 means: $WEFT_NUM_THREADS if set (a
+     *  whole number from 1 to 4096), else $WEFT_CPU_THREADS (its older
+     *  name), else the number of CPUs in the process's affinity mask (under
+     *  `taskset -c 0`, 1). Values below 0 or above 4096 are refused. */
     int cpu_threads;
     /** Device selection, same syntax as $WEFT_DEVICES: comma-separated terms
      *  whose selections add up, each "all", "none", "cpu", "gpu",
@@ -39,19 +40,20 @@ typedef struct weft_runtime_options {
     void *reserved[8];
 } weft_runtime_options_t;
 
-/** Fill *o with defaults (every field 0 or NULL: one worker per online CPU,
+/** Fill *o with defaults (every field 0 or NULL: one worker per usable CPU,
  *  device selection from the environment).
  *  @param o  the options to fill; NULL does nothing. */
 WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
 
 /** Create a runtime: discover and open the selected OpenCL devices (one
- *  context and one in-order queue each), apply $WEFT_FAULT and $WEFT_TRACE,
+ *  context and one in-order queue each), apply $WEFT_TRACE (and, in a
+ *  WEFT_TESTING build, $WEFT_FAULT),
  *  then start the CPU workers.
  *  @param o    options, or NULL for defaults.
  *  @param out  receives the runtime, which the caller owns and frees with
  *              weft_runtime_destroy(); set to NULL on failure.
  *  @return 0; WEFT_EINVAL for a NULL out, a cpu_threads below 0 or above 4096, a bad
- *          $WEFT_CPU_THREADS, a bad device selection (empty term, index out
+ *          $WEFT_NUM_THREADS or $WEFT_CPU_THREADS, a bad device selection (empty term, index out
  *          of range, name that matches nothing) or a bad $WEFT_FAULT;
  *          WEFT_ECL when the OpenCL platforms cannot be listed or a selected
  *          device cannot be opened; WEFT_ENOMEM (also when more than 64

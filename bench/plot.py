@@ -16,6 +16,8 @@ try:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 except ImportError:
     sys.exit("plot.py: matplotlib is missing: install python3-matplotlib (bash scripts/install-deps.sh does) "
              "and run this script with /usr/bin/python3")
@@ -95,11 +97,11 @@ def draw_panel(ax, recs):
     ax.set_ylim(0, top * 1.15)
     ax.set_ylabel(f"throughput ({r0['unit']})")
     ax.yaxis.set_major_formatter(lambda v, _: si(v))
-    ax.bar(0, 0, color=WEFT, label="weft")
-    ax.bar(0, 0, color=BASE, label="baseline: " + ", ".join(dict.fromkeys(r["baseline"] for r in recs)))
+    legend = [Patch(color=WEFT, label="weft"),
+              Patch(color=BASE, label="baseline: " + ", ".join(dict.fromkeys(r["baseline"] for r in recs)))]
     if coexec:
-        ax.plot([], [], color=MISSED, linestyle="dashed", label="0.9 x the sum alone (the goal of guided, adaptive)")
-    ax.legend(loc="upper right", fontsize=8)
+        legend.append(Line2D([], [], color=MISSED, linestyle="dashed", label="0.9 x the sum alone (goal of guided, adaptive)"))
+    ax.legend(handles=legend, loc="upper right", fontsize=8)
     ax.grid(axis="y", color="#e3e3e3")
     ax.set_axisbelow(True)
 

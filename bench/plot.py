@@ -84,24 +84,25 @@ def draw_panel(ax, recs):
         if r["ratio"] is not None:
             goal = r["goal_ratio"]
             text = f"{r['ratio']:.2f}x" + (f" (goal >= {goal:.2f}x)" if goal else "")
-            ax.annotate(text, xy=(i, 0), xycoords=("data", "axes fraction"), xytext=(0, -44),
+            ax.annotate(text, xy=(i, 0), xycoords=("data", "axes fraction"), xytext=(0, -44 if one_size else -55),
                         textcoords="offset points", ha="center", fontsize=8, fontweight="bold" if goal else None,
                         color="#555" if not goal else MET if r["meets_goal"] else MISSED)
-    labels = []
+    labels, maxc = [], max(12, 160 // len(recs))  # characters a label has room for
     for r in recs:
         what = (f"{r['policy']}: eff {r['efficiency']:.2f}" if coexec and r["efficiency"] is not None
                 else f"split, {r['policy']}" if r["case"] == "split" else r["case"])
-        labels.append(f"{what}{'' if one_size else ' (size %d)' % r['size']}\n{cut(r['placement'], 24)}")
+        labels.append(f"{cut(what, maxc)}\n{cut(r['placement'], maxc)}" + ("" if one_size else f"\nsize {r['size']}"))
     ax.set_xticks(range(len(recs)), labels, fontsize=8)
     ax.set_xlim(-0.6, len(recs) - 0.4)
-    ax.set_ylim(0, top * 1.15)
+    ax.set_ylim(0, top * 1.3)  # room for the legend
     ax.set_ylabel(f"throughput ({r0['unit']})")
     ax.yaxis.set_major_formatter(lambda v, _: si(v))
     legend = [Patch(color=WEFT, label="weft"),
               Patch(color=BASE, label="baseline: " + ", ".join(dict.fromkeys(r["baseline"] for r in recs)))]
     if coexec:
-        legend.append(Line2D([], [], color=MISSED, linestyle="dashed", label="0.9 x the sum alone (goal of guided, adaptive)"))
-    ax.legend(handles=legend, loc="upper right", fontsize=8)
+        legend.append(Line2D([], [], color=MISSED, linestyle="dashed",
+                             label="0.9 x the sum alone (goal of guided, adaptive)"))
+    ax.legend(handles=legend, loc="upper right", fontsize=8, ncol=len(legend))
     ax.grid(axis="y", color="#e3e3e3")
     ax.set_axisbelow(True)
 
@@ -124,7 +125,7 @@ def draw_timeline(ax, tl, tmax):
             ax.broken_barh([(c["t0_ms"], w)], (y, h), facecolors=FAIL if c["failed"] else PLACE_COLORS[pid % 6],
                            edgecolor="white")
             label = f"[{c['begin']}, {c['end']})" if w > 0.07 * tmax else str(c["end"] - c["begin"])
-            if w > 0.012 * tmax * len(label) / 3:
+            if w > 0.008 * tmax * len(label):
                 ax.text(c["t0_ms"] + w / 2, y + h / 2, label, ha="center", va="center", color="white", fontsize=7)
     ax.set_yticks(range(len(places)), names, fontsize=8)
     ax.set_ylim(len(places) - 0.5, -0.5)

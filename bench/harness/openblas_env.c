@@ -1,16 +1,13 @@
-/* bench/openblas_env.c — pick OPENBLAS_CORETYPE from the CPU's flags and set
- * it before OpenBLAS starts (see openblas_env.h). */
-#include "openblas_env.h"
-
+/* bench/harness/openblas_env.c — pick OPENBLAS_CORETYPE from the CPU's flags
+ * and set it before OpenBLAS starts (see bench_openblas_env in harness.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-/* Present only when OpenBLAS is linked into weft-bench (the GEMM workload):
- * weak, so that this file builds and runs without it. */
-extern char *openblas_get_config(void) __attribute__((weak));
-extern char *openblas_get_corename(void) __attribute__((weak));
+#include <cblas.h> /* OpenBLAS's: openblas_get_config(), openblas_get_corename() */
+
+#include "harness.h"
 
 #define REEXEC_MARK "WEFT_BENCH_OPENBLAS_REEXEC"
 
@@ -101,10 +98,8 @@ void bench_openblas_env_setup(bench_openblas_env *e, char **argv)
              * start again so its constructor sees the variable. Not for a
              * smoke run, which only checks results: it stays one process,
              * whole under valgrind or a sanitizer. */
-            int smoke = 0;
-            for (char **a = argv; a && *a; a++) smoke |= strcmp(*a, "--smoke") == 0;
-            e->smoke = smoke;
-            if (openblas_get_config && !smoke && argv && argv[0] && setenv(REEXEC_MARK, "1", 1) == 0) {
+            for (char **a = argv; a && *a; a++) e->smoke |= strcmp(*a, "--smoke") == 0;
+            if (!e->smoke && argv && argv[0] && setenv(REEXEC_MARK, "1", 1) == 0) {
                 fflush(NULL);
                 execv("/proc/self/exe", argv);
                 unsetenv(REEXEC_MARK); /* exec failed: go on, and say so below */
@@ -113,14 +108,9 @@ void bench_openblas_env_setup(bench_openblas_env *e, char **argv)
             }
         }
     }
-    if (openblas_get_config) {
-        const char *c = openblas_get_config();
-        snprintf(e->linked, sizeof e->linked, "%s", c ? c : "?");
-    }
-    if (openblas_get_corename) {
-        const char *c = openblas_get_corename();
-        snprintf(e->corename, sizeof e->corename, "%s", c ? c : "?");
-    }
+    const char *config = openblas_get_config(), *core = openblas_get_corename();
+    snprintf(e->linked, sizeof e->linked, "%s", config ? config : "?");
+    snprintf(e->corename, sizeof e->corename, "%s", core ? core : "?");
 }
 
 void bench_openblas_env_print(FILE *f, const bench_openblas_env *e)
@@ -129,7 +119,7 @@ void bench_openblas_env_print(FILE *f, const bench_openblas_env *e)
     if (e->found) fprintf(f, "= %s (from the environment, kept)", e->found_value);
     else if (e->set_here) fprintf(f, "was unset; weft-bench set it to %s for this process%s", e->detected,
                                   e->reexeced ? " and re-ran itself so the linked OpenBLAS saw it"
-                                  : e->smoke && e->linked[0] ? " (smoke run: not re-run, OpenBLAS kept its own choice)"
+                                  : e->smoke ? " (smoke run: not re-run, OpenBLAS kept its own choice)"
                                                              : "");
     else fprintf(f, "unset, left unset");
     if (e->detected[0]) fprintf(f, "; this CPU: %s (%s)\n", e->detected, e->why);

@@ -1,5 +1,5 @@
-/* bench/scope.c — workload "scope": a weft_scope of N tiny tasks vs an OpenMP
- * parallel region of N threads doing the same.
+/* bench/workloads/scope.c — workload "scope": a weft_scope of N tiny tasks
+ * vs an OpenMP parallel region of N threads doing the same.
  *
  * Each task (each OpenMP thread) writes one element: out[i] = stamp + i, with
  * a stamp that changes every iteration; every element is checked after every
@@ -90,11 +90,10 @@ static int measure(bench_ctx *b, int n)
     char label[48], variant[32];
     snprintf(label, sizeof label, "scope/%d", n);
     snprintf(variant, sizeof variant, n == b->workers ? "n=wrk" : "n=%d", n);
-    bench_case w = {"weft", weft_scopes, &c, 1.0, NULL};
-    bench_case o = {"openmp", omp_regions, &c, 1.0, NULL};
-    bench_measure ms, mo;
-    bench_compare(b, label, &w, &o, &ms, &mo);
-    bench_record *r = bench_add_record(b, "scope", variant, (size_t)n, n, &ms, "scopes/s", "openmp", &mo, SCOPE_GOAL);
+    bench_case cs[2] = {{"weft", weft_scopes, &c, 1.0, NULL}, {"openmp", omp_regions, &c, 1.0, NULL}};
+    bench_measure m[2];
+    bench_measure_set(b, label, cs, 2, m);
+    bench_record *r = bench_add_record(b, "scope", variant, (size_t)n, n, &m[0], "scopes/s", "openmp", &m[1], SCOPE_GOAL);
     if (r) snprintf(r->target, sizeof r->target, "weft_scope of %d tasks within 1.5x of an OpenMP parallel region", n);
     free(c.out);
     free(c.slots);

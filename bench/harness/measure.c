@@ -1,0 +1,144 @@
+/* bench/harness/measure.c — the clock, medians, and timed blocks of a set
+ * of cases in interleaved rounds (see harness.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void bench_sleep(double s)
+{
+    if (s <= 0) return;
+    struct timespec ts;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+void bench_progress(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weft-bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median, min and max of n samples (reordered). */
+static bench_stats bench_stats_of(double *samples, int n)
+{
+    bench_stats s = {NAN, NAN, NAN, n};
+    if (n <= 0) return s;
+    qsort(samples, (size_t)n, sizeof *samples, cmp_double);
+    s.min = samples[0];
+    s.max = samples[n - 1];
+    s.median = (n % 2) ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+    return s;
+}
+
+/* ---- measuring --------------------------------------------------------- */
+
+static int time_block(const bench_case *c, uint64_t iters, double *secs)
+{
+    double t0 = bench_now();
+    int rc = c->body(c->ctx, iters);
+    *secs = bench_now() - t0;
+    /* A costly check runs after the clock stopped. */
+    if (c->check && c->check(c->ctx, iters)) rc = -1;
+    return rc;
+}
+
+/* Find how many iterations make one block last about target seconds. */
+static int calibrate(const bench_case *c, double target, uint64_t *out)
+{
+    uint64_t iters = 1;
+    double t0;
+    /* One untimed iteration first: one-time costs (a device compiling the
+     * kernel at its first launch, first touch of pages) are not the op's,
+     * and would make the block one iteration long. */
+    if (time_block(c, 1, &t0)) return -1;
+    for (;;) {
+        double t;
+        if (time_block(c, iters, &t)) return -1;
+        if (t >= 0.5 * target || iters >= (UINT64_C(1) << 40)) {
+            double scaled = t > 0 ? (double)iters * target / t : (double)iters;
+            *out = scaled < 1.0 ? 1 : (uint64_t)scaled;
+            return 0;
+        }
+        double grow = t > 0 ? fmin(fmax(1.5 * target / t, 2.0), 16.0) : 16.0;
+        iters = (uint64_t)((double)iters * grow);
+    }
+}
+
+/* One timed block; a failed check marks the case unverified for good. */
+static int one_block(const char *label, const bench_case *c, bench_measure *m, const char *when, double *t)
+{
+    if (!m->verified) return -1;
+    if (time_block(c, m->iters, t) == 0) return 0;
+    bench_progress("%s: %s: result check FAILED%s", label, c->name, when);
+    m->verified = 0;
+    return -1;
+}
+
+void bench_measure_set(bench_ctx *b, const char *label, const bench_case *cases, int n, bench_measure *out)
+{
+    const bench_options *o = b->opt;
+    int reps = o->reps > 0 ? o->reps : 1;
+    if (b->min_reps > reps) reps = b->min_reps;
+    if (b->max_reps > 0 && reps > b->max_reps) reps = b->max_reps > b->min_reps ? b->max_reps : b->min_reps;
+    double *samples = calloc((size_t)reps * (size_t)(n > 0 ? n : 1), sizeof(double));
+    int *cnt = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
+
+    for (int k = 0; k < n; k++) {
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].verified = samples != NULL && cnt != NULL;
+        out[k].s = bench_stats_of(NULL, 0);
+    }
+    for (int k = 0; k < n; k++) {
+        if (!out[k].verified) continue;
+        bench_progress("%s: sizing blocks for %s", label, cases[k].name);
+        if (calibrate(&cases[k], o->block_s, &out[k].iters)) {
+            bench_progress("%s: %s: result check FAILED while sizing", label, cases[k].name);
+            out[k].verified = 0;
+        }
+        bench_sleep(o->settle_s);
+    }
+    for (int w = 0; w < o->warmup; w++)
+        for (int k = 0; k < n; k++) {
+            double t;
+            if (one_block(label, &cases[k], &out[k], " in warm-up", &t) == 0) bench_sleep(o->settle_s);
+        }
+    bench_progress("%s: timing %d blocks of each of %d cases", label, reps, n);
+    for (int r = 0; r < reps; r++)
+        for (int j = 0; j < n; j++) {
+            int k = (j + r) % n; /* rotate which case goes first (for two: alternate) */
+            double t;
+            if (one_block(label, &cases[k], &out[k], "", &t)) continue;
+            samples[(size_t)k * (size_t)reps + (size_t)cnt[k]++] = t / ((double)out[k].iters * cases[k].ops_per_iter);
+            bench_sleep(o->settle_s);
+        }
+    for (int k = 0; k < n; k++)
+        if (out[k].verified) out[k].s = bench_stats_of(samples + (size_t)k * (size_t)reps, cnt[k]);
+    free(samples);
+    free(cnt);
+}

@@ -1,0 +1,265 @@
+/* bench/workloads/ops.c — the driver of the bundled operations (see
+ * workloads.h): one interleaved set of cases per operation,
+ *
+ *   weft on the CPU workers alone   vs  the CPU baseline (OpenMP, OpenBLAS)
+ *   weft on device d alone          vs  the device baseline on d (raw OpenCL, CLBlast)
+ *   weft split across all places    vs  the CPU baseline, once per policy
+ *
+ * then one record per weft case. Single places run the default policy
+ * (guided); every block of every case is checked. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads.h"
+
+uint32_t bench_hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+size_t bench_first_diff(const void *a, const void *b, size_t n, size_t size)
+{
+    if (memcmp(a, b, n * size) == 0) return n;
+    size_t i = 0;
+    while (memcmp((const char *)a + i * size, (const char *)b + i * size, size) == 0) i++;
+    return i;
+}
+
+void *bench_op_alloc(bench_op *w, size_t bytes)
+{
+    size_t k = 0, n = bytes ? (bytes + 4095) / 4096 * 4096 : 4096;
+    while (k < sizeof w->mem / sizeof w->mem[0] && w->mem[k]) k++;
+    if (k == sizeof w->mem / sizeof w->mem[0] || !(w->mem[k] = aligned_alloc(4096, n))) return NULL;
+    return memset(w->mem[k], 0, n);
+}
+
+size_t bench_op_size(const bench_op_def *d, const bench_options *o)
+{
+    return o->size ? o->size : o->smoke ? d->size_smoke : o->quick ? d->size_quick : d->size_full;
+}
+
+bench_op *bench_op_new(const bench_op_def *d, size_t n, const bench_ctx *b)
+{
+    bench_op *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    *w = (bench_op){.def = d, .size = n, .workers = b->workers,
+                    .cores = b->machine->usable_cpus > 0 ? b->machine->usable_cpus : 1};
+    if (n < 1 || n > d->size_max) bench_progress("%s: size %zu is outside 1..%zu", d->name, n, d->size_max);
+    else if (d->setup(w))
+        bench_progress("%s: setup at size %zu failed: out of memory, or %s", d->name, n, weft_last_error_message());
+    else return w;
+    bench_op_free(w);
+    return NULL;
+}
+
+void bench_op_free(bench_op *w)
+{
+    for (size_t k = 0; w && k < sizeof w->mem / sizeof w->mem[0]; k++) free(w->mem[k]);
+    free(w);
+}
+
+weft_policy_t bench_policy(int kind, int use_cpu, uint64_t devices)
+{
+    weft_policy_t p;
+    weft_policy_init(&p);
+    p.kind = (weft_policy_kind_t)kind;
+    p.use_cpu = use_cpu;
+    p.devices = devices;
+    return p;
+}
+
+int bench_op_run_weft(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, const char *who)
+{
+    weft_panic_t *p = NULL;
+    int rc = w->def->run ? w->def->run(w, rt, pol, &p) : weft_k_run(rt, &w->args, pol, &p);
+    if (rc == 0) return 0;
+    bench_progress("%s: %s: %s: %s", w->def->name, who, weft_err_name(rc),
+                   p ? weft_panic_message(p) : weft_last_error_message());
+    weft_panic_destroy(p);
+    return -1;
+}
+
+/* ---- one set of cases --------------------------------------------------------- */
+
+static int case_body(void *p, uint64_t iters)
+{
+    bench_op_case *c = p;
+    const bench_op_def *d = c->w->def;
+    for (uint64_t i = 0; i < iters; i++) {
+        if (c->kind == BENCH_WEFT) {
+            if (bench_op_run_weft(c->w, c->b->rt, &c->pol, c->who)) return -1;
+        } else if (c->kind == BENCH_CPU_BASE) {
+            d->cpu_base(c->w);
+        } else if (!c->ready || (d->dev_run ? d->dev_run : bench_rawcl_run)(&c->dev, c->w)) {
+            if (c->ready && !c->said++) bench_progress("%s: %s: %s", d->name, c->who, c->dev.err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int case_check(void *p, uint64_t iters)
+{
+    bench_op_case *c = p;
+    char why[256] = "";
+    if (c->w->def->check(c->w, iters, why, sizeof why) == 0) return 0;
+    if (c->said++ < 3) bench_progress("%s: %s: WRONG RESULT: %s", c->w->def->name, c->who, why);
+    return -1;
+}
+
+static bench_op_case *add_case(bench_op_set *s, bench_op *w, bench_ctx *b, int kind, int place, int policy)
+{
+    bench_op_case *c = &s->cs[s->n++];
+    int split = place == BENCH_SPLIT;
+    *c = (bench_op_case){.w = w, .b = b, .kind = kind, .place = place, .policy = policy,
+                         .pol = bench_policy(policy, place < 0 || split,
+                                             split ? WEFT_ALL_DEVICES : place >= 0 ? (uint64_t)1 << place : 0)};
+    const char *dev_base = w->def->dev_baseline ? w->def->dev_baseline : "opencl";
+    const char *cpu_base = w->def->cpu_baseline ? w->def->cpu_baseline : "openmp";
+    if (kind == BENCH_CPU_BASE) snprintf(c->who, sizeof c->who, "%s", cpu_base);
+    else if (kind == BENCH_DEV_BASE) snprintf(c->who, sizeof c->who, "%s dev %d", dev_base, place);
+    else if (place == BENCH_SPLIT) snprintf(c->who, sizeof c->who, "weft split %s", bench_policy_name(policy));
+    else if (place >= 0) snprintf(c->who, sizeof c->who, "weft dev %d", place);
+    else snprintf(c->who, sizeof c->who, "weft cpu");
+    return c;
+}
+
+void bench_op_set_free(bench_op_set *s)
+{
+    for (int i = 0; s->cs && i < s->n; i++)
+        if (s->cs[i].ready) bench_devbase_free(&s->cs[i].dev);
+    free(s->cs);
+    free(s->m);
+    memset(s, 0, sizeof *s);
+}
+
+int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines, int devices, int guided_only,
+                     bench_op_set *s)
+{
+    const bench_op_def *d = w->def;
+    int ndev = weft_device_count(b->rt);
+    if (ndev > 62) ndev = 62;
+    size_t max = 2 + 2 * (size_t)ndev + BENCH_NPOLICIES;
+    memset(s, 0, sizeof *s);
+    s->cs = calloc(max, sizeof *s->cs);
+    s->m = calloc(max, sizeof *s->m);
+    bench_case *bc = calloc(max, sizeof *bc);
+    if (!s->cs || !s->m || !bc) {
+        free(bc);
+        bench_op_set_free(s);
+        return -1;
+    }
+    add_case(s, w, b, BENCH_WEFT, -1, BENCH_SINGLE_POLICY);
+    if (baselines) add_case(s, w, b, BENCH_CPU_BASE, -1, -1);
+    for (int dv = 0; devices && dv < ndev; dv++) {
+        add_case(s, w, b, BENCH_WEFT, dv, BENCH_SINGLE_POLICY);
+        if (!baselines) continue;
+        bench_op_case *c = add_case(s, w, b, BENCH_DEV_BASE, dv, -1);
+        int (*init)(bench_devbase *, bench_op *) = d->dev_init ? d->dev_init : bench_rawcl_init;
+        if (bench_devbase_open(&c->dev, b->rt, dv) == 0 && init(&c->dev, w) == 0) c->ready = 1;
+        else {
+            bench_progress("%s: %s", d->name, c->dev.err);
+            bench_devbase_free(&c->dev);
+        }
+    }
+    for (int p = 0; ndev && p < BENCH_NPOLICIES; p++)
+        if (!guided_only || bench_policies[p] == WEFT_POLICY_GUIDED)
+            add_case(s, w, b, BENCH_WEFT, BENCH_SPLIT, bench_policies[p]);
+    for (int i = 0; i < s->n; i++)
+        bc[i] = (bench_case){.name = s->cs[i].who, .body = case_body, .ctx = &s->cs[i], .ops_per_iter = 1.0,
+                             .check = case_check};
+    bench_measure_set(b, label, bc, s->n, s->m);
+    free(bc);
+    return 0;
+}
+
+/* ---- the records ---------------------------------------------------------------- */
+
+/* One record per weft case of s (made with baselines): the CPU and the split
+ * against the CPU baseline (case 1), a device against the case after it. */
+static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, int apart, int target_set)
+{
+    const bench_op_def *d = w->def;
+    const char *cpu_base = d->cpu_baseline ? d->cpu_baseline : "openmp";
+    const char *dev_base = d->dev_baseline ? d->dev_baseline : "opencl";
+    const char *prefix = target_set ? "the target's size in a quick run (at most 5 timed blocks); " : "";
+    int ndev = weft_device_count(b->rt), threads_all = b->workers;
+    weft_device_info_t info;
+    for (int dv = 0; dv < ndev; dv++)
+        if (weft_device_info(b->rt, dv, &info) == 0) threads_all += (int)info.compute_units;
+    char desc[96], all[64];
+    d->describe(w, desc, sizeof desc);
+    snprintf(all, sizeof all, "all: cpu + %d device%s", ndev, ndev == 1 ? "" : "s");
+    for (int i = 0; i < s->n; i++) {
+        const bench_op_case *c = &s->cs[i];
+        if (c->kind != BENCH_WEFT) continue;
+        int split = c->place == BENCH_SPLIT, dev = c->place >= 0 && !split;
+        if (dev && weft_device_info(b->rt, c->place, &info)) continue;
+        int split_goal = split && c->policy == WEFT_POLICY_GUIDED && (target_set || !apart);
+        double goal = split ? (split_goal ? d->split_goal : 0) : dev ? d->device_goal : d->cpu_goal;
+        const char *target = split ? d->split_target : dev ? d->device_target : d->cpu_target;
+        bench_record *r = bench_add_record(b, d->name, split ? "split" : dev ? "device" : "cpu", w->size,
+                                           split ? threads_all : dev ? (int)info.compute_units : b->workers, &s->m[i],
+                                           d->unit, dev ? dev_base : cpu_base, &s->m[dev ? i + 1 : 1], goal);
+        if (!r) continue;
+        bench_record_policy(r, c->policy);
+        bench_record_work(r, d->work(w), d->unit);
+        if (goal > 0 && target) snprintf(r->target, sizeof r->target, "%s", target);
+        if (split) {
+            if (!s->m[1].verified) b->failures--; /* the CPU baseline counts once, in the cpu row */
+            if (goal > 0) r->goal_kind = 'x';
+            bench_record_all_places(b, r, all);
+            snprintf(r->note, sizeof r->note,
+                     "%sthe CPU workers and every device at once (thr = workers + compute units), vs the cpu row's "
+                     "baseline (on a CPU-only machine the device shares the workers' cores)%s",
+                     prefix, apart && !target_set ? "; a quick run measures the target apart, at the full size" : "");
+        } else if (dev) {
+            bench_record_place(r, info.name, c->place);
+            snprintf(r->note, sizeof r->note, "%s (%s)",
+                     d->dev_note ? d->dev_note
+                                 : "weft_k_<op> on one device vs raw OpenCL: the kernel's own source "
+                                   "(weft_k_<op>_kernel.cl_source) built by the bench, one launch over the whole "
+                                   "range, buffers made once",
+                     s->cs[i + 1].dev.unified ? "wrapping the host arrays" : "copies in and out each op");
+        } else {
+            snprintf(r->note, sizeof r->note, "%s%s; %s", prefix, desc, d->cpu_note);
+        }
+    }
+}
+
+static int measure_op(bench_ctx *b, const bench_op_def *d, size_t n, int apart, int target_set)
+{
+    bench_op_set s;
+    char label[48];
+    snprintf(label, sizeof label, "%s%s", d->name, target_set ? " (target)" : "");
+    bench_progress("%s: setting up size %zu (inputs and a reference computed serially)", label, n);
+    bench_op *w = bench_op_new(d, n, b);
+    int status = !w || bench_op_measure(b, w, label, 1, !target_set, target_set, &s);
+    if (!status) {
+        add_records(b, w, &s, apart, target_set);
+        bench_op_set_free(&s);
+    }
+    bench_op_free(w);
+    return status ? -1 : 0;
+}
+
+int bench_op_workload(bench_ctx *b, const bench_op_def *d)
+{
+    const bench_options *o = b->opt;
+    size_t n = bench_op_size(d, o);
+    /* sgemm: a quick run measures every placement at the quick size, then
+     * the split's target (the whole machine at the full size) on its own. */
+    int apart = d->target_apart && o->quick && !o->size && weft_device_count(b->rt) && n != d->size_full;
+    int status = measure_op(b, d, n, apart, 0);
+    if (apart && status == 0) {
+        b->max_reps = 5;
+        status = measure_op(b, d, d->size_full, apart, 1);
+        b->max_reps = 0;
+    }
+    return status;
+}

@@ -1,5 +1,6 @@
 /* kernels/kernels_internal.h — shared by the bundled kernels (the kernels/<name>.c files).
- * Internal to the library. */
+ * Internal to libweft_kernels, which is a client of weft's public API: this
+ * header, and every kernel, includes only public weft headers. */
 #ifndef WEFT_KERNELS_INTERNAL_H
 #define WEFT_KERNELS_INTERNAL_H
 
@@ -7,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "weft/weft.h"
 #include "weft/kernels.h"
-#include "../scheduler/internal.h"
 
 /* The OpenCL sources, embedded at build time from kernels/<name>.cl
  * (kernels/embed_cl.cmake writes them into weft_kernel_sources.c). */
@@ -54,10 +55,6 @@ static inline float weft__k_sel(uint32_t m, float a, float b)
     memcpy(&f, &r, sizeof f);
     return f;
 }
-
-/* Tests only: 1 makes weft_k_sgemm copy rows to and from every device, as on
- * a discrete GPU, even where the device shares the host's memory. */
-void weft__k_sgemm_force_copy(int on);
 
 /* a*b into *out unless it overflows (then -1). */
 static inline int weft__k_mul(size_t a, size_t b, size_t *out)

@@ -1,18 +1,22 @@
 /* test_kernels_sgemm.c — SGEMM, both ways in:
  *   - weft_k_sgemm(): OpenBLAS on the CPU workers and CLBlast on the devices
- *     at once, row blocks from one shared splitter;
+ *     at once (a parallel operation whose device body calls CLBlast);
  *   - weft_k_sgemm_kernel through weft_parallel_for (OpenBLAS + kernels/sgemm.cl);
  * each on the CPU, the devices and both, against a double-precision
  * reference within float tolerance, for sizes that are not multiples of
  * anything (67 x 45 x 31), degenerate ones and a medium one (256); beta 0
  * with NaN in C; K = 0; the devices' copying path (as on discrete GPUs) as
  * well as PoCL's in-place one; failover and propagation of CLBlast-side
- * faults. */
+ * faults; and weft_k_sgemm as an ordinary operation: its write borrow of C,
+ * its speed model under STATIC, its trace. */
+#define _GNU_SOURCE /* mkdtemp, setenv, strdup */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "test_kernels_common.h"
 
@@ -120,19 +124,32 @@ static void test_sgemm_small_and_odd(void **state)
     weft_runtime_destroy(rt);
 }
 
-/* Internal (kernels/kernels_internal.h): devices copy rows as discrete GPUs
- * do, instead of working in the host arrays as PoCL's unified memory allows. */
-void weft__k_sgemm_force_copy(int on);
-
+/* Devices copy rows as discrete GPUs do (weft/testing.h), instead of
+ * working in the host arrays as PoCL's unified memory allows: both ways in,
+ * as the hook applies to every parallel operation of the runtime. */
 static void test_sgemm_copy_path(void **state)
 {
     (void)state;
     weft_runtime_t *rt = kt_runtime();
-    weft__k_sgemm_force_copy(1);
+    KT_CHECK(weft_testing_force_copy(rt, 1));
     check(rt, 67, 45, 31, 0.5f, 2.0f, 0);
     check(rt, 33, 65, 7, 1.0f, 0.0f, 1); /* beta 0: C only written, NaN there must not leak */
     check(rt, 150, 20, 40, 1.0f, 1.0f, 0);
-    weft__k_sgemm_force_copy(0);
+    if (weft_device_count(rt) > 0) { /* the rows really moved */
+        problem p;
+        problem_init(&p, 64, 32, 16, 1.0f, 1.0f, 0);
+        memcpy(p.C, p.C0, p.M * p.N * sizeof(float));
+        weft_policy_t pol;
+        weft_policy_init(&pol);
+        pol.use_cpu = 0;
+        KT_RUN(weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, KT_PANIC));
+        problem_check(&p, "copy path, devices only");
+        weft_run_stats_t st;
+        KT_CHECK(weft_runtime_last_run_stats(rt, &st));
+        assert_true(st.bytes_moved >= (p.M * p.K + 2 * p.M * p.N) * sizeof(float));
+        problem_free(&p);
+    }
+    KT_CHECK(weft_testing_force_copy(rt, 0));
     weft_runtime_destroy(rt);
 }
 
@@ -247,6 +264,80 @@ static void test_sgemm_edges_and_bad_arguments(void **state)
     weft_runtime_destroy(rt);
 }
 
+/* weft_k_sgemm is an ordinary parallel operation: C is borrowed for
+ * writing (an operation writing C meanwhile refuses it, and the other way
+ * round), STATIC keeps its speed model on disk, chunks are traced. */
+static atomic_int gate;
+
+static void wait_for_gate(size_t begin, size_t end, void *const *argv)
+{
+    (void)begin, (void)end, (void)argv;
+    while (!atomic_load(&gate)) weft_sleep_ns(100000);
+}
+
+static void test_sgemm_is_an_operation(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = kt_runtime();
+    problem p;
+    problem_init(&p, 40, 24, 8, 1.0f, 0.0f, 0);
+
+    /* A running operation writes the second row of C: weft_k_sgemm on C is refused. */
+    atomic_store(&gate, 0);
+    const weft_kernel_t blocker = {.name = "blocker", .cpu = wait_for_gate};
+    weft_arg_t row = weft_arg_split(p.C + p.N, p.N * sizeof(float), p.N * sizeof(float), WEFT_WRITE);
+    weft_policy_t cpu;
+    weft_policy_init(&cpu);
+    cpu.devices = 0;
+    weft_handle_t *h;
+    KT_CHECK(weft_parallel_for(rt, &blocker, weft_range_1d(1, 1), &row, 1, &cpu, &h));
+    assert_int_equal(weft_k_sgemm(rt, NULL, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, NULL), WEFT_EBORROW);
+    assert_non_null(strstr(weft_last_error_message(), "blocker"));
+    /* Not C: fine meanwhile. */
+    float *C2 = kt_alloc(p.M * p.N * sizeof(float));
+    KT_RUN(weft_k_sgemm(rt, NULL, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, C2, KT_PANIC));
+    memcpy(p.C, C2, p.M * p.N * sizeof(float));
+    problem_check(&p, "beside a borrow");
+    atomic_store(&gate, 1);
+    KT_CHECK(weft_join(h, NULL, NULL));
+    free(C2);
+
+    /* STATIC stores the measured speeds under the operation's name. */
+    char dir[] = "/tmp/weft-sgemm-model-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *old = getenv("WEFT_CACHE_DIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("WEFT_CACHE_DIR", dir, 1);
+    KT_CHECK(weft_trace_start(rt, "trace-sgemm.json"));
+    weft_policy_t pol;
+    weft_policy_init(&pol);
+    pol.kind = WEFT_POLICY_STATIC;
+    KT_RUN(weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, KT_PANIC));
+    problem_check(&p, "static");
+    char model[sizeof dir + 32];
+    snprintf(model, sizeof model, "%s/weft_k_sgemm.model", dir);
+    assert_int_equal(access(model, R_OK), 0);
+    unlink(model);
+    rmdir(dir);
+    if (saved) setenv("WEFT_CACHE_DIR", saved, 1);
+    else unsetenv("WEFT_CACHE_DIR");
+    free(saved);
+
+    /* Its chunks are in the trace, under its name, covering every row. */
+    weft_trace_chunk_t chunks[64];
+    size_t n = 0, rows = 0;
+    KT_CHECK(weft_trace_chunks(rt, chunks, 64, &n));
+    assert_true(n > 0 && n <= 64);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(chunks[i].kernel, "weft_k_sgemm");
+        rows += chunks[i].end - chunks[i].begin;
+    }
+    assert_int_equal(rows, p.M);
+    problem_free(&p);
+    weft_runtime_destroy(rt);
+    remove("trace-sgemm.json");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_medium),
         cmocka_unit_test(test_sgemm_device_faults),
         cmocka_unit_test(test_sgemm_edges_and_bad_arguments),
+        cmocka_unit_test(test_sgemm_is_an_operation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,11 @@
  * (kernels/<name>.cl, built into the library) plus its CPU twin
  * (kernels/<name>.c), ready for weft_parallel_for.
  *
+ * They live in a library of their own, a client of weft's public API, which
+ * brings OpenBLAS and CLBlast with it: link libweft_kernels (CMake:
+ * weft::kernels or weft::kernels_static, which bring weft::weft or
+ * weft::weft_static; pkg-config: weft_kernels) as well as weft.
+ *
  * Every operation comes three ways:
  *
  *   weft_k_<op>_kernel   the weft_kernel_t descriptor (CPU body + OpenCL body);
@@ -261,7 +266,7 @@ WEFT_API int weft_k_nbody_at(const char *file, int line, weft_runtime_t *rt, con
  *  A is M x K, B is K x N, C is M x N. OpenCL entry weft_sgemm(uint M, uint N,
  *  uint K, float alpha, float beta, A, B, C); on devices the work-groups must
  *  stay 16 x 16 (the CPU body takes any). weft_k_sgemm() is the faster way:
- *  CLBlast on devices, and CPU tiles that are not only a few rows tall. */
+ *  the same operation with CLBlast as the devices' body. */
 WEFT_API extern const weft_kernel_t weft_k_sgemm_kernel;
 
 /** Arguments for C = alpha*A*B + beta*C (2-D range N x M, work-groups of
@@ -274,39 +279,53 @@ WEFT_API int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K
                       const float *A, const float *B, float beta, float *C);
 
 /** (A macro.) C = alpha*A*B + beta*C split by row blocks of C across the CPU workers
- *  and the devices at once, with each place's best BLAS: devices run CLBlast
- *  (CLBlastSgemm on the device's own queue), the CPU runs OpenBLAS. Row-major,
- *  packed. A device uploads B once and, per row block, its rows of A (and of
- *  C when beta != 0), then reads its rows of C back; on unified-memory
- *  devices it works in the host arrays directly. The CPU cuts each of its
- *  blocks into one tile of C per worker, each a single-threaded cblas_sgemm.
+ *  and the devices at once, with each place's best BLAS: the CPU runs
+ *  OpenBLAS, devices run CLBlast. Row-major, packed.
  *
- *  Row blocks (multiples of 16 rows) come from weft's own splitter, with the
- *  policy's meaning: STATIC one contiguous share per place, sized by CPU
- *  workers and device compute units; DYNAMIC blocks of pol->chunk rows (0:
- *  automatic); GUIDED (the default) shrinking blocks weighted by each place's
- *  measured speed, never below pol->chunk rows (0: 32); ADAPTIVE the same
- *  after calibrating, with speeds kept on disk under the name "weft_k_sgemm".
- *  pol->on_fault FAILOVER gives a device's failed block to another place
- *  (the CPU, or the other devices); PROPAGATE stops every place and returns
- *  the failure. A failing CLBlast call panics with its status as the panic's
- *  cl_status (CLBlast codes outside OpenCL's are named "CLBLAST_STATUS_<n>"),
- *  the device and the rows. Faults injected for the kernel name
- *  "weft_sgemm_clblast" (weft_fault_inject, $WEFT_FAULT) count one launch per
- *  row block. Afterwards weft_runtime_last_run_stats() reports the whole
- *  operation: rows per place, blocks, bytes copied.
+ *  An ordinary parallel operation named "weft_k_sgemm", on the arguments of
+ *  weft_k_sgemm_args() (A split by rows, read; B whole; C split by rows,
+ *  written, and read too when beta != 0), whose device body
+ *  (weft_kernel_t::cl_body) calls CLBlastSgemm on the device's own queue
+ *  for the chunk's rows, at offsets into the buffers weft made: a device
+ *  gets B once and, per chunk, its rows of A (and of C when beta != 0), and
+ *  its rows of C are read back; on unified-memory devices CLBlast works in
+ *  the host arrays directly. The CPU body is one single-threaded
+ *  cblas_sgemm per piece of a chunk (weft cuts a chunk into a few pieces
+ *  per worker, by rows; the CPU no longer cuts blocks into square tiles of
+ *  C). So everything weft_parallel_for does applies: the write borrow of C
+ *  (an overlapping operation is refused with WEFT_EBORROW), the policy's
+ *  meaning, chunks in multiples of 16 rows (STATIC one contiguous share per
+ *  place, sized by the speed model on disk when it knows every place, else
+ *  by CPU workers and device compute units; DYNAMIC chunks of pol->chunk
+ *  rows, 0: automatic; GUIDED, the default, shrinking chunks weighted by
+ *  measured speed, never below pol->chunk rows, 0: 32; ADAPTIVE the same
+ *  after calibrating; STATIC and ADAPTIVE keep the speeds on disk under
+ *  "weft_k_sgemm"), the trace (kernel "weft_k_sgemm", places named as for
+ *  any operation) and weft_runtime_last_run_stats() (rows per place,
+ *  chunks, bytes copied).
+ *
+ *  pol->on_fault FAILOVER gives a failed chunk to another place (its rows
+ *  of C put back first when beta != 0); PROPAGATE stops every place and
+ *  returns the failure. A failing CLBlast call panics with its status as
+ *  the panic's cl_status (CLBlast codes outside OpenCL's are named
+ *  "CLBLAST_STATUS_<n>"), the device, the kernel name "weft_sgemm_clblast"
+ *  and the rows. Faults injected for the kernel name "weft_sgemm_clblast"
+ *  (weft_fault_inject, $WEFT_FAULT) count one launch per device chunk.
  *
  *  OpenBLAS is set to one thread (openblas_set_num_threads(1), for the whole
- *  process) whenever it is not at the start of a CPU block: weft provides
+ *  process) whenever it is not at the start of a CPU piece: weft provides
  *  the parallelism. A program that wants multi-threaded OpenBLAS for its own
  *  calls sets it again afterwards. OpenBLAS 0.3.21 (Debian 12) falls back to slow
  *  generic kernels on CPUs newer than its table: set OPENBLAS_CORETYPE (for
  *  example SkylakeX) in the environment before the program starts. The first
  *  CLBlast call on a device builds CLBlast's kernels (seconds on PoCL; cached
- *  afterwards). K == 0 scales C by beta on the calling thread.
+ *  afterwards); calls into CLBlast are serialised by one lock (CLBlast before
+ *  1.6.1 is not thread-safe). K == 0 scales C by beta on the calling thread
+ *  (C = 0 when beta is 0); M or N == 0 does nothing.
  *  @return 0; WEFT_EINVAL (NULL rt, NULL matrices with non-zero sizes, a
  *          dimension above INT32_MAX, C overlapping A or B, a policy with no
- *          place); WEFT_ENOMEM; WEFT_EPANIC with *panic. */
+ *          place); WEFT_EBORROW (a running operation writes C); WEFT_ENOMEM;
+ *          WEFT_EPANIC with *panic. */
 #define weft_k_sgemm(...) weft_k_sgemm_at(__FILE__, __LINE__, __VA_ARGS__)
 /** What weft_k_sgemm expands to: file and line (the caller's, a literal) are
  *  where a failure's panic says it happened. */

@@ -84,6 +84,54 @@ WEFT_API int weft_buffer_adopt(weft_runtime_t *rt, int device, cl_mem mem, weft_
  *          to be released), NULL for NULL. */
 WEFT_API cl_mem weft_buffer_cl(const weft_buffer_t *b);
 
+/** One chunk of a parallel operation, as a device body (weft_cl_body_fn,
+ *  weft_kernel_t::cl_body) sees it. weft fills it for one call and reads the
+ *  out fields when the body returns; the struct does not outlive the call.
+ *
+ *  Buffers: mem[i] is the buffer of argument i in the device's context — for
+ *  a split or whole argument the whole array, laid out as the host array
+ *  (byte b of the host array is byte b of the buffer: the chunk's rows are
+ *  at offset begin * unit), for a reduction the per-block partials (block k
+ *  at offset k * elem_size) — and NULL for scalars and __local arguments.
+ *  When the body runs, the buffer holds what the chunk may read: its rows of
+ *  every split argument it reads (and the halo), every whole argument, and
+ *  nothing more (elsewhere, and in the rows of a write-only argument, a
+ *  buffer holds anything, as device memory does). The body may write only
+ *  the rows [begin, end) of split arguments it writes (their buffers are
+ *  read-write, so a library may also read them) and the partials of its
+ *  blocks; weft reads exactly those back. On a unified-memory device the
+ *  buffers wrap the host arrays (CL_MEM_USE_HOST_PTR) and nothing is
+ *  copied. */
+typedef struct weft_cl_chunk {
+    cl_context context;           /**< the device's context (weft's: do not release) */
+    cl_command_queue queue;       /**< its in-order queue: enqueue the work here, after
+                                       weft's uploads (do not release, do not wait) */
+    cl_device_id device_id;       /**< the OpenCL device */
+    int device;                   /**< weft's device number */
+    size_t nargs;                 /**< entries in mem and argv: the operation's arguments */
+    const cl_mem *mem;            /**< per argument: its buffer, or NULL (see above) */
+    void *const *argv;            /**< per argument, as a CPU body's argv: scalars'
+                                       values (read them here), host arrays (their
+                                       device copies are in mem: do not touch the
+                                       host arrays) */
+    weft_range_t range;           /**< the operation's whole range */
+    size_t begin;                 /**< the chunk's first index along the split
+                                       dimension (rows of a 2-D range): a multiple
+                                       of the work-group size */
+    size_t end;                   /**< one past its last index (at most the range's
+                                       size along that dimension) */
+    cl_event done;                /**< out: an event of the queue after which every
+                                       write of the chunk is complete (weft takes
+                                       over this reference), or NULL (the default):
+                                       weft then waits for everything enqueued so
+                                       far (it enqueues a marker) */
+    const char *status_name;      /**< out, optional: the name of a nonzero status the
+                                       body returns that is not an OpenCL one (e.g.
+                                       "CLBLAST_STATUS_1024"), for the panic; NULL
+                                       (the default): weft_cl_status_name(). weft
+                                       copies it as soon as the body returns */
+} weft_cl_chunk_t;
+
 #ifdef __cplusplus
 }
 #endif

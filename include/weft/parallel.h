@@ -2,7 +2,10 @@
  *  @brief One data-parallel operation split across CPU workers and OpenCL
  *  devices at once.
  *
- *  A kernel has two bodies: a CPU range function and an OpenCL kernel. weft
+ *  A kernel has two bodies: a CPU range function and a device body, which is
+ *  either an OpenCL kernel (source and entry name) or a function that
+ *  enqueues the chunk's work itself (weft_cl_body_fn: a library such as
+ *  CLBlast, on the buffers weft gives it). weft
  *  cuts the range into chunks along its last dimension (rows for 2-D), hands
  *  chunks to places (the CPU pool, each device) by a policy, moves only the
  *  bytes each chunk touches, and returns a handle joined like any task.
@@ -47,7 +50,34 @@ extern "C" {
  *  @param argv   the arguments, one pointer per weft_arg_t given. */
 typedef void (*weft_range_fn)(size_t begin, size_t end, void *const *argv);
 
-/** One operation with a CPU body and an OpenCL body.
+struct weft_cl_chunk; /* weft/opencl.h defines it: this header needs no CL headers */
+
+/** Device body that enqueues a chunk's work itself, instead of an OpenCL
+ *  kernel weft builds and launches (weft_kernel_t::cl_body). weft moves the
+ *  data exactly as for a kernel — before the call it has enqueued the
+ *  uploads of the rows the chunk reads (with halo) and, once per device and
+ *  operation, the whole arrays; after it, it enqueues the read-back of the
+ *  rows the chunk writes — and calls the body in between, with the buffers,
+ *  the chunk's range and the device's queue (see struct weft_cl_chunk in
+ *  weft/opencl.h). The body enqueues its commands on that in-order queue
+ *  and returns at once: it must not wait for them (it may run on an OpenCL
+ *  driver's callback thread), nor call weft_panic(). Calls for other
+ *  devices, or other operations, may run at the same time on other threads:
+ *  the body must be safe to call so.
+ *  @param chunk  the chunk: queue, buffers, scalars, range; the body sets
+ *                chunk->done (and, to name a status of its own,
+ *                chunk->status_name).
+ *  @return 0 when the work is enqueued; otherwise a nonzero status
+ *          (an OpenCL cl_int, normally negative) that fails the chunk as a
+ *          kernel failure does: the handle panics with the status, device,
+ *          entry name (weft_kernel_t::cl_entry) and range, or, with
+ *          WEFT_FAULT_FAILOVER, the chunk runs again elsewhere. */
+typedef int (*weft_cl_body_fn)(struct weft_cl_chunk *chunk);
+
+/** One operation with a CPU body and a device body.
+ *  The device body is either an OpenCL kernel (cl_source and cl_entry) or a
+ *  function that enqueues the work itself (cl_body, named by cl_entry); a
+ *  kernel has at most one of the two.
  *  The OpenCL kernel takes the arguments in the same order. Inside a chunk it
  *  sees what an unsplit launch would: get_global_id, get_group_id,
  *  get_num_groups and get_global_size are those of the whole range (weft
@@ -58,9 +88,16 @@ typedef void (*weft_range_fn)(size_t begin, size_t end, void *const *argv);
 typedef struct weft_kernel {
     const char *name;             /**< names the kernel in models, traces, panics */
     weft_range_fn cpu;            /**< CPU body, NULL: devices only */
-    const char *cl_source;        /**< OpenCL source, NULL: CPU only */
-    const char *cl_entry;         /**< kernel function name in cl_source */
+    const char *cl_source;        /**< OpenCL source, NULL: no OpenCL kernel */
+    const char *cl_entry;         /**< kernel function name in cl_source; with
+                                       cl_body, the body's name (panics and
+                                       weft_fault_inject()'s kernel filter
+                                       match it) */
     const char *cl_options;       /**< build options, may be NULL */
+    weft_cl_body_fn cl_body;      /**< device body that enqueues the work itself,
+                                       NULL: none (then cl_source, if any, is
+                                       the device body); needs cl_entry and no
+                                       cl_source */
 } weft_kernel_t;
 
 /** An index range of 1 or 2 dimensions with its work-group shape. */
@@ -199,7 +236,7 @@ typedef struct weft_policy {
     int use_cpu;                  /**< 1: the CPU workers take part (when the kernel
                                        has a CPU body) */
     uint64_t devices;             /**< bit i set: device i takes part (when the kernel
-                                       has an OpenCL body) */
+                                       has a device body: cl_source or cl_body) */
     weft_on_fault_t on_fault;     /**< what a failed chunk does; with FAILOVER,
                                        the failed place takes no more chunks,
                                        READ_WRITE split bytes are restored before
@@ -227,7 +264,8 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *  @param out    receives the handle, owned by the scope; may be NULL (the
  *                scope joins it).
  *  @return 0; WEFT_EINVAL (NULL scope or kernel, a kernel without a name,
- *          without any body or with source but no entry name, a range not 1-
+ *          without any body, with source or cl_body but no entry name, with both
+ *          source and cl_body, a range not 1-
  *          or 2-D, a work-group size of 0, a 2-D range with no columns or
  *          whose size overflows, NULL args with nargs > 0, a bad argument
  *          (unit or size 0, bad access, an array NULL or smaller than
@@ -240,7 +278,8 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *          range: a device that cannot build or set up the kernel (build log
  *          included; also an argument count other than the kernel's, or an
  *          argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE), enqueue and execution
- *          errors, injected faults, a CPU body's weft_panic(). */
+ *          errors, a device body's nonzero return, injected faults, a CPU
+ *          body's weft_panic(). */
 #define weft_scope_parallel_for(s, k, r, args, nargs, pol, out) \
     weft_scope_parallel_for_at(__FILE__, __LINE__, (s), (k), (r), (args), (nargs), (pol), (out))
 

@@ -1,12 +1,14 @@
-/* coexec/chunk_cpu.c — the CPU half of a parallel operation: a chunk is cut
- * into one piece per worker, on work-group boundaries so that no reduction
- * block is shared by two pieces. */
+/* coexec/place_cpu.c — the CPU workers as a place: a chunk is cut into a
+ * few pieces per worker, on work-group boundaries so that no reduction block
+ * is shared by two pieces, run as tasks of a scope (the first on the calling
+ * worker). The chunk runs inside submit, which reports before it returns. */
+#include <stdio.h>
 #include <stdlib.h>
 
-#include "parallel_op.h"
+#include "op.h"
 
 typedef struct piece {
-    pf_op *op;
+    weft__op *op;
     size_t begin, end;
     weft_handle_t *h;
 } piece;
@@ -46,7 +48,7 @@ static int run_pieces(weft_scope_t *s, void *arg)
     return 0;
 }
 
-weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
+static weft_panic_t *run_chunk(weft__op *op, weft__place *pl)
 {
     size_t groups = pl->ge - pl->gb;
     size_t workers = (size_t)weft_runtime_cpu_threads(op->rt);
@@ -63,7 +65,7 @@ weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
     for (size_t i = 0; i < n; i++) {
         size_t gb = pl->gb + q * i + (i < rem ? i : rem), ge = gb + q + (i < rem);
         v[i].op = op;
-        pf_indices(op, gb, ge, &v[i].begin, &v[i].end);
+        weft__op_indices(op, gb, ge, &v[i].begin, &v[i].end);
         v[i].h = NULL;
     }
     weft_panic_t *failure = NULL;
@@ -79,7 +81,27 @@ weft_panic_t *pf_cpu_run(pf_op *op, pf_place *pl)
     }
     if (v != stack) free(v);
     size_t range[2];
-    pf_indices(op, pl->gb, pl->ge, &range[0], &range[1]);
+    weft__op_indices(op, pl->gb, pl->ge, &range[0], &range[1]);
     weft__panic_fill(failure, op->name, range, NULL, 0);
     return failure;
 }
+
+static int cpu_setup(weft__op *op, weft__place *pl, weft_panic_t **why)
+{
+    int workers = weft_runtime_cpu_threads(op->rt);
+    *why = NULL;
+    snprintf(pl->name, sizeof pl->name, "CPU (%d worker%s)", workers, workers == 1 ? "" : "s");
+    pl->prior = (double)workers;
+    return 0;
+}
+
+static void cpu_submit(weft__op *op, weft__place *pl, weft__report_fn report)
+{
+    report(op, pl, run_chunk(op, pl)); /* a CPU body's panic was heard already */
+}
+
+const weft__place_ops weft__place_cpu = {
+    .setup = cpu_setup,
+    .submit = cpu_submit,
+    .release = NULL, /* nothing to free */
+};

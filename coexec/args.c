@@ -1,0 +1,204 @@
+/* coexec/args.c — an operation's arguments: checking the request, the
+ * operation's own copies, the bytes it borrows for writing, failover
+ * snapshots, and the fold of reductions in block order. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+
+/* ---- checking the request ------------------------------------------------ */
+
+static int check_mul(size_t a, size_t b, size_t *out)
+{
+    if (b && a > SIZE_MAX / b) return -1;
+    *out = a * b;
+    return 0;
+}
+
+int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t *args, size_t nargs,
+                        const weft_policy_t *pol)
+{
+    const char *c = "weft_parallel_for";
+    if (!k) return weft__fail(WEFT_EINVAL, "%s: kernel is NULL", c);
+    if (!k->name || !*k->name) return weft__fail(WEFT_EINVAL, "%s: kernel has no name", c);
+    if (!k->cpu && !k->cl_source && !k->cl_body)
+        return weft__fail(WEFT_EINVAL, "%s: kernel '%s' has neither a CPU nor an OpenCL body", c, k->name);
+    if (k->cl_source && k->cl_body)
+        return weft__fail(WEFT_EINVAL, "%s: kernel '%s' has both OpenCL source and a device body (cl_body)", c, k->name);
+    if ((k->cl_source || k->cl_body) && (!k->cl_entry || !*k->cl_entry))
+        return weft__fail(WEFT_EINVAL, "%s: kernel '%s' has %s but no entry name", c, k->name,
+                          k->cl_source ? "OpenCL source" : "a device body");
+    if (r.dims != 1 && r.dims != 2) return weft__fail(WEFT_EINVAL, "%s: range has %u dimensions, must be 1 or 2", c, r.dims);
+    for (unsigned d = 0; d < r.dims; d++)
+        if (r.group[d] == 0) return weft__fail(WEFT_EINVAL, "%s: work-group size of dimension %u is 0", c, d);
+    size_t rows = r.size[r.dims - 1], total;
+    if (r.dims == 2 && (check_mul(r.size[0], r.size[1], &total) || r.size[0] == 0) && rows)
+        return weft__fail(WEFT_EINVAL, "%s: 2-D range %zu x %zu is empty in x or overflows", c, r.size[0], r.size[1]);
+    /* Sizes are rounded up to whole work-groups: that must not overflow. */
+    for (unsigned d = 0; d < r.dims; d++)
+        if (r.size[d] > SIZE_MAX - r.group[d])
+            return weft__fail(WEFT_EINVAL, "%s: range size %zu in work-groups of %zu overflows (dimension %u)", c,
+                              r.size[d], r.group[d], d);
+    size_t nblocks = 0; /* reduction partials: groups along the split times groups across (2-D) */
+    size_t blocks_across = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
+    int blocks_overflow = check_mul((rows + r.group[r.dims - 1] - 1) / r.group[r.dims - 1], blocks_across, &nblocks);
+    if (nargs && !args) return weft__fail(WEFT_EINVAL, "%s: nargs is %zu but args is NULL", c, nargs);
+    for (size_t i = 0; i < nargs; i++) {
+        const weft_arg_t *a = &args[i];
+        size_t need;
+        switch (a->kind) {
+        case WEFT_ARG_SPLIT:
+            if (a->unit == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: unit is 0 bytes", c, i);
+            if (a->access < WEFT_READ || a->access > WEFT_READ_WRITE)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: access %d is not valid", c, i, (int)a->access);
+            if (check_mul(rows, a->unit, &need))
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: %zu x %zu bytes overflows", c, i, rows, a->unit);
+            if (need && !a->data) return weft__fail(WEFT_EINVAL, "%s: argument %zu: data is NULL", c, i);
+            if (a->bytes < need)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: array of %zu bytes is smaller than the %zu the range needs",
+                                  c, i, a->bytes, need);
+            break;
+        case WEFT_ARG_WHOLE:
+            if (!a->data || a->bytes == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: whole array is NULL or empty", c, i);
+            if (a->access != WEFT_READ)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: whole arrays are read-only; split outputs instead", c, i);
+            break;
+        case WEFT_ARG_REDUCE:
+            if (!a->data || !a->value || !a->combine || a->unit == 0)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: a reduction needs result, identity, combine and elem_size",
+                                  c, i);
+            if (blocks_overflow || check_mul(nblocks, a->unit, &need))
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: the range's partials (%zu-byte each) overflow", c, i,
+                                  a->unit);
+            break;
+        case WEFT_ARG_SCALAR:
+            if (!a->value || a->size == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: scalar needs a value and a size", c, i);
+            break;
+        case WEFT_ARG_LOCAL:
+            if (a->size == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: __local size is 0", c, i);
+            break;
+        default:
+            return weft__fail(WEFT_EINVAL, "%s: argument %zu: unknown kind %d", c, i, (int)a->kind);
+        }
+    }
+    if (pol && (pol->kind < WEFT_POLICY_STATIC || pol->kind > WEFT_POLICY_ADAPTIVE))
+        return weft__fail(WEFT_EINVAL, "%s: unknown policy kind %d", c, (int)pol->kind);
+    if (pol && pol->on_fault != WEFT_FAULT_PROPAGATE && pol->on_fault != WEFT_FAULT_FAILOVER)
+        return weft__fail(WEFT_EINVAL, "%s: unknown on_fault %d", c, (int)pol->on_fault);
+    return 0;
+}
+
+/* ---- the operation's copies ----------------------------------------------- */
+
+int weft__args_copy(weft__op *op, const weft_arg_t *args, size_t nargs)
+{
+    op->nargs = nargs;
+    op->args = calloc(nargs ? nargs : 1, sizeof *op->args);
+    op->argv = calloc(nargs ? nargs : 1, sizeof *op->argv);
+    op->partials = calloc(nargs ? nargs : 1, sizeof *op->partials);
+    if (!op->args || !op->argv || !op->partials) return -1;
+    for (size_t i = 0; i < nargs; i++) {
+        weft_arg_t a = args[i];
+        if (a.kind == WEFT_ARG_SCALAR) {
+            void *v = malloc(a.size);
+            if (!v) return -1;
+            memcpy(v, a.value, a.size);
+            a.value = v;
+            op->argv[i] = v;
+        } else if (a.kind == WEFT_ARG_REDUCE) {
+            size_t nblocks = op->ngroups * op->blocks_per_group;
+            /* Every block starts as the identity: a block no place reached
+             * (an empty range) folds to nothing. */
+            if (!(op->partials[i] = malloc(nblocks ? nblocks * a.unit : 1))) return -1;
+            for (size_t b = 0; b < nblocks; b++) memcpy((char *)op->partials[i] + b * a.unit, a.value, a.unit);
+            op->argv[i] = op->partials[i];
+        } else if (a.kind != WEFT_ARG_LOCAL) {
+            op->argv[i] = a.data;
+        }
+        op->args[i] = a;
+    }
+    return 0;
+}
+
+/* Write ranges this op takes; refused when a running op writes them too. */
+int weft__args_borrow(weft__op *op)
+{
+    const char *b[64], *e[64];
+    size_t n = 0;
+    for (size_t i = 0; i < op->nargs && n < 64; i++) {
+        const weft_arg_t *a = &op->args[i];
+        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && op->n) {
+            b[n] = a->data;
+            e[n++] = (const char *)a->data + op->n * a->unit;
+        } else if (a->kind == WEFT_ARG_REDUCE) {
+            b[n] = a->data;
+            e[n++] = (const char *)a->data + a->unit;
+        }
+    }
+    return weft__borrow_take(op->rt, op->id, op->name, b, e, n);
+}
+
+void weft__args_free(weft__op *op)
+{
+    for (size_t i = 0; op->args && i < op->nargs; i++) {
+        if (op->args[i].kind == WEFT_ARG_SCALAR) free((void *)(uintptr_t)op->args[i].value);
+        if (op->partials) free(op->partials[i]);
+    }
+    free(op->partials);
+    free(op->argv);
+    free(op->args);
+    op->partials = NULL;
+    op->argv = NULL;
+    op->args = NULL;
+}
+
+/* ---- failover snapshots --------------------------------------------------- */
+
+int weft__args_snapshot(weft__op *op, weft__place *pl, int save)
+{
+    size_t ib, ie;
+    weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
+    for (size_t i = 0; i < op->nargs; i++) {
+        const weft_arg_t *a = &op->args[i];
+        if (a->kind != WEFT_ARG_SPLIT || a->access != WEFT_READ_WRITE) continue;
+        size_t off = ib * a->unit, len = (ie - ib) * a->unit;
+        if (!pl->snapshot && !(pl->snapshot = calloc(op->nargs, sizeof *pl->snapshot))) return -1;
+        if (save) {
+            free(pl->snapshot[i]);
+            if (!(pl->snapshot[i] = malloc(len ? len : 1))) return -1;
+            memcpy(pl->snapshot[i], (char *)a->data + off, len);
+        } else if (pl->snapshot[i]) {
+            memcpy((char *)a->data + off, pl->snapshot[i], len);
+        }
+    }
+    return 0;
+}
+
+void weft__args_snapshot_free(weft__op *op, weft__place *pl)
+{
+    if (!pl->snapshot) return;
+    for (size_t i = 0; i < op->nargs; i++) free(pl->snapshot[i]);
+    free(pl->snapshot);
+    pl->snapshot = NULL;
+}
+
+/* ---- the end --------------------------------------------------------------- */
+
+void weft__args_fold(weft__op *op)
+{
+    for (size_t i = 0; i < op->nargs; i++) {
+        const weft_arg_t *a = &op->args[i];
+        if (a->kind != WEFT_ARG_REDUCE) continue;
+        /* Block order, whatever place computed which block. */
+        const char *acc = op->partials[i];
+        unsigned char small[256];
+        unsigned char *tmp = a->unit <= sizeof small ? small : malloc(a->unit);
+        if (!tmp) continue;
+        memcpy(tmp, a->value, a->unit);
+        size_t nblocks = op->ngroups * op->blocks_per_group;
+        for (size_t b = 0; b < nblocks; b++) a->combine(tmp, acc + b * a->unit);
+        memcpy(a->data, tmp, a->unit);
+        if (tmp != small) free(tmp);
+    }
+}

@@ -1,0 +1,33 @@
+/* coexec/args.h — an operation's arguments: checking a request, the
+ * operation's own copies (descriptors, scalars, reduction partials), the
+ * byte ranges it writes, failover snapshots of the rows a chunk may dirty,
+ * and the fold of reductions at the end. Internal. */
+#ifndef WEFT_COEXEC_ARGS_H
+#define WEFT_COEXEC_ARGS_H
+
+#include <stddef.h>
+
+#include "weft/parallel.h"
+#include "op.h"
+
+/* Check a request as weft_scope_parallel_for documents it: 0, or WEFT_EINVAL
+ * with a message. pol may be NULL (the defaults). */
+int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t *args, size_t nargs,
+                        const weft_policy_t *pol);
+/* Copy the descriptors into op (scalars' values too), make the reduction
+ * partials (every block the identity) and the bodies' argv. op's range
+ * fields must be set. 0, or -1 when memory ran out (weft__args_free cleans
+ * up either way). */
+int weft__args_copy(weft__op *op, const weft_arg_t *args, size_t nargs);
+void weft__args_free(weft__op *op);
+/* Borrow the bytes op writes (written split arrays, reduction results):
+ * 0, or WEFT_EBORROW when a running operation writes some of them. */
+int weft__args_borrow(weft__op *op);
+/* Failover: copy (save=1) or put back (save=0) the read-write split rows of
+ * pl's chunk. 0, or -1 when memory ran out (then the rows are not kept). */
+int weft__args_snapshot(weft__op *op, weft__place *pl, int save);
+void weft__args_snapshot_free(weft__op *op, weft__place *pl);
+/* Fold every reduction's partials in block order into its result. */
+void weft__args_fold(weft__op *op);
+
+#endif

@@ -1,0 +1,67 @@
+/* coexec/descriptors.c — the public constructors of what a parallel
+ * operation is given: ranges, argument descriptors, policies. */
+#include <stdint.h>
+#include <string.h>
+
+#include "weft/parallel.h"
+
+weft_range_t weft_range_1d(size_t n, size_t group)
+{
+    weft_range_t r = {.dims = 1, .size = {n, 1}, .group = {group ? group : 64, 1}};
+    return r;
+}
+
+weft_range_t weft_range_2d(size_t width, size_t height, size_t gx, size_t gy)
+{
+    weft_range_t r = {.dims = 2, .size = {width, height}, .group = {gx ? gx : 16, gy ? gy : 4}};
+    return r;
+}
+
+weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t access)
+{
+    weft_arg_t a = {.kind = WEFT_ARG_SPLIT, .access = access, .data = data, .bytes = bytes, .unit = unit};
+    return a;
+}
+
+weft_arg_t weft_arg_split_halo(const void *data, size_t bytes, size_t unit, size_t halo)
+{
+    weft_arg_t a = weft_arg_split((void *)(uintptr_t)data, bytes, unit, WEFT_READ);
+    a.halo = halo;
+    return a;
+}
+
+weft_arg_t weft_arg_whole(const void *data, size_t bytes)
+{
+    weft_arg_t a = {.kind = WEFT_ARG_WHOLE, .access = WEFT_READ, .data = (void *)(uintptr_t)data, .bytes = bytes};
+    return a;
+}
+
+weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *identity,
+                           void (*combine)(void *acc, const void *partial))
+{
+    weft_arg_t a = {.kind = WEFT_ARG_REDUCE, .access = WEFT_WRITE, .data = result, .unit = elem_size,
+                    .value = identity, .combine = combine};
+    return a;
+}
+
+weft_arg_t weft_arg_scalar(const void *value, size_t size)
+{
+    weft_arg_t a = {.kind = WEFT_ARG_SCALAR, .value = value, .size = size};
+    return a;
+}
+
+weft_arg_t weft_arg_local(size_t bytes)
+{
+    weft_arg_t a = {.kind = WEFT_ARG_LOCAL, .size = bytes};
+    return a;
+}
+
+void weft_policy_init(weft_policy_t *p)
+{
+    if (!p) return;
+    memset(p, 0, sizeof *p);
+    p->kind = WEFT_POLICY_GUIDED;
+    p->use_cpu = 1;
+    p->devices = WEFT_ALL_DEVICES;
+    p->on_fault = WEFT_FAULT_PROPAGATE;
+}

@@ -1,0 +1,471 @@
+/* coexec/driver.c — drive one parallel operation: start it (checked
+ * arguments, borrows, places set up, speeds), hand out chunks until none is
+ * left, take each chunk's report, then finish (fold reductions, store
+ * models, publish statistics, release borrows, complete the handle).
+ *
+ * Places pull chunks: the CPU place from a pool task that loops, each device
+ * from the report of its previous chunk (the completion callback). op->m
+ * serialises the policy and the place states. The operation finishes,
+ * exactly once, when no place is active and no chunk is in flight. Places
+ * only ever call back through the report function they are handed
+ * (coexec/place.h). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "op.h"
+#include "place.h"
+
+static atomic_ulong next_op_id = 1;
+
+/* ---- the trampoline ------------------------------------------------------- */
+
+/* A driver may complete a chunk inline (PoCL's basic device runs commands at
+ * clFlush, and the completion callback then runs inside clSetEventCallback),
+ * so a report may arrive on a thread that is already pumping places or
+ * starting an operation. Such a report does not recurse: its place goes on
+ * this thread's trampoline, a short list the outer loop pumps when it gets
+ * back (the place stays active meanwhile, so its op cannot finish). During
+ * start() this also means that every place is started before an
+ * inline-completing device takes its second chunk, so that it cannot take
+ * the whole range before the others begin. Set on a thread inside start()
+ * and while it pumps a device place; not while it runs CPU chunks (a task
+ * run meanwhile may wait for places it would defer), but for start() driving
+ * the CPU place itself when it cannot be queued. */
+#define DEFERRED_MAX 256
+typedef struct deferred {
+    weft__place *v[DEFERRED_MAX];
+    int n;
+} deferred;
+static _Thread_local deferred *trampoline;
+
+/* The submit handshake (weft__place::phase): whichever of the pump (after
+ * submit returns) and the report comes second goes on with the place. */
+enum { PHASE_SUBMITTING = 0, PHASE_SUBMITTED = 1, PHASE_REPORTED = 2 };
+
+static void pump(weft__op *op, weft__place *pl);
+static void pump_here(weft__place *pl);
+
+static void *pump_task(void *arg)
+{
+    pump_here(arg);
+    return NULL;
+}
+
+/* Leave pl to this thread's outer loop (or, that full, to a pool task).
+ * 0 when there is none: the caller pumps. */
+static int defer(weft__place *pl)
+{
+    deferred *d = trampoline;
+    if (!d) return 0;
+    if (d->n < DEFERRED_MAX) {
+        d->v[d->n++] = pl;
+        return 1;
+    }
+    weft_handle_t *h;
+    if (weft_spawn(pl->op->rt, pump_task, pl, &h) != 0) return 0;
+    weft_handle_detach(h);
+    return 1;
+}
+
+/* Pump every deferred place, and those deferred meanwhile, until none is left. */
+static void drain(deferred *d)
+{
+    while (d->n > 0) {
+        weft__place *pl = d->v[--d->n];
+        pump(pl->op, pl);
+    }
+}
+
+/* Pump pl with a trampoline of this thread's own, then what it collected. */
+static void pump_here(weft__place *pl)
+{
+    deferred local = {.n = 0}, *outer = trampoline;
+    trampoline = &local;
+    pump(pl->op, pl);
+    drain(&local);
+    trampoline = outer;
+}
+
+/* ---- op lifetime ------------------------------------------------------------ */
+
+static void op_free(weft__op *op)
+{
+    for (int p = 0; p < op->nplaces; p++) {
+        weft__place *pl = &op->places[p];
+        if (pl->ops->release) pl->ops->release(op, pl);
+        weft__args_snapshot_free(op, pl);
+    }
+    weft__args_free(op);
+    free(op->name);
+    free(op->launcher);
+    free(op->cl_entry);
+    free(op->cl_source);
+    free(op->cl_options);
+    weft__split_free(&op->sp);
+    pthread_mutex_destroy(&op->m);
+    free(op);
+}
+
+/* The key of pl's speed in the models on disk. */
+static void place_key(const weft__op *op, const weft__place *pl, char *buf, size_t cap)
+{
+    if (pl->device < 0) snprintf(buf, cap, "cpu:%d", weft_runtime_cpu_threads(op->rt));
+    else snprintf(buf, cap, "%s", pl->name);
+}
+
+/* Everything has stopped: fold reductions, store models, publish stats,
+ * release borrows, complete the handle. */
+static void finish(weft__op *op)
+{
+    weft_runtime_t *rt = op->rt;
+    weft_panic_t *failure = op->failure;
+    if (!failure) weft__args_fold(op);
+    /* Static splits by measured speed too: it reads and keeps the same model. */
+    if ((op->kind == WEFT_POLICY_ADAPTIVE || op->kind == WEFT_POLICY_STATIC) && !failure) {
+        for (int p = 0; p < op->nplaces; p++) {
+            char key[300];
+            if (!op->sp.measured[p]) continue;
+            place_key(op, &op->places[p], key, sizeof key);
+            weft__model_store(op->name, key, op->sp.speed[p] * (double)op->group);
+        }
+    }
+    for (int p = 0; p < op->nplaces; p++) op->stats.items[op->places[p].trace_id] = op->places[p].items;
+    weft__engine_publish_stats(rt, &op->stats);
+    weft__borrow_release(rt, op->id);
+
+    struct weft_task *t = op->task;
+    op->failure = NULL;
+    op_free(op);
+    if (failure) weft__task_store_panic(t, failure); /* the hook heard of it when it happened */
+    weft__task_complete(t);
+    weft__runtime_external_end(rt);
+}
+
+/* ---- chunks ----------------------------------------------------------------- */
+
+static void *cpu_driver(void *arg)
+{
+    weft__place *pl = arg;
+    pump(pl->op, pl); /* no trampoline: CPU chunks loop here */
+    return NULL;
+}
+
+/* Set pl going (its state is already ACTIVE). A device is pumped under a
+ * trampoline, like every device pump: a report that a driver makes inline
+ * while this thread enqueues (inside a device body, say) is deferred, never
+ * nested. */
+static void start_place(weft__op *op, weft__place *pl)
+{
+    if (pl->device >= 0) {
+        if (trampoline) pump(op, pl);
+        else pump_here(pl);
+        return;
+    }
+    weft_handle_t *h;
+    if (weft_spawn(op->rt, cpu_driver, pl, &h) == 0) weft_handle_detach(h);
+    else pump(op, pl); /* cannot queue: drive it from here */
+}
+
+static int other_live_place(const weft__op *op, const weft__place *pl)
+{
+    for (int p = 0; p < op->nplaces; p++)
+        if (&op->places[p] != pl && op->places[p].state != WEFT__PLACE_RETIRED) return 1;
+    return 0;
+}
+
+/* Record pl's chunk: its speed, or its failure (failover or stop). */
+static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
+{
+    uint64_t now = weft__now_ns();
+    size_t ib, ie;
+    weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
+    weft__trace_chunk(op->rt, op->name, pl->name, pl->trace_id, ib, ie, pl->bytes, pl->t_start, now, failure != NULL);
+    int kick[WEFT__MAX_PLACES], nkick = 0;
+
+    pthread_mutex_lock(&op->m);
+    op->in_flight--;
+    /* pl is pumped next (perhaps later, from a pool task). A failed chunk
+     * retires pl, and without this another place could find the op done and
+     * free it before that pump runs. */
+    pl->owed = 1;
+    op->stats.chunks++;
+    op->stats.bytes_moved += pl->bytes;
+    if (!failure) {
+        pl->items += ie - ib;
+        weft__split_record(&op->sp, (int)(pl - op->places), pl->ge - pl->gb, (double)(now - pl->t_start) / 1e9);
+    } else {
+        op->stats.failed_chunks++;
+        if (op->on_fault == WEFT_FAULT_FAILOVER && !op->stopped && other_live_place(op, pl)) {
+            pthread_mutex_unlock(&op->m);
+            weft__args_snapshot(op, pl, 0); /* restore the rows the failed chunk may have dirtied */
+            weft_panic_destroy(failure);
+            failure = NULL;
+            pthread_mutex_lock(&op->m);
+            weft__split_requeue(&op->sp, (int)(pl - op->places), pl->gb, pl->ge);
+            pl->state = WEFT__PLACE_RETIRED;
+            for (int p = 0; p < op->nplaces; p++) {
+                if (op->places[p].state == WEFT__PLACE_IDLE) {
+                    op->places[p].state = WEFT__PLACE_ACTIVE;
+                    kick[nkick++] = p;
+                }
+            }
+        } else {
+            op->stopped = 1;
+            weft__split_retire(&op->sp, (int)(pl - op->places));
+            pl->state = WEFT__PLACE_RETIRED;
+            if (!op->failure) op->failure = failure;
+            else weft_panic_destroy(failure);
+        }
+    }
+    pthread_mutex_unlock(&op->m);
+    for (int i = 0; i < nkick; i++) start_place(op, &op->places[kick[i]]);
+}
+
+/* What places call when a chunk ends (weft__report_fn). */
+static void report(weft__op *op, weft__place *pl, weft_panic_t *failure)
+{
+    chunk_done(op, pl, failure);
+    /* Still inside submit (or racing with its return): the pump goes on. */
+    int phase = PHASE_SUBMITTING;
+    if (atomic_compare_exchange_strong(&pl->phase, &phase, PHASE_REPORTED)) return;
+    /* Later, from a driver's thread: go on from here, without nesting. */
+    if (!defer(pl)) pump_here(pl);
+}
+
+/* Hand pl chunks while there are any for it; the last place out finishes. */
+static void pump(weft__op *op, weft__place *pl)
+{
+    int p = (int)(pl - op->places);
+    for (;;) {
+        pthread_mutex_lock(&op->m);
+        pl->owed = 0;
+        size_t gb, ge;
+        if (pl->state == WEFT__PLACE_ACTIVE && !op->stopped && weft__split_next(&op->sp, p, &gb, &ge)) {
+            op->in_flight++;
+            pl->gb = gb;
+            pl->ge = ge;
+            pl->bytes = 0;
+            pthread_mutex_unlock(&op->m);
+            pl->t_start = weft__now_ns();
+            if (op->on_fault == WEFT_FAULT_FAILOVER) weft__args_snapshot(op, pl, 1);
+            atomic_store(&pl->phase, PHASE_SUBMITTING);
+            pl->ops->submit(op, pl, report);
+            /* Not reported yet: the report goes on with pl, and the op may be
+             * gone by then — touch nothing more. */
+            if (atomic_exchange(&pl->phase, PHASE_SUBMITTED) != PHASE_REPORTED) return;
+            /* Reported inside submit (a CPU chunk, an inline completion, a
+             * failure to start): pl is owed a pump, which keeps the op. */
+            if (defer(pl)) return;
+            continue;
+        }
+        if (pl->state != WEFT__PLACE_RETIRED) pl->state = WEFT__PLACE_IDLE;
+        int done = 1;
+        for (int q = 0; q < op->nplaces; q++) done &= op->places[q].state != WEFT__PLACE_ACTIVE && !op->places[q].owed;
+        done = done && op->in_flight == 0 && !op->finalizing;
+        if (done) {
+            op->finalizing = 1;
+            if (!op->failure && op->sp.nrequeued) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "kernel '%s': chunk [%zu, %zu) failed on every place that could run it",
+                         op->name, op->sp.requeued[0].gb * op->group, op->sp.requeued[0].ge * op->group);
+                op->failure = weft__panic_new(op->launcher, op->file, op->line, msg);
+            }
+        }
+        pthread_mutex_unlock(&op->m);
+        if (done) finish(op);
+        return;
+    }
+}
+
+/* ---- starting --------------------------------------------------------------- */
+
+static void add_place(weft__op *op, int device, const weft__place_ops *ops)
+{
+    weft__place *pl = &op->places[op->nplaces++];
+    pl->op = op;
+    pl->ops = ops;
+    pl->device = device;
+    pl->trace_id = device + 1;
+    pl->prior = 1.0;
+    pl->state = WEFT__PLACE_ACTIVE;
+    atomic_init(&pl->phase, PHASE_SUBMITTED);
+}
+
+/* Relative speed before anything is measured: the model on disk (adaptive
+ * and static), else the place's prior (cores, compute units). */
+static void priors(weft__op *op, double *speed, int *measured)
+{
+    for (int p = 0; p < op->nplaces; p++) {
+        weft__place *pl = &op->places[p];
+        measured[p] = 0;
+        speed[p] = pl->prior;
+        if (op->kind == WEFT_POLICY_ADAPTIVE || op->kind == WEFT_POLICY_STATIC) {
+            char key[300];
+            double v;
+            place_key(op, pl, key, sizeof key);
+            if (weft__model_load(op->name, key, &v)) {
+                speed[p] = v / (double)op->group;
+                measured[p] = 1;
+            }
+        }
+    }
+    /* Known and unknown speeds cannot be mixed: calibrate all if any is unknown. */
+    int all = 1;
+    for (int p = 0; p < op->nplaces; p++) all &= measured[p];
+    if (!all)
+        for (int p = 0; p < op->nplaces; p++) measured[p] = 0;
+}
+
+/* The op's own copy of the kernel and the request; -1 when memory ran out. */
+static int copy_request(weft__op *op, const weft_kernel_t *k, const weft_arg_t *args, size_t nargs)
+{
+    const char *launcher = weft_current_name();
+    op->cpu = k->cpu;
+    op->cl_body = k->cl_body;
+    if (!(op->name = weft__strdup(k->name)) || weft__args_copy(op, args, nargs) ||
+        (launcher && !(op->launcher = weft__strdup(launcher))))
+        return -1;
+    if ((k->cl_source || k->cl_body) && !(op->cl_entry = weft__strdup(k->cl_entry))) return -1;
+    if (k->cl_source && !(op->cl_source = weft__strdup(k->cl_source))) return -1;
+    if (k->cl_source && k->cl_options && !(op->cl_options = weft__strdup(k->cl_options))) return -1;
+    return 0;
+}
+
+static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s, const weft_kernel_t *k, weft_range_t r,
+                 const weft_arg_t *args, size_t nargs, const weft_policy_t *pol, weft_handle_t **out)
+{
+    int rc = weft__args_validate(k, r, args, nargs, pol);
+    if (rc) return rc;
+    weft_policy_t defaults;
+    if (!pol) {
+        weft_policy_init(&defaults);
+        pol = &defaults;
+    }
+    weft__op *op = calloc(1, sizeof *op);
+    if (!op) return weft__fail(WEFT_ENOMEM, "weft_parallel_for: out of memory");
+    pthread_mutex_init(&op->m, NULL);
+    op->rt = rt;
+    op->id = atomic_fetch_add(&next_op_id, 1);
+    op->file = file;
+    op->line = line;
+    op->range = r;
+    op->n = r.size[r.dims - 1];
+    op->group = r.group[r.dims - 1];
+    op->ngroups = (op->n + op->group - 1) / op->group;
+    op->blocks_per_group = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
+    op->on_fault = pol->on_fault;
+    op->kind = pol->kind;
+    if (copy_request(op, k, args, nargs)) {
+        op_free(op);
+        return weft__fail(WEFT_ENOMEM, "weft_parallel_for: out of memory");
+    }
+
+    /* Places: the CPU, then devices in order; each needs its body. */
+    int has_device_body = k->cl_source || k->cl_body;
+    if (pol->use_cpu && k->cpu) add_place(op, -1, &weft__place_cpu);
+    int ndev = weft_device_count(rt);
+    for (int d = 0; d < ndev && d < 64 && has_device_body; d++)
+        if (pol->devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
+    if (op->nplaces == 0) {
+        op_free(op);
+        return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (%s)", k->name,
+                          !k->cpu && !ndev ? "it has no CPU body and the runtime has no device"
+                          : !pol->use_cpu && !pol->devices ? "the policy allows no place"
+                                                           : "the policy's places lack the body they need");
+    }
+    if ((rc = weft__args_borrow(op))) {
+        op_free(op);
+        return rc;
+    }
+    weft_builder_t b;
+    weft_builder_init(&b);
+    if ((rc = weft__task_new(rt, &b, NULL, NULL, &op->task))) {
+        weft__borrow_release(rt, op->id);
+        op_free(op);
+        return rc;
+    }
+
+    /* Set-up: a place that cannot take part is a failure of the op
+     * (propagate) or simply left out (failover, if another place remains). */
+    for (int p = 0; p < op->nplaces && op->n; p++) {
+        weft__place *pl = &op->places[p];
+        weft_panic_t *why = NULL;
+        if (pl->ops->setup(op, pl, &why) == 0) continue;
+        if (why) weft__panic_notify(why);
+        pl->state = WEFT__PLACE_RETIRED;
+        if (op->on_fault == WEFT_FAULT_FAILOVER && other_live_place(op, pl)) {
+            weft_panic_destroy(why);
+        } else {
+            op->stopped = 1;
+            if (!op->failure) op->failure = why;
+            else weft_panic_destroy(why);
+        }
+    }
+    double speed[WEFT__MAX_PLACES];
+    int measured[WEFT__MAX_PLACES];
+    priors(op, speed, measured);
+    size_t chunk_groups = pol->chunk ? (pol->chunk + op->group - 1) / op->group : 0;
+    weft__split_init(&op->sp, op->kind, op->ngroups, op->nplaces, speed, measured, chunk_groups);
+    for (int p = 0; p < op->nplaces; p++)
+        if (op->places[p].state == WEFT__PLACE_RETIRED) weft__split_retire(&op->sp, p);
+
+    struct weft_task *t = op->task;
+    if (s) weft__scope_add(s, t);
+    weft__runtime_external_begin(rt);
+    if (out) *out = t;
+    /* From here the op may finish (and be freed) at any moment: touch only the
+     * places we start, each of which holds it open while active. */
+    int nplaces = op->nplaces, active[WEFT__MAX_PLACES], nactive = 0;
+    for (int p = 0; p < nplaces; p++)
+        if (op->places[p].state == WEFT__PLACE_ACTIVE) active[nactive++] = p;
+    if (nactive == 0) {
+        pthread_mutex_lock(&op->m);
+        op->finalizing = 1;
+        pthread_mutex_unlock(&op->m);
+        finish(op);
+        return 0;
+    }
+    weft__place *places[WEFT__MAX_PLACES];
+    for (int i = 0; i < nactive; i++) places[i] = &op->places[active[i]];
+    /* Every place gets its first chunk before any goes on (see the trampoline). */
+    deferred started = {.n = 0}, *outer = trampoline;
+    trampoline = &started;
+    for (int i = 0; i < nactive; i++) start_place(op, places[i]);
+    drain(&started);
+    trampoline = outer;
+    return 0;
+}
+
+/* ---- the public entry points ------------------------------------------------ */
+
+int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
+                               weft_range_t r, const weft_arg_t *args, size_t nargs,
+                               const weft_policy_t *pol, weft_handle_t **out)
+{
+    if (out) *out = NULL;
+    if (!s) return weft__fail(WEFT_EINVAL, "weft_scope_parallel_for: scope is NULL");
+    return start(file, line, weft_scope_runtime(s), s, k, r, args, nargs, pol, out);
+}
+
+int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+                         weft_range_t r, const weft_arg_t *args, size_t nargs,
+                         const weft_policy_t *pol, weft_handle_t **out)
+{
+    if (out) *out = NULL;
+    if (!rt || !out) return weft__fail(WEFT_EINVAL, "weft_parallel_for: %s is NULL", !rt ? "runtime" : "out");
+    return start(file, line, rt, NULL, k, r, args, nargs, pol, out);
+}
+
+int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
+                         weft_range_t r, const weft_arg_t *args, size_t nargs,
+                         const weft_policy_t *pol, weft_panic_t **panic)
+{
+    if (panic) *panic = NULL;
+    weft_handle_t *h;
+    int rc = weft_parallel_for_at(file, line, rt, k, r, args, nargs, pol, &h);
+    if (rc) return rc;
+    return weft_join(h, NULL, panic);
+}

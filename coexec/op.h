@@ -1,0 +1,88 @@
+/* coexec/op.h — one running parallel operation and its places, as the
+ * driver (driver.c) keeps them, the argument code (args.c) fills them and
+ * the places (place_*.c) read them. Internal. */
+#ifndef WEFT_COEXEC_OP_H
+#define WEFT_COEXEC_OP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/parallel.h"
+#include "engine.h"
+#include "place.h"
+#include "split.h"
+
+/* Driver-side state of a place (weft__place::state). */
+enum { WEFT__PLACE_IDLE = 0, WEFT__PLACE_ACTIVE = 1, WEFT__PLACE_RETIRED = 2 };
+
+typedef struct weft__place {
+    struct weft__op *op;
+    const weft__place_ops *ops;
+    int device;                   /* -1: the CPU pool */
+    int trace_id;                 /* 0: CPU, 1 + device */
+    char name[256];               /* display name (setup sets it) */
+    double prior;                 /* relative speed before any measurement (setup) */
+    void *impl;                   /* the place kind's own state (setup makes it) */
+    /* driver bookkeeping, under op->m */
+    int state;
+    size_t items;                 /* split indices done */
+    int owed;                     /* a chunk finished; the pump that follows has not
+                                     run yet: the op may not finish before it does */
+    atomic_int phase;             /* the submit handshake (driver.c) */
+    /* the chunk in flight */
+    size_t gb, ge;                /* work-groups along the split dimension */
+    uint64_t t_start;
+    uint64_t bytes;               /* moved for it (the place adds) */
+    void **snapshot;              /* per argument, failover copies of RW rows */
+} weft__place;
+
+typedef struct weft__op {
+    weft_runtime_t *rt;
+    struct weft_task *task;
+    unsigned long id;
+    char *name;
+    const char *file;             /* the caller's, for device failures' panics */
+    int line;
+    char *launcher;               /* name of the task that started it, or NULL */
+    /* the kernel, copied */
+    weft_range_fn cpu;
+    weft_cl_body_fn cl_body;
+    char *cl_entry;
+    char *cl_source;              /* the user's source with the whole-range preamble */
+    char *cl_options;
+    /* the range */
+    weft_range_t range;
+    size_t n;                     /* indices along the split dimension (the last) */
+    size_t group;                 /* group size along it */
+    size_t ngroups;               /* groups along it (rounded up) */
+    size_t blocks_per_group;      /* reduce partials per split group (2-D: groups in x) */
+    /* the arguments, copied (args.c) */
+    weft_arg_t *args;
+    size_t nargs;
+    void **argv;                  /* what the bodies see */
+    void **partials;              /* per argument: reduce partials, else NULL */
+    /* the policy */
+    int on_fault;
+    int kind;
+    /* running */
+    pthread_mutex_t m;
+    weft__split sp;
+    weft__place places[WEFT__MAX_PLACES];
+    int nplaces;
+    int in_flight;
+    int stopped;
+    int finalizing;
+    weft_panic_t *failure;
+    weft_run_stats_t stats;
+} weft__op;
+
+/* Indices [*ib, *ie) that split groups [gb, ge) cover. */
+static inline void weft__op_indices(const weft__op *op, size_t gb, size_t ge, size_t *ib, size_t *ie)
+{
+    *ib = gb * op->group;
+    *ie = ge * op->group < op->n ? ge * op->group : op->n;
+}
+
+#endif

@@ -1,0 +1,374 @@
+/* coexec/place_cl.c — a device as a place, in one of two modes:
+ *   - kernel: the operation's OpenCL kernel, built with whole-range
+ *     semantics and launched over the chunk's rows (an NDRange with a global
+ *     offset);
+ *   - body: the operation's device body (weft_kernel_t::cl_body) enqueues
+ *     the work itself, on the same buffers.
+ * Both bind the arrays once, move only the bytes a chunk touches (its rows
+ * with halo, whole arrays once, written rows and partials back; nothing on
+ * unified-memory devices, whose buffers wrap the host arrays), and report
+ * the chunk's end from the completion callback of its last command. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../host/host.h"
+#include "op.h"
+
+typedef struct cl_place {
+    int body;                     /* 1: the device body computes, 0: the kernel */
+    weft__device *dev;
+    weft__built *built;           /* kernel mode */
+    cl_kernel kernel;             /* kernel mode */
+    cl_uint kernel_nargs;         /* its argument count, as the pool knows it */
+    cl_mem *mems;                 /* per argument, NULL where none */
+    int unified;                  /* the buffers wrap the host arrays */
+    int whole_uploaded;
+    cl_event compute_event;       /* the chunk's kernel, or the body's done event */
+    weft__report_fn report;       /* where the chunk in flight reports */
+} cl_place;
+
+/* ---- failures ------------------------------------------------------------ */
+
+static weft_panic_t *setup_panic(const weft__op *op, const weft__place *pl, cl_int err, const char *what)
+{
+    weft__failure f = {.thread = op->launcher, .file = op->file, .line = op->line, .device = pl->name,
+                       .kernel = op->cl_entry, .cl_status = err, .cl_status_name = weft_cl_status_name(err)};
+    return weft__panic_failure(&f, "kernel '%s': %s on device '%s': %s (%d)", op->name, what, pl->name,
+                               weft_cl_status_name(err), err);
+}
+
+/* status_name: NULL for weft_cl_status_name(status). */
+static weft_panic_t *chunk_panic(const weft__op *op, const weft__place *pl, cl_int status, const char *status_name,
+                                 const char *when)
+{
+    size_t ib, ie;
+    weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
+    if (!status_name) status_name = weft_cl_status_name(status);
+    weft__failure f = {.thread = op->launcher, .file = op->file, .line = op->line, .device = pl->name,
+                       .kernel = op->cl_entry, .cl_status = status, .cl_status_name = status_name,
+                       .has_range = 1, .begin = ib, .end = ie};
+    return weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d), chunk [%zu, %zu)", op->name, when,
+                               pl->name, status_name, status, ib, ie);
+}
+
+/* The chunk failed: the hook hears of it, the driver gets it. */
+static void fail(weft__op *op, weft__place *pl, weft_panic_t *why)
+{
+    cl_place *c = pl->impl;
+    if (why) weft__panic_notify(why);
+    c->report(op, pl, why);
+}
+
+/* ---- setting up ---------------------------------------------------------- */
+
+/* Inside a chunk the kernel must see the unsplit launch. A global offset
+ * already makes get_global_id absolute; these make the rest agree. #line keeps
+ * build-log line numbers those of the user's source. */
+static char *whole_range_source(const weft__op *op)
+{
+    size_t gs0, gs1 = 1;
+    if (op->range.dims == 1) {
+        gs0 = op->ngroups * op->group;
+    } else {
+        size_t g0 = op->range.group[0];
+        gs0 = (op->range.size[0] + g0 - 1) / g0 * g0;
+        gs1 = op->ngroups * op->group;
+    }
+    static const char fmt[] =
+        "#define WEFT_GLOBAL_SIZE_0 %zuUL\n"
+        "#define WEFT_GLOBAL_SIZE_1 %zuUL\n"
+        "#define get_global_size(d) ((size_t)((d) == 0 ? WEFT_GLOBAL_SIZE_0 : (d) == 1 ? WEFT_GLOBAL_SIZE_1 : 1))\n"
+        "#define get_num_groups(d) (get_global_size(d) / get_local_size(d))\n"
+        "#define get_group_id(d) (get_global_id(d) / get_local_size(d))\n"
+        "#line 1\n";
+    int head = snprintf(NULL, 0, fmt, gs0, gs1);
+    size_t len = (size_t)head + strlen(op->cl_source) + 1;
+    char *out = malloc(len);
+    if (!out) return NULL;
+    snprintf(out, len, fmt, gs0, gs1);
+    strcpy(out + head, op->cl_source);
+    return out;
+}
+
+/* Kernel mode: the program (cached by the host layer) and a kernel object. */
+static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t **why)
+{
+    weft_runtime_t *rt = op->rt;
+    char *source = whole_range_source(op);
+    if (!source) {
+        *why = setup_panic(op, pl, CL_OUT_OF_HOST_MEMORY, "out of memory");
+        return -1;
+    }
+    int status = 0;
+    c->built = weft__program_get(rt, pl->device, source, op->cl_options, why, &status);
+    free(source);
+    if (!c->built) {
+        if (*why) {
+            weft__panic_fill(*why, op->cl_entry, NULL, NULL, 0);
+            weft__panic_set_origin(*why, NULL, op->file, op->line);
+        } else {
+            *why = setup_panic(op, pl, CL_BUILD_PROGRAM_FAILURE, "program could not be built");
+        }
+        return -1;
+    }
+    cl_int err;
+    c->kernel = weft__kernel_take(rt, c->built, op->cl_entry, &c->kernel_nargs, &err);
+    if (!c->kernel) {
+        *why = setup_panic(op, pl, err, "kernel could not be created");
+        return -1;
+    }
+    /* Pooled kernels keep an earlier operation's arguments: every one must be
+     * set again, so the counts must match. */
+    if (c->kernel_nargs != op->nargs) {
+        *why = setup_panic(op, pl, CL_INVALID_KERNEL_ARGS, "kernel takes a different number of arguments than were given");
+        return -1;
+    }
+    return 0;
+}
+
+static cl_mem_flags mem_flags(const weft_arg_t *a, int body)
+{
+    if (a->kind == WEFT_ARG_WHOLE || (a->kind == WEFT_ARG_SPLIT && a->access == WEFT_READ)) return CL_MEM_READ_ONLY;
+    /* A device body's library may read what it writes (CLBlast reads C). */
+    if (body) return CL_MEM_READ_WRITE;
+    if (a->kind == WEFT_ARG_REDUCE) return CL_MEM_WRITE_ONLY;
+    return a->access == WEFT_WRITE ? CL_MEM_WRITE_ONLY : CL_MEM_READ_WRITE;
+}
+
+/* One buffer per array argument (and the kernel's arguments, kernel mode). */
+static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t **why)
+{
+    c->mems = calloc(op->nargs ? op->nargs : 1, sizeof *c->mems);
+    if (!c->mems) {
+        *why = setup_panic(op, pl, CL_OUT_OF_HOST_MEMORY, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < op->nargs; i++) {
+        const weft_arg_t *a = &op->args[i];
+        cl_int err = CL_SUCCESS;
+        if (a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE || a->kind == WEFT_ARG_REDUCE) {
+            void *host = a->kind == WEFT_ARG_REDUCE ? op->partials[i] : a->data;
+            size_t bytes = a->kind == WEFT_ARG_REDUCE ? op->ngroups * op->blocks_per_group * a->unit : a->bytes;
+            if (bytes > c->dev->info.max_alloc_bytes) {
+                *why = setup_panic(op, pl, CL_INVALID_BUFFER_SIZE, "argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE");
+                return -1;
+            }
+            /* Unified memory: the device works in the host's own pages. */
+            cl_mem_flags flags = mem_flags(a, c->body) | (c->unified ? CL_MEM_USE_HOST_PTR : 0);
+            c->mems[i] = clCreateBuffer(c->dev->ctx, flags, bytes, c->unified ? host : NULL, &err);
+            if (err == CL_SUCCESS && !c->body) err = clSetKernelArg(c->kernel, (cl_uint)i, sizeof(cl_mem), &c->mems[i]);
+        } else if (c->body) {
+            continue; /* scalars reach a body through argv; __local means nothing to it */
+        } else if (a->kind == WEFT_ARG_SCALAR) {
+            err = clSetKernelArg(c->kernel, (cl_uint)i, a->size, a->value);
+        } else {
+            err = clSetKernelArg(c->kernel, (cl_uint)i, a->size, NULL);
+        }
+        if (err != CL_SUCCESS) {
+            char what[64];
+            snprintf(what, sizeof what, "argument %zu could not be set", i);
+            *why = setup_panic(op, pl, err, what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int setup(weft__op *op, weft__place *pl, weft_panic_t **why, int body)
+{
+    *why = NULL;
+    weft__device *dev = weft__host_of(op->rt)->devices[pl->device];
+    snprintf(pl->name, sizeof pl->name, "%s", dev->info.name);
+    pl->prior = (double)dev->info.compute_units;
+    cl_place *c = calloc(1, sizeof *c);
+    if (!c) {
+        *why = setup_panic(op, pl, CL_OUT_OF_HOST_MEMORY, "out of memory");
+        return -1;
+    }
+    pl->impl = c;
+    c->body = body;
+    c->dev = dev;
+    c->unified = dev->info.unified_memory && !atomic_load(&weft__engine_of(op->rt)->force_copy);
+    if (!body && setup_kernel(op, pl, c, why)) return -1;
+    return setup_buffers(op, pl, c, why);
+}
+
+static int setup_kernel_place(weft__op *op, weft__place *pl, weft_panic_t **why) { return setup(op, pl, why, 0); }
+static int setup_body_place(weft__op *op, weft__place *pl, weft_panic_t **why) { return setup(op, pl, why, 1); }
+
+static void release(weft__op *op, weft__place *pl)
+{
+    cl_place *c = pl->impl;
+    if (!c) return;
+    if (c->mems) {
+        for (size_t i = 0; i < op->nargs; i++)
+            if (c->mems[i]) clReleaseMemObject(c->mems[i]);
+        free(c->mems);
+    }
+    if (c->kernel) weft__kernel_give_back(op->rt, c->built, op->cl_entry, c->kernel, c->kernel_nargs);
+    free(c);
+    pl->impl = NULL;
+}
+
+/* ---- a chunk ------------------------------------------------------------- */
+
+static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
+{
+    weft__place *pl = user;
+    weft__op *op = pl->op;
+    cl_place *c = pl->impl;
+    /* Report the compute step's own status when it is the command that failed. */
+    cl_int kstatus = CL_COMPLETE;
+    if (c->compute_event) {
+        if (c->compute_event != ev)
+            clGetEventInfo(c->compute_event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof kstatus, &kstatus, NULL);
+        clReleaseEvent(c->compute_event); /* its own reference; ev holds another */
+    }
+    c->compute_event = NULL;
+    clReleaseEvent(ev);
+    weft_panic_t *failure = NULL;
+    if (status < 0 || kstatus < 0)
+        failure = chunk_panic(op, pl, kstatus < 0 ? kstatus : status, NULL, "failed during execution");
+    /* Only bookkeeping and non-blocking enqueues happen from here on (the
+     * driver takes the next chunk, perhaps on this thread). */
+    if (failure) fail(op, pl, failure);
+    else c->report(op, pl, NULL);
+}
+
+/* Non-blocking copy between host memory and c's buffer for argument i. */
+static cl_int copy(weft__place *pl, cl_place *c, size_t i, int to_device, size_t offset, size_t bytes, void *host,
+                   cl_event *ev)
+{
+    if (bytes == 0) return CL_SUCCESS;
+    pl->bytes += bytes;
+    if (*ev) clReleaseEvent(*ev);
+    *ev = NULL;
+    cl_command_queue q = c->dev->queue;
+    return to_device ? clEnqueueWriteBuffer(q, c->mems[i], CL_FALSE, offset, bytes, (char *)host + offset, 0, NULL, ev)
+                     : clEnqueueReadBuffer(q, c->mems[i], CL_FALSE, offset, bytes, (char *)host + offset, 0, NULL, ev);
+}
+
+/* Kernel mode: the NDRange over the chunk's work-groups, with a global offset. */
+static cl_int enqueue_kernel(weft__op *op, weft__place *pl, cl_place *c)
+{
+    size_t offset[2] = {0, 0}, global[2], local[2];
+    unsigned d = op->range.dims - 1;
+    if (op->range.dims == 2) {
+        local[0] = op->range.group[0];
+        global[0] = (op->range.size[0] + local[0] - 1) / local[0] * local[0];
+    }
+    local[d] = op->group;
+    offset[d] = pl->gb * op->group;
+    global[d] = (pl->ge - pl->gb) * op->group;
+    return clEnqueueNDRangeKernel(c->dev->queue, c->kernel, op->range.dims, offset, global, local, 0, NULL,
+                                  &c->compute_event);
+}
+
+/* Body mode: the body enqueues; its done event (or a marker) ends the step.
+ * A nonzero status the body returns sets *failed, and its name goes to name
+ * (cap bytes) when the body gives one. */
+static cl_int enqueue_body(weft__op *op, weft__place *pl, cl_place *c, int *failed, char *name, size_t cap)
+{
+    weft_cl_chunk_t ch = {
+        .context = c->dev->ctx,
+        .queue = c->dev->queue,
+        .device_id = c->dev->id,
+        .device = pl->device,
+        .nargs = op->nargs,
+        .mem = c->mems,
+        .argv = op->argv,
+        .range = op->range,
+    };
+    weft__op_indices(op, pl->gb, pl->ge, &ch.begin, &ch.end);
+    int st = op->cl_body(&ch);
+    if (st != 0) {
+        *failed = 1;
+        if (ch.status_name) snprintf(name, cap, "%s", ch.status_name);
+        if (ch.done) clReleaseEvent(ch.done);
+        return st;
+    }
+    cl_int err = CL_SUCCESS;
+    if (!ch.done) err = clEnqueueMarkerWithWaitList(c->dev->queue, 0, NULL, &ch.done);
+    c->compute_event = ch.done;
+    return err;
+}
+
+static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
+{
+    cl_place *c = pl->impl;
+    c->report = report;
+    size_t ib, ie;
+    weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
+    cl_int err = CL_SUCCESS;
+    cl_event last = NULL;
+    c->compute_event = NULL;
+
+    int injected = weft__fault_check(op->rt, pl->device, op->cl_entry);
+    if (injected) {
+        fail(op, pl, chunk_panic(op, pl, injected, NULL, "failed during execution (injected fault)"));
+        return;
+    }
+    /* Inputs: only the rows this chunk reads (with halo), whole arrays once. */
+    for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
+        const weft_arg_t *a = &op->args[i];
+        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_READ)) {
+            size_t lo = ib > a->halo ? ib - a->halo : 0;
+            size_t hi = ie + a->halo < op->n ? ie + a->halo : op->n;
+            err = copy(pl, c, i, 1, lo * a->unit, (hi - lo) * a->unit, a->data, &last);
+        } else if (a->kind == WEFT_ARG_WHOLE && !c->whole_uploaded) {
+            err = copy(pl, c, i, 1, 0, a->bytes, a->data, &last);
+        }
+    }
+    if (err == CL_SUCCESS) c->whole_uploaded = 1;
+
+    const char *when = "could not be enqueued";
+    char body_status[128] = "";
+    if (err == CL_SUCCESS) {
+        if (c->body) {
+            int failed = 0;
+            err = enqueue_body(op, pl, c, &failed, body_status, sizeof body_status);
+            if (failed) when = "failed in its device body";
+        } else {
+            err = enqueue_kernel(op, pl, c);
+        }
+        if (err == CL_SUCCESS) {
+            if (last) clReleaseEvent(last);
+            clRetainEvent(c->compute_event);
+            last = c->compute_event;
+        }
+    }
+    /* Outputs: only the rows this chunk wrote, and its partials. */
+    for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
+        const weft_arg_t *a = &op->args[i];
+        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE))
+            err = copy(pl, c, i, 0, ib * a->unit, (ie - ib) * a->unit, a->data, &last);
+        else if (a->kind == WEFT_ARG_REDUCE)
+            err = copy(pl, c, i, 0, pl->gb * op->blocks_per_group * a->unit,
+                       (pl->ge - pl->gb) * op->blocks_per_group * a->unit, op->partials[i], &last);
+    }
+    if (err == CL_SUCCESS) clFlush(c->dev->queue);
+    /* The callback may run at once, on this thread, and the driver may then
+     * finish the whole op: nothing of op or pl may be touched after it is set. */
+    if (err == CL_SUCCESS) err = clSetEventCallback(last, CL_COMPLETE, on_chunk_event, pl);
+    if (err != CL_SUCCESS) {
+        /* Whatever was queued must finish before the chunk can be retried. */
+        clFinish(c->dev->queue);
+        if (last) clReleaseEvent(last);
+        if (c->compute_event) clReleaseEvent(c->compute_event);
+        c->compute_event = NULL;
+        fail(op, pl, chunk_panic(op, pl, err, body_status[0] ? body_status : NULL, when));
+    }
+}
+
+const weft__place_ops weft__place_cl_kernel = {
+    .setup = setup_kernel_place,
+    .submit = submit,
+    .release = release,
+};
+
+const weft__place_ops weft__place_cl_body = {
+    .setup = setup_body_place,
+    .submit = submit,
+    .release = release,
+};

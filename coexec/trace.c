@@ -21,14 +21,15 @@ struct weft__trace {
 
 int weft_trace_start(weft_runtime_t *rt, const char *path)
 {
-    if (!rt || !path || !*path) return weft__fail(WEFT_EINVAL, "weft_trace_start: %s is NULL or empty", !rt ? "runtime" : "path");
-    char *copy = weft__strdup(path);
-    if (!copy) return weft__fail(WEFT_ENOMEM, "weft_trace_start: out of memory");
+    if (!rt || (path && !*path))
+        return weft__fail(WEFT_EINVAL, "weft_trace_start: %s", !rt ? "runtime is NULL" : "path is empty");
+    char *copy = NULL; /* NULL: recorded for weft_trace_chunks() only */
+    if (path && !(copy = weft__strdup(path))) return weft__fail(WEFT_ENOMEM, "weft_trace_start: out of memory");
     struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
     if (t) {
         /* Operations may be recording into it: write it out and reuse it,
          * never free it while the runtime lives. */
-        weft_trace_flush(rt);
+        if (t->path) weft_trace_flush(rt);
         pthread_mutex_lock(&t->m);
         free(t->path);
         t->path = copy;
@@ -105,6 +106,10 @@ int weft_trace_flush(weft_runtime_t *rt)
     struct weft__trace *t = rt ? atomic_load(&weft__engine_of(rt)->trace) : NULL;
     if (!t) return weft__fail(WEFT_EINVAL, "weft_trace_flush: no trace is being recorded");
     pthread_mutex_lock(&t->m);
+    if (!t->path) {
+        pthread_mutex_unlock(&t->m);
+        return weft__fail(WEFT_EINVAL, "weft_trace_flush: the trace has no file (started with a NULL path)");
+    }
     FILE *f = fopen(t->path, "w");
     if (!f) {
         pthread_mutex_unlock(&t->m);
@@ -161,7 +166,7 @@ void weft__trace_destroy(weft_runtime_t *rt)
 {
     struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
     if (!t) return;
-    weft_trace_flush(rt);
+    if (t->path) weft_trace_flush(rt);
     atomic_store(&weft__engine_of(rt)->trace, NULL);
     pthread_mutex_destroy(&t->m);
     free(t->ev);

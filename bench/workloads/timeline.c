@@ -19,10 +19,10 @@ static int traced_run(bench_ctx *b, bench_op *w, int policy_kind, bench_timeline
     /* Twice untraced, checked, so that the traced run shows neither the
      * program build nor the first sight of a chunk shape (PoCL compiles a
      * work-group function per new launch shape), and the adaptive policy has
-     * its model. Then once traced. weft has no trace stop: the file (which
-     * nothing reads: the chunks come from weft_trace_chunks) is /dev/null. */
+     * its model. Then once traced, in memory only (a NULL path): the
+     * chunks come from weft_trace_chunks. */
     for (int i = 0; i < 3; i++) {
-        if (i == 2 && weft_trace_start(b->rt, "/dev/null")) {
+        if (i == 2 && weft_trace_start(b->rt, NULL)) {
             bench_progress("timeline: weft_trace_start: %s", weft_last_error_message());
             return -1;
         }

@@ -380,20 +380,23 @@ WEFT_API int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stat
 /** Record every chunk (place, range, bytes moved, start, end) from now on and
  *  write them to `path` as Chrome trace events (viewable in Perfetto) at
  *  weft_trace_flush() and at runtime destroy. $WEFT_TRACE=path does the same
- *  from runtime creation. When a trace is already on, the chunks recorded so
- *  far are first written to its path, then recording starts over for the new
- *  one. Recording is best effort: a chunk that cannot be recorded for lack of
- *  memory is left out.
+ *  from runtime creation. With a NULL path the chunks are only recorded, for
+ *  weft_trace_chunks(), and no file is written. When a trace is already on,
+ *  the chunks recorded so far are first written to its path (if it has
+ *  one), then recording starts over for the new one. Recording is best
+ *  effort: a chunk that cannot be recorded for lack of memory is left out.
  *  @param rt    the runtime.
- *  @param path  the file to write (copied); not opened until a flush.
- *  @return 0; WEFT_EINVAL (NULL rt, NULL or empty path); WEFT_ENOMEM. */
+ *  @param path  the file to write (copied), not opened until a flush; or
+ *               NULL to record in memory only.
+ *  @return 0; WEFT_EINVAL (NULL rt, empty path); WEFT_ENOMEM. */
 WEFT_API int weft_trace_start(weft_runtime_t *rt, const char *path);
 /** Write the trace file now: complete JSON of every chunk recorded since
  *  weft_trace_start(), replacing the file; later chunks are added by the
  *  next flush.
  *  @param rt  the runtime.
- *  @return 0; WEFT_EINVAL when rt is NULL or no trace is on; WEFT_EINVAL also
- *          when the file cannot be written (the message says why). */
+ *  @return 0; WEFT_EINVAL when rt is NULL, no trace is on or it has no file
+ *          (started with a NULL path); WEFT_EINVAL also when the file cannot
+ *          be written (the message says why). */
 WEFT_API int weft_trace_flush(weft_runtime_t *rt);
 
 /** One recorded chunk of a trace (weft_trace_chunks()). */

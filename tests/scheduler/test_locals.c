@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 /* ---- task-locals ---------------------------------------------------------------- */
 static atomic_int inits, dtors;

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 typedef struct guarded {
     weft_mutex_t m;

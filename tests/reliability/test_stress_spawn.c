@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 static void *affine(void *arg)
 {

@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 static void *twice(void *arg) { return (void *)((uintptr_t)arg * 2); }
 

@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 /* ---- nested scopes, 8 deep --------------------------------------------------------- */
 #define DEPTH 8

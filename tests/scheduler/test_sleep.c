@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <sys/time.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 #define MS 1000000ull
 

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 static int panic_line; /* written by a task before it panics, read after join */
 

@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 /* ---- spawn with an owned argument ------------------------------------------ */
 typedef struct job {

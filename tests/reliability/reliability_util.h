@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)

@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "test_util.h"
+#include "weft_test.h"
 
 /* What a task saw of itself; written by the task, read after join. */
 typedef struct seen {

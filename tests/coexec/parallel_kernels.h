@@ -1,145 +1,43 @@
-/* tests/parallel_kernels.h — helpers shared by the co-execution tests
- * (tests/test_parallel_*.c); not a test itself. Include after <cmocka.h>.
+/* tests/coexec/parallel_kernels.h — what the co-execution tests
+ * (tests/coexec/test_parallel_*.c) share besides weft_test.h: their place
+ * mixes, temporary folders, and the element-wise kernels (CPU body and OpenCL
+ * source) with their checks. Not a test itself; include after weft_test.h.
  *
  * Everything is static inline so a test that uses part of it compiles without
  * unused-function warnings. As everywhere in the suite: CPU bodies and device
  * kernels only record what they see; the test thread asserts after the join.
  *
  * Devices: the tests are registered with POCL_DEVICES="pthread basic", which
- * gives two PoCL CPU devices (0 = basic, 1 = pthread). When that variable asks
- * for both, exactly two devices must be found; run by hand without it, the
- * place mixes that need more devices than there are are left out (and a line
- * says so), never silently passed as if they ran. */
+ * gives two PoCL CPU devices (0 = basic, 1 = pthread); wt_runtime(2, * WT_ALL_DEVICES, 0) then checks that both are there. Run by hand without it,
+ * the place mixes that need more devices than there are are left out (and a
+ * line says so), never silently passed as if they ran. */
 #ifndef WEFT_TEST_PARALLEL_KERNELS_H
 #define WEFT_TEST_PARALLEL_KERNELS_H
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <dirent.h>
 #include <unistd.h>
 
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#define PK_CHECK(call)                                                                        \
-    do {                                                                                      \
-        int pk_rc_ = (call);                                                                  \
-        if (pk_rc_ != 0)                                                                      \
-            fail_msg("%s: %s: %s", #call, weft_err_name(pk_rc_), weft_last_error_message());  \
-    } while (0)
-
-#define pk_assert_contains(hay, needle)                                                       \
-    do {                                                                                      \
-        const char *pk_hay_ = (hay), *pk_needle_ = (needle);                                  \
-        if (!pk_hay_ || !pk_needle_ || !strstr(pk_hay_, pk_needle_))                          \
-            fail_msg("%s:%d: expected \"%s\" in \"%s\"", __FILE__, __LINE__,                 \
-                     pk_needle_ ? pk_needle_ : "(null)", pk_hay_ ? pk_hay_ : "(null)");       \
-    } while (0)
-
-/* A run that must succeed: joins, and on a panic fails with its report. */
-#define PK_RUN(rt, k, r, args, nargs, pol)                                                    \
-    do {                                                                                      \
-        weft_panic_t *pk_p_ = NULL;                                                           \
-        int pk_rc_ = weft_parallel_run((rt), (k), (r), (args), (nargs), (pol), &pk_p_);       \
-        if (pk_rc_ != 0) {                                                                    \
-            char pk_buf_[2048] = "";                                                          \
-            if (pk_p_) weft_panic_format(pk_p_, pk_buf_, sizeof pk_buf_);                     \
-            weft_panic_destroy(pk_p_);                                                        \
-            fail_msg("%s:%d: weft_parallel_run(%s): %s: %s %s", __FILE__, __LINE__,          \
-                     (k)->name, weft_err_name(pk_rc_), weft_last_error_message(), pk_buf_);   \
-        }                                                                                     \
-    } while (0)
-
-/* A runtime with two CPU workers and every OpenCL device. */
-static inline weft_runtime_t *pk_runtime(void)
-{
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = "all";
-    weft_runtime_t *rt = NULL;
-    PK_CHECK(weft_runtime_create(&o, &rt));
-    assert_non_null(rt);
-    /* Registered with POCL_DEVICES="pthread basic": both must be there. */
-    const char *pd = getenv("POCL_DEVICES");
-    if (pd && strstr(pd, "pthread") && strstr(pd, "basic") && weft_device_count(rt) != 0)
-        assert_int_equal(weft_device_count(rt), 2);
-    return rt;
-}
+#include "weft_test.h"
 
 /* ---- place mixes ----------------------------------------------------------- */
-
-typedef struct pk_mix {
-    const char *name;
-    int use_cpu;
-    uint64_t devices;
-} pk_mix;
 
 /* CPU only; one device only; CPU + one device; CPU + two devices. The single
  * device of the second and third mixes is the slowest one (basic, device 0)
  * and the fastest one (pthread, the last device) so both take part alone.
  * Returns how many mixes this runtime can run (those needing absent devices
  * are left out, with a note on stderr). */
-static inline int pk_mixes(weft_runtime_t *rt, pk_mix out[4])
+static inline int pk_mixes(weft_runtime_t *rt, wt_mix out[4])
 {
     int nd = weft_device_count(rt), n = 0;
-    out[n++] = (pk_mix){"cpu", 1, 0};
+    out[n++] = (wt_mix){"cpu", 1, 0};
     if (nd >= 1) {
-        out[n++] = (pk_mix){"dev0", 0, 1};
-        out[n++] = (pk_mix){"cpu+dev", 1, (uint64_t)1 << (nd - 1)};
+        out[n++] = (wt_mix){"dev0", 0, 1};
+        out[n++] = (wt_mix){"cpu+dev", 1, (uint64_t)1 << (nd - 1)};
     }
-    if (nd >= 2) out[n++] = (pk_mix){"cpu+2dev", 1, 3};
+    if (nd >= 2) out[n++] = (wt_mix){"cpu+2dev", 1, 3};
     if (n < 4)
         fprintf(stderr, "note: %d OpenCL device(s): only %d of 4 place mixes run\n", nd, n);
     return n;
-}
-
-static inline const char *pk_policy_name(weft_policy_kind_t k)
-{
-    switch (k) {
-    case WEFT_POLICY_STATIC: return "static";
-    case WEFT_POLICY_DYNAMIC: return "dynamic";
-    case WEFT_POLICY_GUIDED: return "guided";
-    case WEFT_POLICY_ADAPTIVE: return "adaptive";
-    }
-    return "?";
-}
-
-static inline weft_policy_t pk_policy(weft_policy_kind_t kind, const pk_mix *m, size_t chunk)
-{
-    weft_policy_t p;
-    weft_policy_init(&p);
-    p.kind = kind;
-    p.use_cpu = m->use_cpu;
-    p.devices = m->devices;
-    p.chunk = chunk;
-    return p;
-}
-
-/* The stats of the run that just finished must add up: items per place sum to
- * n, only places the policy allowed did any, no failed chunks, at least one
- * chunk when n > 0. Returns the stats for further checks. */
-static inline weft_run_stats_t pk_check_stats(weft_runtime_t *rt, size_t n, const weft_policy_t *pol,
-                                              const char *what)
-{
-    weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
-    size_t sum = 0;
-    for (int i = 0; i < 65; i++) {
-        sum += st.items[i];
-        int allowed = i == 0 ? pol->use_cpu : (int)((pol->devices >> (i - 1)) & 1u);
-        if (st.items[i] && !allowed)
-            fail_msg("%s: place %d did %zu items but the policy does not allow it", what, i, st.items[i]);
-    }
-    if (sum != n) fail_msg("%s: stats items sum to %zu, expected %zu", what, sum, n);
-    if (st.failed_chunks) fail_msg("%s: %zu failed chunks", what, st.failed_chunks);
-    if (n && st.chunks == 0) fail_msg("%s: no chunk recorded", what);
-    if (!n && st.chunks) fail_msg("%s: %zu chunks for an empty range", what, st.chunks);
-    return st;
 }
 
 /* ---- temporary folders ----------------------------------------------------- */
@@ -166,6 +64,24 @@ static inline void pk_rmdir(const char *dir)
     }
     closedir(d);
     rmdir(dir);
+}
+
+/* The runtime of a test group, wt_runtime(2, WT_ALL_DEVICES, 0), with the
+ * adaptive policy's models in a fresh temporary folder ($WEFT_CACHE_DIR, its
+ * path in cache: 256 bytes) ... */
+static inline weft_runtime_t *pk_cached_runtime(char *cache, size_t cap, const char *tag)
+{
+    pk_tempdir(cache, cap, tag);
+    setenv("WEFT_CACHE_DIR", cache, 1);
+    return wt_runtime(2, WT_ALL_DEVICES, 0);
+}
+
+/* ... and its end: the runtime, the folder and $WEFT_CACHE_DIR go. */
+static inline void pk_cached_runtime_destroy(weft_runtime_t *rt, const char *cache)
+{
+    weft_runtime_destroy(rt);
+    pk_rmdir(cache);
+    unsetenv("WEFT_CACHE_DIR");
 }
 
 /* ---- the element-wise kernel: out[i] = f(i), cnt[i] += 1 --------------------- */
@@ -264,7 +180,7 @@ static inline size_t pk_copied_items(weft_runtime_t *rt, const weft_run_stats_t 
     size_t items = 0;
     for (int d = 0; d < weft_device_count(rt) && d < 64; d++) {
         weft_device_info_t info;
-        PK_CHECK(weft_device_info(rt, d, &info));
+        WT_CHECK(weft_device_info(rt, d, &info));
         if (!info.unified_memory) items += st->items[1 + d];
     }
     return items;
@@ -285,9 +201,9 @@ static inline void pk_run_iota(weft_runtime_t *rt, size_t n, size_t g, const wef
         weft_arg_scalar(&seed, sizeof seed),
         weft_arg_scalar(&n64, sizeof n64),
     };
-    PK_RUN(rt, &PK_IOTA, weft_range_1d(n, g), args, 4, pol);
+    WT_CHECK(weft_parallel_run(rt, &PK_IOTA, weft_range_1d(n, g), args, 4, pol, WT_PANIC));
     pk_check_iota(out, cnt, n, seed, what);
-    weft_run_stats_t st = pk_check_stats(rt, n, pol, what);
+    weft_run_stats_t st = wt_check_stats(rt, n, pol, what);
     /* Only the bytes each chunk touches move: out back (4 per element), cnt
      * there and back (8). */
     uint64_t want = 12u * (uint64_t)pk_copied_items(rt, &st);

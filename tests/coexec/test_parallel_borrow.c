@@ -8,18 +8,14 @@
  * accepted. Also inside a scope. The slow operation is a CPU-only kernel
  * whose body waits (weft_sleep_ns) for the test thread to open a gate. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "parallel_kernels.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
 
 #define N 1000
 
@@ -91,7 +87,7 @@ static weft_handle_t *start_slow(weft_runtime_t *rt, uint32_t *a, size_t n)
     weft_arg_t args[] = {weft_arg_split(a, n * 4, 4, WEFT_WRITE)};
     weft_policy_t pol = cpu_only();
     weft_handle_t *h = NULL;
-    PK_CHECK(weft_parallel_for(rt, &SLOW, weft_range_1d(n, 64), args, 1, &pol, &h));
+    WT_CHECK(weft_parallel_for(rt, &SLOW, weft_range_1d(n, 64), args, 1, &pol, &h));
     assert_non_null(h);
     for (int i = 0; i < 300000 && atomic_load(&slow_entered) == 0; i++) weft_sleep_ns(100000);
     assert_true(atomic_load(&slow_entered) > 0);
@@ -122,7 +118,7 @@ static int try_fill(weft_runtime_t *rt, uint32_t *a, size_t off, size_t len, wef
         assert_null(h);
         return rc;
     }
-    PK_CHECK(weft_join(h, NULL, NULL));
+    WT_CHECK(weft_join(h, NULL, NULL));
     return 0;
 }
 
@@ -139,13 +135,13 @@ static void overlapping_writes_refused(void **state)
     for (size_t r = 0; r < 4; r++) {
         assert_int_equal(try_fill(rt, a, ranges[r][0], ranges[r][1], WEFT_WRITE, 1000, msg, sizeof msg),
                          WEFT_EBORROW);
-        pk_assert_contains(msg, "second writer");
-        pk_assert_contains(msg, "slow writer");
+        wt_assert_contains(msg, "second writer");
+        wt_assert_contains(msg, "slow writer");
     }
     /* Read-write is a write too. */
     assert_int_equal(try_fill(rt, a, 10, 20, WEFT_READ_WRITE, 1000, msg, sizeof msg), WEFT_EBORROW);
-    pk_assert_contains(msg, "second writer");
-    pk_assert_contains(msg, "slow writer");
+    wt_assert_contains(msg, "second writer");
+    wt_assert_contains(msg, "slow writer");
     /* So is a reduction's result landing inside the array. */
     uint32_t *x = calloc(256, 4);
     assert_non_null(x);
@@ -156,8 +152,8 @@ static void overlapping_writes_refused(void **state)
     weft_handle_t *h = NULL;
     assert_int_equal(weft_parallel_for(rt, &USUM, weft_range_1d(256, 64), rargs, 2, &pol, &h), WEFT_EBORROW);
     assert_null(h);
-    pk_assert_contains(weft_last_error_message(), "summer");
-    pk_assert_contains(weft_last_error_message(), "slow writer");
+    wt_assert_contains(weft_last_error_message(), "summer");
+    wt_assert_contains(weft_last_error_message(), "slow writer");
     /* Same through weft_parallel_run. */
     assert_int_equal(weft_parallel_run(rt, &USUM, weft_range_1d(256, 64), rargs, 2, &pol, NULL), WEFT_EBORROW);
     /* Another array is fine. (Joined after the slow writer: its body holds
@@ -166,10 +162,10 @@ static void overlapping_writes_refused(void **state)
     assert_non_null(b);
     weft_arg_t bargs[] = {weft_arg_split(b, N * 4, 4, WEFT_WRITE), weft_arg_scalar(&five, sizeof five)};
     weft_handle_t *hb = NULL;
-    PK_CHECK(weft_parallel_for(rt, &FILL, weft_range_1d(N, 64), bargs, 2, &pol, &hb));
+    WT_CHECK(weft_parallel_for(rt, &FILL, weft_range_1d(N, 64), bargs, 2, &pol, &hb));
     assert_false(weft_handle_is_finished(slow));
     join_slow(slow);
-    PK_CHECK(weft_join(hb, NULL, NULL));
+    WT_CHECK(weft_join(hb, NULL, NULL));
     for (size_t i = 0; i < N; i++) assert_int_equal(b[i], 5);
     /* Nothing of the refused starts ran. */
     for (size_t i = 0; i < N; i++)
@@ -204,7 +200,7 @@ static void disjoint_halves_accepted(void **state)
     weft_arg_t args[] = {weft_arg_split(a + h, (N - h) * 4, 4, WEFT_WRITE), weft_arg_scalar(&v, sizeof v)};
     weft_policy_t pol = cpu_only();
     weft_handle_t *second = NULL;
-    PK_CHECK(weft_parallel_for(rt, &FILL, weft_range_1d(N - h, 64), args, 2, &pol, &second));
+    WT_CHECK(weft_parallel_for(rt, &FILL, weft_range_1d(N - h, 64), args, 2, &pol, &second));
     /* A third straddling the border overlaps the first (a[h-1]) and the
      * second (a[h]): refused, naming itself and a running kernel. */
     char msg[512];
@@ -215,11 +211,11 @@ static void disjoint_halves_accepted(void **state)
     weft_handle_t *third = NULL;
     assert_int_equal(weft_parallel_for(rt, &straddle, weft_range_1d(2, 64), sargs, 2, &pol, &third), WEFT_EBORROW);
     snprintf(msg, sizeof msg, "%s", weft_last_error_message());
-    pk_assert_contains(msg, "straddler");
+    wt_assert_contains(msg, "straddler");
     if (!strstr(msg, "slow writer") && !strstr(msg, "second writer"))
         fail_msg("refusal names no running kernel: %s", msg);
     join_slow(slow);
-    PK_CHECK(weft_join(second, NULL, NULL));
+    WT_CHECK(weft_join(second, NULL, NULL));
     for (size_t i = 0; i < N; i++) {
         uint32_t want = i < h ? (uint32_t)(i + 1) : 7;
         if (a[i] != want) fail_msg("a[%zu] = %u, expected %u", i, a[i], want);
@@ -243,22 +239,22 @@ static void two_readers_accepted(void **state)
     weft_arg_t a2[] = {weft_arg_split(x, N * 4, 4, WEFT_READ), weft_arg_reduce(&s2, 8, &zero, uadd)};
     weft_policy_t pol = cpu_only();
     weft_handle_t *h1 = NULL, *h2 = NULL;
-    PK_CHECK(weft_parallel_for(rt, &USUM, weft_range_1d(N, 64), a1, 2, &pol, &h1));
-    PK_CHECK(weft_parallel_for(rt, &USUM, weft_range_1d(N, 64), a2, 2, &pol, &h2));
+    WT_CHECK(weft_parallel_for(rt, &USUM, weft_range_1d(N, 64), a1, 2, &pol, &h1));
+    WT_CHECK(weft_parallel_for(rt, &USUM, weft_range_1d(N, 64), a2, 2, &pol, &h2));
     /* Two reductions into the same result do write the same bytes. */
     weft_arg_t a3[] = {weft_arg_split(x, N * 4, 4, WEFT_READ), weft_arg_reduce(&s1, 8, &zero, uadd)};
     weft_handle_t *h3 = NULL;
     int rc3 = weft_parallel_for(rt, &USUM, weft_range_1d(N, 64), a3, 2, &pol, &h3);
     /* h1 may already be done (its borrow released): then h3 is accepted. */
     if (rc3 == 0) {
-        PK_CHECK(weft_join(h3, NULL, NULL));
+        WT_CHECK(weft_join(h3, NULL, NULL));
     } else {
         assert_int_equal(rc3, WEFT_EBORROW);
-        pk_assert_contains(weft_last_error_message(), "summer");
+        wt_assert_contains(weft_last_error_message(), "summer");
     }
     join_slow(slow);
-    PK_CHECK(weft_join(h1, NULL, NULL));
-    PK_CHECK(weft_join(h2, NULL, NULL));
+    WT_CHECK(weft_join(h1, NULL, NULL));
+    WT_CHECK(weft_join(h2, NULL, NULL));
     assert_int_equal(s1, (uint64_t)(N - 1) * N / 2);
     assert_int_equal(s2, (uint64_t)(N - 1) * N / 2);
     free(out);
@@ -299,8 +295,8 @@ static void borrows_in_a_scope(void **state)
     int rc = weft_scope(rt, scope_body, &c, &p);
     if (rc) fail_msg("scope: %s: %s", weft_err_name(rc), p ? weft_panic_message(p) : "");
     assert_int_equal(c.rc_overlap, WEFT_EBORROW);
-    pk_assert_contains(c.msg, "second writer");
-    pk_assert_contains(c.msg, "slow writer");
+    wt_assert_contains(c.msg, "second writer");
+    wt_assert_contains(c.msg, "slow writer");
     assert_int_equal(c.rc_disjoint, 0);
     for (size_t i = 0; i < N; i++) {
         uint32_t want = i < N / 2 ? (uint32_t)(i + 1) : 3;
@@ -313,7 +309,7 @@ static void borrows_in_a_scope(void **state)
 
 static int setup(void **state)
 {
-    *state = pk_runtime();
+    *state = wt_runtime(2, WT_ALL_DEVICES, 0);
     return 0;
 }
 

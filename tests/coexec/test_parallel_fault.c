@@ -16,51 +16,17 @@
  *      argument it cannot take): propagate panics with the build log or the
  *      status, device and kernel; failover leaves the work to the CPU. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
+
+#include "parallel_kernels.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
-
-/* ---- a panic hook that counts -------------------------------------------------- */
-
-static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
-static int hook_calls;
-static char hook_last[1024];
-
-static void counting_hook(const weft_panic_t *p, void *ud)
-{
-    (void)ud;
-    pthread_mutex_lock(&hook_m);
-    hook_calls++;
-    snprintf(hook_last, sizeof hook_last, "%s", weft_panic_message(p));
-    pthread_mutex_unlock(&hook_m);
-}
-
-static void hook_reset(void)
-{
-    pthread_mutex_lock(&hook_m);
-    hook_calls = 0;
-    hook_last[0] = '\0';
-    pthread_mutex_unlock(&hook_m);
-    weft_set_panic_hook(counting_hook, NULL);
-}
-
-static int hook_count(void)
-{
-    pthread_mutex_lock(&hook_m);
-    int n = hook_calls;
-    pthread_mutex_unlock(&hook_m);
-    return n;
-}
 
 /* ---- y[i] = y[i] * 2 + 1 (read-write: re-running dirty data shows) --------------- */
 
@@ -136,9 +102,9 @@ static void check_y(const uint32_t *y, size_t n, const char *what)
 /* The runtime still runs a full operation right. */
 static void still_works(weft_runtime_t *rt, const char *what)
 {
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(rt, mixes);
-    weft_policy_t pol = pk_policy(WEFT_POLICY_DYNAMIC, &mixes[nm - 1], 256);
+    weft_policy_t pol = wt_mix_policy(WEFT_POLICY_DYNAMIC, &mixes[nm - 1], 256);
     pk_run_iota(rt, 7919, 64, &pol, 3, what);
 }
 
@@ -157,12 +123,12 @@ static void device_fault_propagates(void **state)
     weft_runtime_t *rt = *state;
     int nd = weft_device_count(rt);
     if (nd == 0) skip();
-    hook_reset();
+    wt_capture_install();
     for (int dev = 0; dev < nd; dev++) {
         weft_device_info_t info;
-        PK_CHECK(weft_device_info(rt, dev, &info));
-        PK_CHECK(weft_fault_inject(rt, dev, 0, CL_OUT_OF_RESOURCES, NULL));
-        int before = hook_count();
+        WT_CHECK(weft_device_info(rt, dev, &info));
+        WT_CHECK(weft_fault_inject(rt, dev, 0, CL_OUT_OF_RESOURCES, NULL));
+        int before = wt_capture_count();
         /* The element kernel, with a sentinel output and a write counter. */
         size_t n = 7919;
         uint32_t *out = malloc((n + PK_PAD) * 4), *cnt = malloc((n + PK_PAD) * 4);
@@ -188,7 +154,7 @@ static void device_fault_propagates(void **state)
         pol.use_cpu = 1;
         pol.devices = (uint64_t)1 << dev;
         weft_handle_t *h = NULL;
-        PK_CHECK(weft_parallel_for(rt, &k, weft_range_1d(n, 64), args, 4, &pol, &h));
+        WT_CHECK(weft_parallel_for(rt, &k, weft_range_1d(n, 64), args, 4, &pol, &h));
         weft_panic_t *p = NULL;
         assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
         assert_non_null(p);
@@ -202,12 +168,12 @@ static void device_fault_propagates(void **state)
         assert_int_equal(weft_panic_range(p, &b, &e), 1);
         if (!(b < e && e <= n && b % 64 == 0))
             fail_msg("device %d: panic range [%zu, %zu) is not a chunk of [0, %zu)", dev, b, e, n);
-        pk_assert_contains(weft_panic_message(p), "CL_OUT_OF_RESOURCES");
-        pk_assert_contains(weft_panic_message(p), "iota with a fault");
-        pk_assert_contains(weft_panic_message(p), info.name);
+        wt_assert_contains(weft_panic_message(p), "CL_OUT_OF_RESOURCES");
+        wt_assert_contains(weft_panic_message(p), "iota with a fault");
+        wt_assert_contains(weft_panic_message(p), info.name);
         char report[2048];
         weft_panic_format(p, report, sizeof report);
-        pk_assert_contains(report, "CL_OUT_OF_RESOURCES");
+        wt_assert_contains(report, "CL_OUT_OF_RESOURCES");
         weft_panic_destroy(p);
         /* The failed chunk never ran: its elements are as they were. Others
          * may or may not have run, but none twice, and what ran is right. */
@@ -218,10 +184,10 @@ static void device_fault_propagates(void **state)
             if (cnt[i] == 1 && out[i] != pk_f(i, seed)) fail_msg("device %d: element %zu is wrong", dev, i);
         }
         weft_run_stats_t st;
-        PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+        WT_CHECK(weft_runtime_last_run_stats(rt, &st));
         assert_true(st.failed_chunks >= 1);
         assert_int_equal(st.items[1 + dev], 0); /* its only chunk failed */
-        assert_true(hook_count() > before);
+        assert_true(wt_capture_count() > before);
         free(out);
         free(cnt);
         atomic_store(&cpu_delay_ns, 0);
@@ -229,7 +195,7 @@ static void device_fault_propagates(void **state)
         still_works(rt, "after a propagated device fault");
     }
     /* A device-only operation whose third launch fails. */
-    PK_CHECK(weft_fault_inject(rt, 0, 2, CL_INVALID_VALUE, "pk_affine"));
+    WT_CHECK(weft_fault_inject(rt, 0, 2, CL_INVALID_VALUE, "pk_affine"));
     uint32_t *y = malloc(N * sizeof *y);
     assert_non_null(y);
     init_y(y, N);
@@ -250,7 +216,7 @@ static void device_fault_propagates(void **state)
     weft_panic_destroy(p);
     weft_fault_clear(rt);
     /* A fault for another kernel does not touch this one. */
-    PK_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, "not_this_kernel"));
+    WT_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, "not_this_kernel"));
     init_y(y, N);
     pol.devices = WEFT_ALL_DEVICES;
     pol.use_cpu = 1;
@@ -259,7 +225,7 @@ static void device_fault_propagates(void **state)
     weft_fault_clear(rt);
     free(y);
     still_works(rt, "after device-only fault");
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
 }
 
 /* ---- (b) failover --------------------------------------------------------------- */
@@ -273,9 +239,9 @@ static size_t failover_once(weft_runtime_t *rt, weft_policy_kind_t kind, int use
     uint32_t *y = malloc(N * sizeof *y);
     assert_non_null(y);
     init_y(y, N);
-    hook_reset();
+    wt_capture_install();
     weft_fault_clear(rt);
-    PK_CHECK(weft_fault_inject(rt, fault_dev, launch, CL_OUT_OF_RESOURCES, NULL));
+    WT_CHECK(weft_fault_inject(rt, fault_dev, launch, CL_OUT_OF_RESOURCES, NULL));
     weft_policy_t pol;
     weft_policy_init(&pol);
     pol.kind = kind;
@@ -285,24 +251,22 @@ static size_t failover_once(weft_runtime_t *rt, weft_policy_kind_t kind, int use
     pol.on_fault = WEFT_FAULT_FAILOVER;
     weft_panic_t *p = NULL;
     int rc = run_affine(rt, y, N, &pol, &p);
-    if (rc) {
-        char buf[1024] = "";
-        if (p) weft_panic_format(p, buf, sizeof buf);
-        weft_panic_destroy(p);
-        fail_msg("%s: failover run returned %s: %s", what, weft_err_name(rc), buf);
-    }
+    char report[2048];
+    if (rc)
+        fail_msg("%s: failover run returned %s: %s", what, weft_err_name(rc),
+                 wt_panic_report(p, report, sizeof report));
     check_y(y, N, what);
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
     if (st.failed_chunks > 1) fail_msg("%s: %zu failed chunks, expected 1", what, st.failed_chunks);
     assert_int_equal(st.items[1 + fault_dev], 0); /* it failed its first chunk and retired */
     size_t sum = 0;
     for (int i = 0; i < 65; i++) sum += st.items[i];
     if (sum != N) fail_msg("%s: items sum to %zu, expected %d", what, sum, N);
-    if (st.failed_chunks && hook_count() < 1) fail_msg("%s: the panic hook never heard of the fault", what);
-    if (!st.failed_chunks && hook_count()) fail_msg("%s: the hook heard of a fault no chunk had", what);
+    if (st.failed_chunks && wt_capture_count() < 1) fail_msg("%s: the panic hook never heard of the fault", what);
+    if (!st.failed_chunks && wt_capture_count()) fail_msg("%s: the hook heard of a fault no chunk had", what);
     weft_fault_clear(rt);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     free(y);
     return st.failed_chunks;
 }
@@ -330,16 +294,16 @@ static void device_fault_fails_over(void **state)
     for (size_t ki = 0; ki < 4; ki++) {
         for (int dev = 0; dev < nd; dev++) {
             /* CPU + the failing device; first launch, then every launch. */
-            snprintf(what, sizeof what, "failover %s cpu+dev%d, launch 0", pk_policy_name(kinds[ki]), dev);
+            snprintf(what, sizeof what, "failover %s cpu+dev%d, launch 0", wt_policy_name(kinds[ki]), dev);
             failover_case(rt, kinds[ki], 1, (uint64_t)1 << dev, dev, 0, what);
-            snprintf(what, sizeof what, "failover %s cpu+dev%d, every launch", pk_policy_name(kinds[ki]), dev);
+            snprintf(what, sizeof what, "failover %s cpu+dev%d, every launch", wt_policy_name(kinds[ki]), dev);
             failover_case(rt, kinds[ki], 1, (uint64_t)1 << dev, dev, -1, what);
             if (nd >= 2) {
                 /* No CPU: the other device takes over. */
-                snprintf(what, sizeof what, "failover %s dev0+dev1 (dev%d fails)", pk_policy_name(kinds[ki]), dev);
+                snprintf(what, sizeof what, "failover %s dev0+dev1 (dev%d fails)", wt_policy_name(kinds[ki]), dev);
                 failover_case(rt, kinds[ki], 0, 3, dev, 0, what);
                 snprintf(what, sizeof what, "failover %s cpu+dev0+dev1 (dev%d fails always)",
-                         pk_policy_name(kinds[ki]), dev);
+                         wt_policy_name(kinds[ki]), dev);
                 failover_case(rt, kinds[ki], 1, 3, dev, -1, what);
             }
         }
@@ -352,7 +316,7 @@ static void device_fault_fails_over(void **state)
 static void cpu_panic_propagates(void **state)
 {
     weft_runtime_t *rt = *state;
-    hook_reset();
+    wt_capture *heard = wt_capture_install();
     uint32_t *y = malloc(N * sizeof *y);
     assert_non_null(y);
     init_y(y, N);
@@ -371,7 +335,7 @@ static void cpu_panic_propagates(void **state)
     atomic_store(&cpu_panic_at, -1);
     assert_non_null(p);
     assert_string_equal(weft_panic_message(p), "affine body refuses index 12345");
-    pk_assert_contains(weft_panic_file(p), "test_parallel_fault.c");
+    wt_assert_contains(weft_panic_file(p), "test_parallel_fault.c");
     assert_true(weft_panic_line(p) > 0);
     assert_null(weft_panic_device(p));
     assert_int_equal(weft_panic_cl_status(p), 0);
@@ -383,17 +347,17 @@ static void cpu_panic_propagates(void **state)
     assert_int_equal(e, 13312);
     weft_panic_destroy(p);
     assert_int_equal(atomic_load(&cpu_panics), 1);
-    assert_int_equal(hook_count(), 1);
-    pk_assert_contains(hook_last, "refuses index 12345");
+    assert_int_equal(wt_capture_count(), 1);
+    wt_assert_contains(heard->last.message, "refuses index 12345");
     /* No element was updated twice. */
     for (size_t i = 0; i < N; i++)
         if (y[i] != want_y(i) && y[i] != ((uint32_t)i ^ 0x5A5A5A5Au))
             fail_msg("element %zu is neither old nor new: 0x%08x", i, y[i]);
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
     assert_int_equal(st.failed_chunks, 1);
     free(y);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     still_works(rt, "after a CPU panic");
 }
 
@@ -402,7 +366,7 @@ static void cpu_panic_propagates(void **state)
  * devices may, rarely, take everything first). Always: the exact result. */
 static int cpu_failover_once(weft_runtime_t *rt, weft_policy_kind_t kind)
 {
-    hook_reset();
+    wt_capture *heard = wt_capture_install();
     const size_t n = (size_t)1 << 20; /* long enough for the CPU to join in */
     uint32_t *y = malloc(n * sizeof *y);
     assert_non_null(y);
@@ -420,17 +384,13 @@ static int cpu_failover_once(weft_runtime_t *rt, weft_policy_kind_t kind)
     int rc = run_affine(rt, y, n, &pol, &p);
     atomic_store(&cpu_panic_at, -1);
     char what[64];
-    snprintf(what, sizeof what, "CPU panic failover, %s", pk_policy_name(kind));
-    if (rc) {
-        char buf[1024] = "";
-        if (p) weft_panic_format(p, buf, sizeof buf);
-        weft_panic_destroy(p);
-        fail_msg("%s: %s: %s", what, weft_err_name(rc), buf);
-    }
+    snprintf(what, sizeof what, "CPU panic failover, %s", wt_policy_name(kind));
+    char report[2048];
+    if (rc) fail_msg("%s: %s: %s", what, weft_err_name(rc), wt_panic_report(p, report, sizeof report));
     /* The panicking chunk's rows were put back, then it re-ran on a device. */
     check_y(y, n, what);
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
     size_t sum = 0;
     for (int i = 0; i < 65; i++) sum += st.items[i];
     assert_int_equal(sum, n);
@@ -439,14 +399,14 @@ static int cpu_failover_once(weft_runtime_t *rt, weft_policy_kind_t kind)
         assert_int_equal(ran, 1);
         assert_int_equal(st.failed_chunks, 1);
         assert_int_equal(st.items[0], 0); /* the CPU failed its first chunk and retired */
-        assert_int_equal(hook_count(), 1);
-        pk_assert_contains(hook_last, "affine body refuses [");
+        assert_int_equal(wt_capture_count(), 1);
+        wt_assert_contains(heard->last.message, "affine body refuses [");
     } else {
         assert_int_equal(st.failed_chunks, 0);
         assert_int_equal(st.items[0], 0);
     }
     free(y);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     return ran;
 }
 
@@ -461,8 +421,8 @@ static void cpu_panic_fails_over_to_devices(void **state)
         while (!cpu_failover_once(rt, kinds[ki])) {
             /* Static always gives the CPU its share. */
             if (kinds[ki] == WEFT_POLICY_STATIC || ++attempt == 10)
-                fail_msg("%s: the CPU never ran a chunk", pk_policy_name(kinds[ki]));
-            fprintf(stderr, "note: %s: the CPU got no chunk, running again\n", pk_policy_name(kinds[ki]));
+                fail_msg("%s: the CPU never ran a chunk", wt_policy_name(kinds[ki]));
+            fprintf(stderr, "note: %s: the CPU got no chunk, running again\n", wt_policy_name(kinds[ki]));
         }
     }
     still_works(rt, "after CPU failovers");
@@ -475,8 +435,8 @@ static void failover_with_no_place_left(void **state)
     weft_runtime_t *rt = *state;
     int nd = weft_device_count(rt);
     if (nd == 0) skip();
-    hook_reset();
-    PK_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, NULL));
+    wt_capture_install();
+    WT_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, NULL));
     uint32_t *y = malloc(N * sizeof *y);
     assert_non_null(y);
     init_y(y, N);
@@ -490,7 +450,7 @@ static void failover_with_no_place_left(void **state)
     weft_panic_t *p = NULL;
     assert_int_equal(run_affine(rt, y, N, &pol, &p), WEFT_EPANIC);
     assert_non_null(p);
-    pk_assert_contains(weft_panic_message(p), "CL_OUT_OF_RESOURCES");
+    wt_assert_contains(weft_panic_message(p), "CL_OUT_OF_RESOURCES");
     size_t b, e;
     assert_int_equal(weft_panic_range(p, &b, &e), 1);
     assert_true(b < e && e <= N);
@@ -500,11 +460,11 @@ static void failover_with_no_place_left(void **state)
     for (size_t i = 0; i < N; i++)
         if (y[i] != ((uint32_t)i ^ 0x5A5A5A5Au)) fail_msg("element %zu changed though every launch failed", i);
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
     assert_int_equal((int)st.failed_chunks, nd);
     weft_fault_clear(rt);
     free(y);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     still_works(rt, "after every place failed");
 }
 
@@ -550,10 +510,10 @@ static void device_setup_failures(void **state)
         pol.devices = 1;
         pol.on_fault = failover ? WEFT_FAULT_FAILOVER : WEFT_FAULT_PROPAGATE;
         weft_device_info_t info;
-        PK_CHECK(weft_device_info(rt, 0, &info));
+        WT_CHECK(weft_device_info(rt, 0, &info));
 
         /* A program that does not build. */
-        hook_reset();
+        wt_capture_install();
         init_y(y, N);
         weft_panic_t *p = NULL;
         int rc = weft_parallel_run(rt, &BROKEN, weft_range_1d(N, G), wide, 2, &pol, &p);
@@ -562,22 +522,22 @@ static void device_setup_failures(void **state)
             if (rc) fail_msg("failover past a build failure: %s: %s", weft_err_name(rc), p ? weft_panic_message(p) : "");
             check_y(y, N, "failover past a build failure");
             weft_run_stats_t st;
-            PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+            WT_CHECK(weft_runtime_last_run_stats(rt, &st));
             assert_int_equal(st.items[0], N);
         } else {
             assert_int_equal(rc, WEFT_EPANIC);
             assert_non_null(p);
             assert_non_null(weft_panic_build_log(p));
-            pk_assert_contains(weft_panic_build_log(p), "undeclared_thing");
+            wt_assert_contains(weft_panic_build_log(p), "undeclared_thing");
             assert_string_equal(weft_panic_device(p), info.name);
             assert_string_equal(weft_panic_kernel(p), "pk_broken");
             assert_int_equal(weft_panic_cl_status(p), CL_BUILD_PROGRAM_FAILURE);
             weft_panic_destroy(p);
         }
-        assert_true(hook_count() >= 1);
+        assert_true(wt_capture_count() >= 1);
 
         /* An argument the device cannot take. */
-        hook_reset();
+        wt_capture_install();
         init_y(y, N);
         p = NULL;
         rc = weft_parallel_run(rt, &NARROW, weft_range_1d(N, G), args, 2, &pol, &p);
@@ -591,11 +551,11 @@ static void device_setup_failures(void **state)
             assert_string_equal(weft_panic_cl_status_name(p), "CL_INVALID_ARG_SIZE");
             assert_string_equal(weft_panic_device(p), info.name);
             assert_string_equal(weft_panic_kernel(p), "pk_affine");
-            pk_assert_contains(weft_panic_message(p), "argument 1");
+            wt_assert_contains(weft_panic_message(p), "argument 1");
             weft_panic_destroy(p);
         }
-        assert_true(hook_count() >= 1);
-        weft_set_panic_hook(NULL, NULL);
+        assert_true(wt_capture_count() >= 1);
+        wt_capture_restore();
     }
     free(y);
     still_works(rt, "after device set-up failures");
@@ -605,9 +565,7 @@ static char cache_dir[256];
 
 static int setup(void **state)
 {
-    pk_tempdir(cache_dir, sizeof cache_dir, "fault"); /* the adaptive policy's models */
-    setenv("WEFT_CACHE_DIR", cache_dir, 1);
-    *state = pk_runtime();
+    *state = pk_cached_runtime(cache_dir, sizeof cache_dir, "fault");
     return 0;
 }
 
@@ -619,15 +577,13 @@ static int reset(void **state)
     atomic_store(&cpu_panic_once, 1);
     atomic_store(&cpu_panics, 0);
     atomic_store(&cpu_delay_ns, 0);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     return 0;
 }
 
 static int teardown(void **state)
 {
-    weft_runtime_destroy(*state);
-    pk_rmdir(cache_dir);
-    unsetenv("WEFT_CACHE_DIR");
+    pk_cached_runtime_destroy(*state, cache_dir);
     return 0;
 }
 

@@ -7,17 +7,13 @@
  * reference is checked twice: computed, and measured by a plain weft_launch
  * of the same source without weft's whole-range definitions. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "parallel_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
 
 /* ---- 1-D: per element group id, number of groups, global size, local id --- */
 
@@ -81,23 +77,15 @@ static void raw_launch_1d(weft_runtime_t *rt, uint64_t *v, size_t n, size_t g)
 {
     size_t bytes = n * NV * sizeof *v;
     weft_buffer_t *b = NULL;
-    PK_CHECK(weft_buffer_create(rt, 0, bytes, WEFT_READ_WRITE, &b));
+    WT_CHECK(weft_buffer_create(rt, 0, bytes, WEFT_READ_WRITE, &b));
     uint64_t n64 = n, g64 = g;
     weft_karg_t ka[] = {weft_karg_buffer(b), weft_karg_scalar(&n64, sizeof n64), weft_karg_scalar(&g64, sizeof g64)};
-    weft_launch_t l;
-    weft_launch_init(&l);
-    l.device = 0;
-    l.source = GROUPS_SRC;
-    l.kernel = "pk_groups";
-    l.dims = 1;
-    l.global[0] = (n + g - 1) / g * g;
+    weft_launch_t l = wt_launch_1d(0, NULL, GROUPS_SRC, "pk_groups", (n + g - 1) / g * g, ka, 3);
     l.local[0] = g;
-    l.args = ka;
-    l.nargs = 3;
     weft_handle_t *h = NULL;
-    PK_CHECK(weft_launch(rt, &l, &h));
-    PK_CHECK(weft_join(h, NULL, NULL));
-    PK_CHECK(weft_buffer_read(b, 0, v, bytes));
+    WT_CHECK(weft_launch(rt, &l, &h));
+    WT_CHECK(weft_join(h, NULL, NULL));
+    WT_CHECK(weft_buffer_read(b, 0, v, bytes));
     weft_buffer_destroy(b);
 }
 
@@ -113,9 +101,9 @@ static void run_1d(weft_runtime_t *rt, size_t n, size_t g, const weft_policy_t *
         weft_arg_scalar(&n64, sizeof n64),
         weft_arg_scalar(&g64, sizeof g64),
     };
-    PK_RUN(rt, &GROUPS, weft_range_1d(n, g), args, 3, pol);
+    WT_CHECK(weft_parallel_run(rt, &GROUPS, weft_range_1d(n, g), args, 3, pol, WT_PANIC));
     compare(v, want, n, NV, NAMES_1D, what);
-    weft_run_stats_t st = pk_check_stats(rt, n, pol, what);
+    weft_run_stats_t st = wt_check_stats(rt, n, pol, what);
     if (pol->kind == WEFT_POLICY_DYNAMIC && pol->chunk) {
         size_t per = (pol->chunk + g - 1) / g, ng = (n + g - 1) / g;
         assert_int_equal(st.chunks, (ng + per - 1) / per);
@@ -126,7 +114,7 @@ static void run_1d(weft_runtime_t *rt, size_t n, size_t g, const weft_policy_t *
 static void group_ids_1d(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = pk_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     const size_t n = 1000, g = 16; /* 63 groups, the last one partial */
     uint64_t *want = malloc(n * NV * sizeof *want), *raw = malloc(n * NV * sizeof *raw);
     assert_non_null(want);
@@ -136,18 +124,18 @@ static void group_ids_1d(void **state)
         raw_launch_1d(rt, raw, n, g);
         compare(raw, want, n, NV, NAMES_1D, "plain launch vs computed reference");
     }
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(rt, mixes);
     static const size_t chunks[] = {16, 48, 160};
     for (int mi = 0; mi < nm; mi++)
         for (size_t ci = 0; ci < sizeof chunks / sizeof *chunks; ci++) {
-            weft_policy_t pol = pk_policy(WEFT_POLICY_DYNAMIC, &mixes[mi], chunks[ci]);
+            weft_policy_t pol = wt_mix_policy(WEFT_POLICY_DYNAMIC, &mixes[mi], chunks[ci]);
             char what[128];
             snprintf(what, sizeof what, "1-D dynamic chunk %zu on %s", chunks[ci], mixes[mi].name);
             run_1d(rt, n, g, &pol, want, what);
         }
     /* Guided too: chunks of varying sizes. */
-    weft_policy_t pol = pk_policy(WEFT_POLICY_GUIDED, &mixes[nm - 1], 16);
+    weft_policy_t pol = wt_mix_policy(WEFT_POLICY_GUIDED, &mixes[nm - 1], 16);
     run_1d(rt, n, g, &pol, want, "1-D guided on every place");
     free(want);
     free(raw);
@@ -205,7 +193,7 @@ static const char *const NAMES_2D[] = {"get_group_id(0)", "get_group_id(1)", "ge
 static void group_ids_2d(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = pk_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     const size_t w = 30, h = 45, gx = 8, gy = 4; /* 4 x 12 groups, both partial at the edge */
     size_t elems = w * h, bytes = elems * NV2 * sizeof(uint64_t);
     uint64_t *want = malloc(bytes), *raw = malloc(bytes), *v = malloc(bytes);
@@ -225,7 +213,7 @@ static void group_ids_2d(void **state)
     groups2d_cpu(0, h, argv);
     if (weft_device_count(rt) > 0) {
         weft_buffer_t *b = NULL;
-        PK_CHECK(weft_buffer_create(rt, 0, bytes, WEFT_READ_WRITE, &b));
+        WT_CHECK(weft_buffer_create(rt, 0, bytes, WEFT_READ_WRITE, &b));
         weft_karg_t ka[] = {weft_karg_buffer(b), weft_karg_scalar(&w64, 8), weft_karg_scalar(&h64, 8),
                             weft_karg_scalar(&gx64, 8), weft_karg_scalar(&gy64, 8)};
         weft_launch_t l;
@@ -240,23 +228,23 @@ static void group_ids_2d(void **state)
         l.args = ka;
         l.nargs = 5;
         weft_handle_t *hd = NULL;
-        PK_CHECK(weft_launch(rt, &l, &hd));
-        PK_CHECK(weft_join(hd, NULL, NULL));
-        PK_CHECK(weft_buffer_read(b, 0, raw, bytes));
+        WT_CHECK(weft_launch(rt, &l, &hd));
+        WT_CHECK(weft_join(hd, NULL, NULL));
+        WT_CHECK(weft_buffer_read(b, 0, raw, bytes));
         weft_buffer_destroy(b);
         compare(raw, want, elems, NV2, NAMES_2D, "2-D plain launch vs computed reference");
     }
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(rt, mixes);
     for (int mi = 0; mi < nm; mi++) {
         for (size_t chunk = 4; chunk <= 12; chunk += 8) {
-            weft_policy_t pol = pk_policy(WEFT_POLICY_DYNAMIC, &mixes[mi], chunk);
+            weft_policy_t pol = wt_mix_policy(WEFT_POLICY_DYNAMIC, &mixes[mi], chunk);
             memset(v, 0xA5, bytes);
             char what[128];
             snprintf(what, sizeof what, "2-D dynamic chunk %zu rows on %s", chunk, mixes[mi].name);
-            PK_RUN(rt, &GROUPS2D, weft_range_2d(w, h, gx, gy), args, 5, &pol);
+            WT_CHECK(weft_parallel_run(rt, &GROUPS2D, weft_range_2d(w, h, gx, gy), args, 5, &pol, WT_PANIC));
             compare(v, want, elems, NV2, NAMES_2D, what);
-            weft_run_stats_t st = pk_check_stats(rt, h, &pol, what);
+            weft_run_stats_t st = wt_check_stats(rt, h, &pol, what);
             size_t per = (chunk + gy - 1) / gy, ng = (h + gy - 1) / gy;
             assert_int_equal(st.chunks, (ng + per - 1) / per);
         }

@@ -9,18 +9,14 @@
  * read-only table is uploaded once per device.
  * Registered with POCL_DEVICES="pthread basic". */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "parallel_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include "parallel_kernels.h"
 
 static const weft_policy_kind_t POLICIES[] = {WEFT_POLICY_STATIC, WEFT_POLICY_DYNAMIC, WEFT_POLICY_GUIDED,
                                               WEFT_POLICY_ADAPTIVE};
@@ -34,9 +30,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    pk_tempdir(f->cache, sizeof f->cache, "matrix");
-    setenv("WEFT_CACHE_DIR", f->cache, 1);
-    f->rt = pk_runtime();
+    f->rt = pk_cached_runtime(f->cache, sizeof f->cache, "matrix");
     *state = f;
     return 0;
 }
@@ -44,9 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    weft_runtime_destroy(f->rt);
-    pk_rmdir(f->cache);
-    unsetenv("WEFT_CACHE_DIR");
+    pk_cached_runtime_destroy(f->rt, f->cache);
     free(f);
     return 0;
 }
@@ -58,23 +50,23 @@ static const size_t SIZES_1D[] = {0, 1, 5, 64, 1000, 1025, 7919, 104729};
 static void matrix_1d(void **state)
 {
     fixture *f = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     uint32_t seed = 17;
     for (size_t pi = 0; pi < sizeof POLICIES / sizeof *POLICIES; pi++)
         for (int mi = 0; mi < nm; mi++)
             for (size_t si = 0; si < sizeof SIZES_1D / sizeof *SIZES_1D; si++) {
                 size_t n = SIZES_1D[si];
-                weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], 0);
+                weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], 0);
                 char what[128];
-                snprintf(what, sizeof what, "1-D %s on %s, n=%zu", pk_policy_name(POLICIES[pi]),
+                snprintf(what, sizeof what, "1-D %s on %s, n=%zu", wt_policy_name(POLICIES[pi]),
                          mixes[mi].name, n);
                 pk_run_iota(f->rt, n, 64, &pol, seed++, what);
                 /* Static: one chunk per place, and with these priors every
                  * place gets a share of a large range. */
                 if (POLICIES[pi] == WEFT_POLICY_STATIC && n >= 7919) {
                     weft_run_stats_t st;
-                    PK_CHECK(weft_runtime_last_run_stats(f->rt, &st));
+                    WT_CHECK(weft_runtime_last_run_stats(f->rt, &st));
                     size_t places = (size_t)mixes[mi].use_cpu + (size_t)__builtin_popcountll(mixes[mi].devices);
                     if (st.chunks != places) fail_msg("%s: %zu chunks for %zu places", what, st.chunks, places);
                     if (mixes[mi].use_cpu && !st.items[0]) fail_msg("%s: the CPU did nothing", what);
@@ -90,7 +82,7 @@ static void matrix_1d(void **state)
 static void matrix_1d_odd_group_and_chunks(void **state)
 {
     fixture *f = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     static const size_t chunks[] = {1, 48, 100, 5000};
     uint32_t seed = 1000;
@@ -98,16 +90,16 @@ static void matrix_1d_odd_group_and_chunks(void **state)
         for (int mi = 0; mi < nm; mi++)
             for (size_t ci = 0; ci < sizeof chunks / sizeof *chunks; ci++) {
                 size_t n = 7919;
-                weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], chunks[ci]);
+                weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], chunks[ci]);
                 char what[128];
-                snprintf(what, sizeof what, "1-D group 48 %s on %s, chunk %zu", pk_policy_name(POLICIES[pi]),
+                snprintf(what, sizeof what, "1-D group 48 %s on %s, chunk %zu", wt_policy_name(POLICIES[pi]),
                          mixes[mi].name, chunks[ci]);
                 pk_run_iota(f->rt, n, 48, &pol, seed++, what);
                 /* dynamic with a given chunk: chunks of ceil(chunk/48) groups, the
                  * last one shorter. */
                 if (POLICIES[pi] == WEFT_POLICY_DYNAMIC) {
                     weft_run_stats_t st;
-                    PK_CHECK(weft_runtime_last_run_stats(f->rt, &st));
+                    WT_CHECK(weft_runtime_last_run_stats(f->rt, &st));
                     size_t groups = (n + 47) / 48, per = (chunks[ci] + 47) / 48;
                     assert_int_equal(st.chunks, (groups + per - 1) / per);
                 }
@@ -130,7 +122,7 @@ static void run_2d(weft_runtime_t *rt, size_t w, size_t h, size_t gx, size_t gy,
         weft_arg_scalar(&w64, sizeof w64),
         weft_arg_scalar(&h64, sizeof h64),
     };
-    PK_RUN(rt, &PK_IOTA2D, weft_range_2d(w, h, gx, gy), args, 5, pol);
+    WT_CHECK(weft_parallel_run(rt, &PK_IOTA2D, weft_range_2d(w, h, gx, gy), args, 5, pol, WT_PANIC));
     for (size_t y = 0; y < h; y++)
         for (size_t x = 0; x < w; x++) {
             size_t i = y * w + x;
@@ -141,7 +133,7 @@ static void run_2d(weft_runtime_t *rt, size_t w, size_t h, size_t gx, size_t gy,
     for (size_t i = n; i < n + PK_PAD; i++)
         if (out[i] != PK_SENTINEL || cnt[i] != 0) fail_msg("%s: guard %zu past %zu written", what, i, n);
     /* Items count rows, the split dimension. */
-    pk_check_stats(rt, h, pol, what);
+    wt_check_stats(rt, h, pol, what);
     free(out);
     free(cnt);
 }
@@ -149,23 +141,23 @@ static void run_2d(weft_runtime_t *rt, size_t w, size_t h, size_t gx, size_t gy,
 static void matrix_2d(void **state)
 {
     fixture *f = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     uint32_t seed = 5000;
     for (size_t pi = 0; pi < sizeof POLICIES / sizeof *POLICIES; pi++)
         for (int mi = 0; mi < nm; mi++) {
             char what[128];
-            weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], 0);
-            snprintf(what, sizeof what, "2-D 37x53 (8x4) %s on %s", pk_policy_name(POLICIES[pi]), mixes[mi].name);
+            weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], 0);
+            snprintf(what, sizeof what, "2-D 37x53 (8x4) %s on %s", wt_policy_name(POLICIES[pi]), mixes[mi].name);
             run_2d(f->rt, 37, 53, 8, 4, &pol, seed++, what);
             /* Dynamic with one group of rows per chunk: many chunks. */
-            pol = pk_policy(POLICIES[pi], &mixes[mi], 1);
-            snprintf(what, sizeof what, "2-D 37x53 (8x4) %s chunk 1 on %s", pk_policy_name(POLICIES[pi]),
+            pol = wt_mix_policy(POLICIES[pi], &mixes[mi], 1);
+            snprintf(what, sizeof what, "2-D 37x53 (8x4) %s chunk 1 on %s", wt_policy_name(POLICIES[pi]),
                      mixes[mi].name);
             run_2d(f->rt, 37, 53, 8, 4, &pol, seed++, what);
             /* Empty in y: nothing to do, nothing written. */
-            pol = pk_policy(POLICIES[pi], &mixes[mi], 0);
-            snprintf(what, sizeof what, "2-D 37x0 %s on %s", pk_policy_name(POLICIES[pi]), mixes[mi].name);
+            pol = wt_mix_policy(POLICIES[pi], &mixes[mi], 0);
+            snprintf(what, sizeof what, "2-D 37x0 %s on %s", wt_policy_name(POLICIES[pi]), mixes[mi].name);
             run_2d(f->rt, 37, 0, 8, 4, &pol, seed++, what);
         }
 }
@@ -196,7 +188,7 @@ static const weft_kernel_t GATHER = {
 static void whole_argument(void **state)
 {
     fixture *f = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     const size_t n = 104729;
     uint32_t *table = malloc(T * 4), *out = malloc((n + PK_PAD) * 4);
@@ -209,19 +201,19 @@ static void whole_argument(void **state)
             for (size_t i = 0; i < n + PK_PAD; i++) out[i] = PK_SENTINEL;
             weft_arg_t args[] = {weft_arg_split(out, n * 4, 4, WEFT_WRITE), weft_arg_whole(table, T * 4),
                                  weft_arg_scalar(&n64, 8)};
-            weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], 0);
+            weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], 0);
             char what[128];
-            snprintf(what, sizeof what, "whole table, %s on %s", pk_policy_name(POLICIES[pi]), mixes[mi].name);
-            PK_RUN(f->rt, &GATHER, weft_range_1d(n, 64), args, 3, &pol);
+            snprintf(what, sizeof what, "whole table, %s on %s", wt_policy_name(POLICIES[pi]), mixes[mi].name);
+            WT_CHECK(weft_parallel_run(f->rt, &GATHER, weft_range_1d(n, 64), args, 3, &pol, WT_PANIC));
             for (size_t i = 0; i < n; i++)
                 if (out[i] != (table[(i * 7) % T] ^ (uint32_t)i)) fail_msg("%s: element %zu wrong", what, i);
             for (size_t i = n; i < n + PK_PAD; i++)
                 if (out[i] != PK_SENTINEL) fail_msg("%s: guard %zu written", what, i);
-            weft_run_stats_t st = pk_check_stats(f->rt, n, &pol, what);
+            weft_run_stats_t st = wt_check_stats(f->rt, n, &pol, what);
             uint64_t want = 0;
             for (int d = 0; d < weft_device_count(f->rt); d++) {
                 weft_device_info_t info;
-                PK_CHECK(weft_device_info(f->rt, d, &info));
+                WT_CHECK(weft_device_info(f->rt, d, &info));
                 if (!info.unified_memory && st.items[1 + d]) want += T * 4 + 4 * (uint64_t)st.items[1 + d];
             }
             if (st.bytes_moved != want)
@@ -237,10 +229,10 @@ static void whole_argument(void **state)
 static void adaptive_model_on_disk(void **state)
 {
     fixture *f = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
-    pk_mix *all = &mixes[nm - 1];
-    weft_policy_t pol = pk_policy(WEFT_POLICY_ADAPTIVE, all, 0);
+    wt_mix *all = &mixes[nm - 1];
+    weft_policy_t pol = wt_mix_policy(WEFT_POLICY_ADAPTIVE, all, 0);
     pk_run_iota(f->rt, 104729, 64, &pol, 99, "adaptive first run");
     char path[512];
     snprintf(path, sizeof path, "%s/pk_iota.model", f->cache);
@@ -254,12 +246,12 @@ static void adaptive_model_on_disk(void **state)
     text[got] = '\0';
     fclose(m);
     /* One line per place that took part: the CPU, and each device by name. */
-    pk_assert_contains(text, "cpu:2\t");
+    wt_assert_contains(text, "cpu:2\t");
     for (int d = 0; d < weft_device_count(f->rt); d++) {
         if (!(all->devices >> d & 1)) continue;
         weft_device_info_t info;
-        PK_CHECK(weft_device_info(f->rt, d, &info));
-        pk_assert_contains(text, info.name);
+        WT_CHECK(weft_device_info(f->rt, d, &info));
+        wt_assert_contains(text, info.name);
     }
     /* Later runs start from the model (no calibration chunk) and are right. */
     for (int i = 0; i < 3; i++) pk_run_iota(f->rt, 104729, 64, &pol, 100 + (uint32_t)i, "adaptive from model");

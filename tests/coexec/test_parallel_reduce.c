@@ -9,18 +9,14 @@
  *     block order reproduces.
  * An empty range gives the identity. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "parallel_kernels.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
 
 static const weft_policy_kind_t POLICIES[] = {WEFT_POLICY_STATIC, WEFT_POLICY_DYNAMIC, WEFT_POLICY_GUIDED,
                                               WEFT_POLICY_ADAPTIVE};
@@ -98,15 +94,15 @@ static float run_fsum(weft_runtime_t *rt, const float *x, size_t n, const weft_p
         weft_arg_scalar(&n64, sizeof n64),
         weft_arg_scalar(&g64, sizeof g64),
     };
-    PK_RUN(rt, &FSUM, weft_range_1d(n, G), args, 4, pol);
-    weft_run_stats_t st = pk_check_stats(rt, n, pol, what);
+    WT_CHECK(weft_parallel_run(rt, &FSUM, weft_range_1d(n, G), args, 4, pol, WT_PANIC));
+    weft_run_stats_t st = wt_check_stats(rt, n, pol, what);
     /* Copies (devices without unified memory): each chunk's x there, its
      * blocks' partials back; chunks are whole groups, so a device that did
      * `items` indices did ceil(items / G) blocks. */
     uint64_t want = 0;
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t info;
-        PK_CHECK(weft_device_info(rt, d, &info));
+        WT_CHECK(weft_device_info(rt, d, &info));
         if (!info.unified_memory) want += 4u * (st.items[1 + d] + (st.items[1 + d] + G - 1) / G);
     }
     if (st.bytes_moved != want)
@@ -123,15 +119,15 @@ static void sum_identical_everywhere(void **state)
     float naive = 0.0f;
     for (size_t i = 0; i < N; i++) naive += f->x[i];
     assert_true(memcmp(&naive, &want, sizeof want) != 0);
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     for (size_t pi = 0; pi < 4; pi++)
         for (int mi = 0; mi < nm; mi++)
             for (size_t ci = 0; ci < sizeof CHUNKS / sizeof *CHUNKS; ci++) {
                 if (POLICIES[pi] == WEFT_POLICY_STATIC && ci) continue;
-                weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], CHUNKS[ci]);
+                weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], CHUNKS[ci]);
                 char what[128];
-                snprintf(what, sizeof what, "float sum %s chunk %zu on %s", pk_policy_name(POLICIES[pi]),
+                snprintf(what, sizeof what, "float sum %s chunk %zu on %s", wt_policy_name(POLICIES[pi]),
                          CHUNKS[ci], mixes[mi].name);
                 float got = run_fsum(f->rt, f->x, N, &pol, what);
                 if (memcmp(&got, &want, sizeof got) != 0)
@@ -142,11 +138,11 @@ static void sum_identical_everywhere(void **state)
 static void empty_range_gives_identity(void **state)
 {
     fixture *f = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     for (size_t pi = 0; pi < 4; pi++)
         for (int mi = 0; mi < nm; mi++) {
-            weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], 0);
+            weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], 0);
             float got = run_fsum(f->rt, f->x, 0, &pol, "empty float sum");
             float zero = 0.0f;
             assert_memory_equal(&got, &zero, sizeof got);
@@ -159,12 +155,12 @@ static void empty_range_gives_identity(void **state)
                 weft_arg_scalar(&n0, sizeof n0),
                 weft_arg_scalar(&g64, sizeof g64),
             };
-            PK_RUN(f->rt, &FSUM, weft_range_1d(0, G), args, 4, &pol);
+            WT_CHECK(weft_parallel_run(f->rt, &FSUM, weft_range_1d(0, G), args, 4, &pol, WT_PANIC));
             assert_true(result == -2.5f);
         }
     /* A range smaller than one group: one block. */
-    pk_mix *all = &mixes[nm - 1];
-    weft_policy_t pol = pk_policy(WEFT_POLICY_GUIDED, all, 0);
+    wt_mix *all = &mixes[nm - 1];
+    weft_policy_t pol = wt_mix_policy(WEFT_POLICY_GUIDED, all, 0);
     float got = run_fsum(f->rt, f->x, 3, &pol, "3-element sum");
     float want = (f->x[0] + f->x[1]) + f->x[2];
     assert_memory_equal(&got, &want, sizeof got);
@@ -219,11 +215,11 @@ static void tree_sum_with_local_memory(void **state)
     float want = 0.0f;
     for (size_t b = 0; b < nb; b++) want += part[b];
     free(part);
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     for (size_t pi = 0; pi < 4; pi++)
         for (int mi = 0; mi < nm; mi++) {
-            weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], POLICIES[pi] == WEFT_POLICY_STATIC ? 0 : 320);
+            weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], POLICIES[pi] == WEFT_POLICY_STATIC ? 0 : 320);
             float result = 1.0f, zero = 0.0f;
             weft_arg_t args[] = {
                 weft_arg_split(f->x, N * sizeof(float), sizeof(float), WEFT_READ),
@@ -232,9 +228,9 @@ static void tree_sum_with_local_memory(void **state)
                 weft_arg_scalar(&n64, sizeof n64),
             };
             char what[128];
-            snprintf(what, sizeof what, "tree sum %s on %s", pk_policy_name(POLICIES[pi]), mixes[mi].name);
-            PK_RUN(f->rt, &TREE, weft_range_1d(N, TG), args, 4, &pol);
-            pk_check_stats(f->rt, N, &pol, what);
+            snprintf(what, sizeof what, "tree sum %s on %s", wt_policy_name(POLICIES[pi]), mixes[mi].name);
+            WT_CHECK(weft_parallel_run(f->rt, &TREE, weft_range_1d(N, TG), args, 4, &pol, WT_PANIC));
+            wt_check_stats(f->rt, N, &pol, what);
             if (memcmp(&result, &want, sizeof want) != 0)
                 fail_msg("%s: %.9g, expected %.9g", what, (double)result, (double)want);
         }
@@ -290,23 +286,23 @@ static void sum_2d_blocks(void **state)
     float want = 0.0f;
     for (size_t b = 0; b < nby * NBX; b++) want += part[b];
     free(part);
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     for (size_t pi = 0; pi < 4; pi++)
         for (int mi = 0; mi < nm; mi++)
             for (size_t chunk = 0; chunk <= 8; chunk += 8) {
                 if (POLICIES[pi] == WEFT_POLICY_STATIC && chunk) continue;
-                weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], chunk);
+                weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], chunk);
                 float result = 7.0f, zero = 0.0f;
                 weft_arg_t args[] = {
                     weft_arg_split(f->x, W * H * sizeof(float), W * sizeof(float), WEFT_READ),
                     weft_arg_reduce(&result, sizeof result, &zero, fadd),
                 };
                 char what[128];
-                snprintf(what, sizeof what, "2-D sum %s chunk %zu on %s", pk_policy_name(POLICIES[pi]), chunk,
+                snprintf(what, sizeof what, "2-D sum %s chunk %zu on %s", wt_policy_name(POLICIES[pi]), chunk,
                          mixes[mi].name);
-                PK_RUN(f->rt, &FSUM2D, weft_range_2d(W, H, GX, GY), args, 2, &pol);
-                pk_check_stats(f->rt, H, &pol, what);
+                WT_CHECK(weft_parallel_run(f->rt, &FSUM2D, weft_range_2d(W, H, GX, GY), args, 2, &pol, WT_PANIC));
+                wt_check_stats(f->rt, H, &pol, what);
                 if (memcmp(&result, &want, sizeof want) != 0)
                     fail_msg("%s: %.9g, expected %.9g", what, (double)result, (double)want);
             }
@@ -375,12 +371,12 @@ static void ordered_fold_of_structs(void **state)
         chain_combine(&want, &c);
     }
     assert_int_equal(want.count, n);
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(f->rt, mixes);
     uint64_t n64 = n;
     for (size_t pi = 0; pi < 4; pi++)
         for (int mi = 0; mi < nm; mi++) {
-            weft_policy_t pol = pk_policy(POLICIES[pi], &mixes[mi], POLICIES[pi] == WEFT_POLICY_STATIC ? 0 : 128);
+            weft_policy_t pol = wt_mix_policy(POLICIES[pi], &mixes[mi], POLICIES[pi] == WEFT_POLICY_STATIC ? 0 : 128);
             chain result = {77, 77}, ident = {0, 0};
             weft_arg_t args[] = {
                 weft_arg_split(v, n * sizeof *v, sizeof *v, WEFT_READ),
@@ -388,9 +384,9 @@ static void ordered_fold_of_structs(void **state)
                 weft_arg_scalar(&n64, sizeof n64),
             };
             char what[128];
-            snprintf(what, sizeof what, "ordered fold %s on %s", pk_policy_name(POLICIES[pi]), mixes[mi].name);
-            PK_RUN(f->rt, &CHAIN, weft_range_1d(n, G), args, 3, &pol);
-            pk_check_stats(f->rt, n, &pol, what);
+            snprintf(what, sizeof what, "ordered fold %s on %s", wt_policy_name(POLICIES[pi]), mixes[mi].name);
+            WT_CHECK(weft_parallel_run(f->rt, &CHAIN, weft_range_1d(n, G), args, 3, &pol, WT_PANIC));
+            wt_check_stats(f->rt, n, &pol, what);
             if (result.count != want.count || result.hash != want.hash)
                 fail_msg("%s: {%llu, %llx}, expected {%llu, %llx}", what, (unsigned long long)result.count,
                          (unsigned long long)result.hash, (unsigned long long)want.count,
@@ -403,9 +399,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    pk_tempdir(f->cache, sizeof f->cache, "reduce");
-    setenv("WEFT_CACHE_DIR", f->cache, 1);
-    f->rt = pk_runtime();
+    f->rt = pk_cached_runtime(f->cache, sizeof f->cache, "reduce");
     f->x = malloc(N * sizeof *f->x);
     if (!f->x) return -1;
     fill(f->x, N);
@@ -416,9 +410,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    weft_runtime_destroy(f->rt);
-    pk_rmdir(f->cache);
-    unsetenv("WEFT_CACHE_DIR");
+    pk_cached_runtime_destroy(f->rt, f->cache);
     free(f->x);
     free(f);
     return 0;

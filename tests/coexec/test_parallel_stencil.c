@@ -5,17 +5,13 @@
  * (halo 1 row) and 1-D 5-point (halo 2), guided on CPU + devices, and
  * dynamic with small chunks so that many chunk borders need the halo. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "parallel_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
 
 #define ITERS 10
 
@@ -60,7 +56,7 @@ static void init_grid(float *g, size_t n, unsigned seed)
     }
 }
 
-static void stencil2d(const pk_mix *m, weft_runtime_t *rt, weft_policy_kind_t kind, size_t chunk,
+static void stencil2d(const wt_mix *m, weft_runtime_t *rt, weft_policy_kind_t kind, size_t chunk,
                       size_t w, size_t h, size_t gx, size_t gy)
 {
     size_t n = w * h, bytes = n * sizeof(float);
@@ -79,7 +75,7 @@ static void stencil2d(const pk_mix *m, weft_runtime_t *rt, weft_policy_kind_t ki
         for (size_t y = 0; y < h; y++)
             for (size_t x = 0; x < w; x++) out[y * w + x] = cell2d(in, x, y, w, h);
     }
-    weft_policy_t pol = pk_policy(kind, m, chunk);
+    weft_policy_t pol = wt_mix_policy(kind, m, chunk);
     uint64_t w64 = w, h64 = h;
     char what[160];
     for (int it = 0; it < ITERS; it++) {
@@ -90,9 +86,9 @@ static void stencil2d(const pk_mix *m, weft_runtime_t *rt, weft_policy_kind_t ki
             weft_arg_scalar(&h64, sizeof h64),
         };
         snprintf(what, sizeof what, "2-D stencil %zux%zu %s chunk %zu on %s, iteration %d", w, h,
-                 pk_policy_name(kind), chunk, m->name, it);
-        PK_RUN(rt, &STENCIL2D, weft_range_2d(w, h, gx, gy), args, 4, &pol);
-        pk_check_stats(rt, h, &pol, what);
+                 wt_policy_name(kind), chunk, m->name, it);
+        WT_CHECK(weft_parallel_run(rt, &STENCIL2D, weft_range_2d(w, h, gx, gy), args, 4, &pol, WT_PANIC));
+        wt_check_stats(rt, h, &pol, what);
     }
     const float *got = a[ITERS & 1], *want = ref[ITERS & 1];
     if (memcmp(got, want, bytes) != 0) {
@@ -110,7 +106,7 @@ static void stencil2d(const pk_mix *m, weft_runtime_t *rt, weft_policy_kind_t ki
 static void stencil2d_guided(void **state)
 {
     weft_runtime_t *rt = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(rt, mixes);
     for (int mi = 0; mi < nm; mi++) stencil2d(&mixes[mi], rt, WEFT_POLICY_GUIDED, 0, 61, 97, 8, 4);
 }
@@ -118,7 +114,7 @@ static void stencil2d_guided(void **state)
 static void stencil2d_small_chunks(void **state)
 {
     weft_runtime_t *rt = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(rt, mixes);
     /* One group of rows per chunk: a chunk border every 4 rows. */
     for (int mi = 0; mi < nm; mi++) {
@@ -160,7 +156,7 @@ static const weft_kernel_t STENCIL1D = {
 static void stencil1d(void **state)
 {
     weft_runtime_t *rt = *state;
-    pk_mix mixes[4];
+    wt_mix mixes[4];
     int nm = pk_mixes(rt, mixes);
     const size_t n = 10007, bytes = n * sizeof(float);
     float *ref[2] = {malloc(bytes), malloc(bytes)}, *a[2] = {malloc(bytes), malloc(bytes)};
@@ -175,7 +171,7 @@ static void stencil1d(void **state)
     for (int mi = 0; mi < nm; mi++) {
         static const weft_policy_kind_t kinds[] = {WEFT_POLICY_GUIDED, WEFT_POLICY_DYNAMIC};
         for (size_t ki = 0; ki < 2; ki++) {
-            weft_policy_t pol = pk_policy(kinds[ki], &mixes[mi], 64);
+            weft_policy_t pol = wt_mix_policy(kinds[ki], &mixes[mi], 64);
             init_grid(a[0], n, 11);
             for (size_t i = 0; i < n; i++) a[1][i] = -1.0f;
             char what[128];
@@ -185,10 +181,10 @@ static void stencil1d(void **state)
                     weft_arg_split(a[(it + 1) & 1], bytes, sizeof(float), WEFT_WRITE),
                     weft_arg_scalar(&n64, sizeof n64),
                 };
-                snprintf(what, sizeof what, "1-D stencil %s on %s, iteration %d", pk_policy_name(kinds[ki]),
+                snprintf(what, sizeof what, "1-D stencil %s on %s, iteration %d", wt_policy_name(kinds[ki]),
                          mixes[mi].name, it);
-                PK_RUN(rt, &STENCIL1D, weft_range_1d(n, 32), args, 3, &pol);
-                pk_check_stats(rt, n, &pol, what);
+                WT_CHECK(weft_parallel_run(rt, &STENCIL1D, weft_range_1d(n, 32), args, 3, &pol, WT_PANIC));
+                wt_check_stats(rt, n, &pol, what);
             }
             const float *got = a[ITERS & 1], *want = ref[ITERS & 1];
             for (size_t i = 0; i < n; i++)
@@ -205,7 +201,7 @@ static void stencil1d(void **state)
 
 static int setup(void **state)
 {
-    *state = pk_runtime();
+    *state = wt_runtime(2, WT_ALL_DEVICES, 0);
     return 0;
 }
 

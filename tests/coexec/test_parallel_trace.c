@@ -8,18 +8,16 @@
  * runtime creation, written at destroy. Flushing without a trace, or to a
  * path that cannot be written, is WEFT_EINVAL with a message. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
+
+#include "parallel_kernels.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
 
 /* ---- a minimal JSON checker (RFC 8259 grammar, no semantics) --------------- */
 
@@ -258,13 +256,13 @@ static int teardown(void **state)
 static void trace_of_a_split_run(void **state)
 {
     fixture *f = *state;
-    weft_runtime_t *rt = pk_runtime();
-    PK_CHECK(weft_trace_start(rt, f->path));
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
+    WT_CHECK(weft_trace_start(rt, f->path));
     /* Nothing yet: still a complete, empty trace. */
-    PK_CHECK(weft_trace_flush(rt));
+    WT_CHECK(weft_trace_flush(rt));
     char *text = slurp(f->path);
     assert_json(text, "empty trace");
-    pk_assert_contains(text, "\"traceEvents\"");
+    wt_assert_contains(text, "\"traceEvents\"");
     assert_int_equal(count(text, "\"ph\":\"X\""), 0);
     free(text);
 
@@ -275,12 +273,12 @@ static void trace_of_a_split_run(void **state)
     pol.chunk = 2048;
     pk_run_iota(rt, n, 64, &pol, 5, "traced run");
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
-    PK_CHECK(weft_trace_flush(rt));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_trace_flush(rt));
     text = slurp(f->path);
     assert_json(text, "trace");
-    pk_assert_contains(text, "\"traceEvents\"");
-    pk_assert_contains(text, "\"ph\":\"X\"");
+    wt_assert_contains(text, "\"traceEvents\"");
+    wt_assert_contains(text, "\"ph\":\"X\"");
     chunk_ev *ev = malloc(NMAX_EV * sizeof *ev);
     assert_non_null(ev);
     size_t nev = chunk_events(text, ev, NMAX_EV);
@@ -295,7 +293,7 @@ static void trace_of_a_split_run(void **state)
             snprintf(name, sizeof name, "CPU");
         } else {
             weft_device_info_t info;
-            PK_CHECK(weft_device_info(rt, i - 1, &info));
+            WT_CHECK(weft_device_info(rt, i - 1, &info));
             snprintf(name, sizeof name, "%s", info.name);
         }
         size_t items = 0;
@@ -309,15 +307,15 @@ static void trace_of_a_split_run(void **state)
         char meta[300];
         snprintf(meta, sizeof meta, "\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"", i);
         assert_int_equal(count(text, meta), 1);
-        pk_assert_contains(strstr(text, meta), name);
+        wt_assert_contains(strstr(text, meta), name);
     }
     free(text);
 
     /* A second run adds its chunks to the same file at the next flush. */
     size_t first = st.chunks;
     pk_run_iota(rt, 7919, 64, &pol, 6, "second traced run");
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
-    PK_CHECK(weft_trace_flush(rt));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_trace_flush(rt));
     text = slurp(f->path);
     assert_json(text, "trace after two runs");
     assert_int_equal(count(text, "\"ph\":\"X\""), first + st.chunks);
@@ -326,27 +324,17 @@ static void trace_of_a_split_run(void **state)
     weft_runtime_destroy(rt);
 }
 
-static void quiet_hook(const weft_panic_t *p, void *ud)
-{
-    (void)p;
-    (void)ud;
-}
-
 static void failed_chunks_and_odd_names(void **state)
 {
     fixture *f = *state;
-    weft_runtime_t *rt = pk_runtime();
-    if (weft_device_count(rt) == 0) {
-        weft_runtime_destroy(rt);
-        skip();
-    }
-    PK_CHECK(weft_trace_start(rt, f->path));
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 1);
+    WT_CHECK(weft_trace_start(rt, f->path));
     /* A name that needs escaping, and a device whose second launch fails
      * (failover: the chunk runs again elsewhere). */
     weft_kernel_t k = PK_IOTA;
     k.name = "odd \"name\"\\ with\ttab";
-    PK_CHECK(weft_fault_inject(rt, 0, 1, CL_OUT_OF_RESOURCES, NULL));
-    weft_set_panic_hook(quiet_hook, NULL); /* the fault is on purpose */
+    WT_CHECK(weft_fault_inject(rt, 0, 1, CL_OUT_OF_RESOURCES, NULL));
+    wt_capture_install(); /* the fault is on purpose */
     const size_t n = 20000;
     uint32_t *out = malloc((n + PK_PAD) * 4), *cnt = malloc((n + PK_PAD) * 4);
     assert_non_null(out);
@@ -363,14 +351,14 @@ static void failed_chunks_and_odd_names(void **state)
     pol.use_cpu = 1;
     pol.devices = 1;
     pol.on_fault = WEFT_FAULT_FAILOVER;
-    PK_RUN(rt, &k, weft_range_1d(n, 64), args, 4, &pol);
+    WT_CHECK(weft_parallel_run(rt, &k, weft_range_1d(n, 64), args, 4, &pol, WT_PANIC));
     pk_check_iota(out, cnt, n, seed, "failover under trace");
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
-    PK_CHECK(weft_trace_flush(rt));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_trace_flush(rt));
     char *text = slurp(f->path);
     assert_json(text, "trace with failures and odd names");
-    pk_assert_contains(text, "odd \\\"name\\\"\\\\ with\\u0009tab");
+    wt_assert_contains(text, "odd \\\"name\\\"\\\\ with\\u0009tab");
     chunk_ev *ev = malloc(NMAX_EV * sizeof *ev);
     assert_non_null(ev);
     size_t nev = chunk_events(text, ev, NMAX_EV);
@@ -389,7 +377,7 @@ static void failed_chunks_and_odd_names(void **state)
     free(out);
     free(cnt);
     weft_fault_clear(rt);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -399,18 +387,18 @@ static void trace_from_env(void **state)
     char path[600];
     snprintf(path, sizeof path, "%s/env-trace.json", f->dir);
     setenv("WEFT_TRACE", path, 1);
-    weft_runtime_t *rt = pk_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     unsetenv("WEFT_TRACE");
     weft_policy_t pol;
     weft_policy_init(&pol);
     pol.kind = WEFT_POLICY_GUIDED;
     pk_run_iota(rt, 7919, 64, &pol, 8, "run traced from the environment");
     weft_run_stats_t st;
-    PK_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
     weft_runtime_destroy(rt); /* writes the file */
     char *text = slurp(path);
     assert_json(text, "trace from $WEFT_TRACE");
-    pk_assert_contains(text, "\"traceEvents\"");
+    wt_assert_contains(text, "\"traceEvents\"");
     assert_int_equal(count(text, "\"ph\":\"X\""), st.chunks);
     chunk_ev *ev = malloc(NMAX_EV * sizeof *ev);
     assert_non_null(ev);
@@ -422,19 +410,19 @@ static void trace_from_env(void **state)
 static void flush_errors(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = pk_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     assert_int_equal(weft_trace_flush(rt), WEFT_EINVAL);
-    pk_assert_contains(weft_last_error_message(), "no trace");
+    wt_assert_contains(weft_last_error_message(), "no trace");
     assert_int_equal(weft_trace_flush(NULL), WEFT_EINVAL);
     assert_int_equal(weft_trace_start(NULL, "x.json"), WEFT_EINVAL);
     assert_int_equal(weft_trace_start(rt, NULL), WEFT_EINVAL);
     assert_int_equal(weft_trace_start(rt, ""), WEFT_EINVAL);
-    PK_CHECK(weft_trace_start(rt, "/nonexistent-weft-dir/sub/trace.json"));
+    WT_CHECK(weft_trace_start(rt, "/nonexistent-weft-dir/sub/trace.json"));
     weft_policy_t pol;
     weft_policy_init(&pol);
     pk_run_iota(rt, 1000, 64, &pol, 1, "run with an unwritable trace");
     assert_int_equal(weft_trace_flush(rt), WEFT_EINVAL);
-    pk_assert_contains(weft_last_error_message(), "/nonexistent-weft-dir/sub/trace.json");
+    wt_assert_contains(weft_last_error_message(), "/nonexistent-weft-dir/sub/trace.json");
     /* The runtime goes on, and destroy copes with the unwritable trace. */
     pk_run_iota(rt, 1000, 64, &pol, 2, "run after a failed flush");
     weft_runtime_destroy(rt);

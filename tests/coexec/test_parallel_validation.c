@@ -11,17 +11,13 @@
  * places lack the body they need; a device bit for a device that does not
  * exist. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "parallel_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "parallel_kernels.h"
 
 #define N 100
 
@@ -67,7 +63,7 @@ static void expect_einval(fixture *f, const weft_kernel_t *k, weft_range_t r, co
         if (f->out[i] != PK_SENTINEL || f->cnt[i] != 0) fail_msg("%s: element %zu written by a refused run", what, i);
     /* Still usable. */
     reset_args(f);
-    PK_RUN(f->rt, &PK_IOTA, weft_range_1d(N, 64), f->args, 4, &f->pol);
+    WT_CHECK(weft_parallel_run(f->rt, &PK_IOTA, weft_range_1d(N, 64), f->args, 4, &f->pol, WT_PANIC));
     pk_check_iota(f->out, f->cnt, N, f->seed, what);
     reset_args(f);
 }
@@ -79,12 +75,12 @@ static void null_pointers(void **state)
     expect_einval(f, NULL, r, f->args, 4, NULL, "kernel is NULL", "NULL kernel");
     weft_handle_t *h = NULL;
     assert_int_equal(weft_parallel_for(NULL, &PK_IOTA, r, f->args, 4, NULL, &h), WEFT_EINVAL);
-    pk_assert_contains(weft_last_error_message(), "runtime is NULL");
+    wt_assert_contains(weft_last_error_message(), "runtime is NULL");
     assert_int_equal(weft_parallel_for(f->rt, &PK_IOTA, r, f->args, 4, NULL, NULL), WEFT_EINVAL);
-    pk_assert_contains(weft_last_error_message(), "out is NULL");
+    wt_assert_contains(weft_last_error_message(), "out is NULL");
     assert_int_equal(weft_scope_parallel_for(NULL, &PK_IOTA, r, f->args, 4, NULL, &h), WEFT_EINVAL);
     assert_null(h);
-    pk_assert_contains(weft_last_error_message(), "scope is NULL");
+    wt_assert_contains(weft_last_error_message(), "scope is NULL");
     assert_int_equal(weft_parallel_run(NULL, &PK_IOTA, r, f->args, 4, NULL, NULL), WEFT_EINVAL);
     expect_einval(f, &PK_IOTA, r, NULL, 4, NULL, "args is NULL", "NULL args");
     weft_run_stats_t st;
@@ -145,7 +141,7 @@ static void bad_arguments(void **state)
     memcpy(a, f->args, sizeof a);
     a[1].bytes = (N - 1) * 4;
     expect_einval(f, &PK_IOTA, r, a, 4, NULL, want, "read-write split too small");
-    pk_assert_contains(weft_last_error_message(), "argument 1");
+    wt_assert_contains(weft_last_error_message(), "argument 1");
     /* Unit 0, NULL data, bad access. */
     memcpy(a, f->args, sizeof a);
     a[0].unit = 0;
@@ -187,7 +183,7 @@ static void bad_arguments(void **state)
                       f->args[2], f->args[3]};
     uint64_t zero_n = 0;
     e[3] = weft_arg_scalar(&zero_n, 8);
-    PK_RUN(f->rt, &PK_IOTA, weft_range_1d(0, 64), e, 4, NULL);
+    WT_CHECK(weft_parallel_run(f->rt, &PK_IOTA, weft_range_1d(0, 64), e, 4, NULL, WT_PANIC));
 }
 
 static void bad_policies(void **state)
@@ -221,7 +217,7 @@ static void bad_policies(void **state)
         expect_einval(f, &dev_only, r, f->args, 4, &p, "lack the body they need", "device-only kernel on the CPU");
         /* Device-only kernels run where allowed. */
         weft_policy_init(&p);
-        PK_RUN(f->rt, &dev_only, r, f->args, 4, &p);
+        WT_CHECK(weft_parallel_run(f->rt, &dev_only, r, f->args, 4, &p, WT_PANIC));
         pk_check_iota(f->out, f->cnt, N, f->seed, "device-only kernel");
         reset_args(f);
     }
@@ -265,9 +261,9 @@ static void scope_refusals(void **state)
     int rc = weft_scope(f->rt, scope_body, &c, &p);
     if (rc) fail_msg("scope: %s: %s", weft_err_name(rc), p ? weft_panic_message(p) : "");
     assert_int_equal(c.rc_null, WEFT_EINVAL);
-    pk_assert_contains(c.msg_null, "kernel is NULL");
+    wt_assert_contains(c.msg_null, "kernel is NULL");
     assert_int_equal(c.rc_group, WEFT_EINVAL);
-    pk_assert_contains(c.msg_group, "work-group size");
+    wt_assert_contains(c.msg_group, "work-group size");
     assert_int_equal(c.rc_good, 0);
     pk_check_iota(f->out, f->cnt, N, f->seed, "scoped good operation");
     reset_args(f);
@@ -277,7 +273,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    f->rt = pk_runtime();
+    f->rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     reset_args(f);
     *state = f;
     return 0;

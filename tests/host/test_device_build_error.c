@@ -6,58 +6,13 @@
  * the kernel, file and line of the launch. The runtime stays usable.
  * Skips cleanly when the machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
-
-/* ---- a panic hook that records (and silences) panics -------------------------- */
-typedef struct capture {
-    pthread_mutex_t m;
-    int count;
-    char message[1024];
-    char kernel[128];
-    int cl_status;
-    int has_log;
-} capture;
-
-static capture cap = {.m = PTHREAD_MUTEX_INITIALIZER};
-
-static void capture_hook(const weft_panic_t *p, void *ud)
-{
-    capture *c = ud;
-    pthread_mutex_lock(&c->m);
-    c->count++;
-    snprintf(c->message, sizeof c->message, "%s", weft_panic_message(p));
-    snprintf(c->kernel, sizeof c->kernel, "%s", weft_panic_kernel(p) ? weft_panic_kernel(p) : "");
-    c->cl_status = weft_panic_cl_status(p);
-    c->has_log = weft_panic_build_log(p) != NULL;
-    pthread_mutex_unlock(&c->m);
-}
-
-static void capture_install(void)
-{
-    pthread_mutex_lock(&cap.m);
-    cap.count = 0;
-    cap.message[0] = cap.kernel[0] = '\0';
-    cap.cl_status = 0;
-    cap.has_log = 0;
-    pthread_mutex_unlock(&cap.m);
-    weft_set_panic_hook(capture_hook, &cap);
-}
 
 /* 1 when some line of the log holds both ":3:" and "error" (PoCL writes
  * "error: <file>.cl:3:12: use of undeclared identifier ..."). */
@@ -94,22 +49,15 @@ static const char GOOD_SRC[] =
 static void still_usable(weft_runtime_t *rt, int dev)
 {
     weft_buffer_t *b = NULL;
-    CHECK(weft_buffer_create(rt, dev, 64 * sizeof(int), WEFT_WRITE, &b));
+    WT_CHECK(weft_buffer_create(rt, dev, 64 * sizeof(int), WEFT_WRITE, &b));
     int v = 40;
     weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&v, sizeof v)};
-    weft_launch_t l;
-    weft_launch_init(&l);
-    l.device = dev;
-    l.source = GOOD_SRC;
-    l.kernel = "fill";
-    l.global[0] = 64;
-    l.args = args;
-    l.nargs = 2;
+    weft_launch_t l = wt_launch_1d(dev, NULL, GOOD_SRC, "fill", 64, args, 2);
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(rt, &l, &h));
-    CHECK(weft_join(h, NULL, NULL));
+    WT_CHECK(weft_launch(rt, &l, &h));
+    WT_CHECK(weft_join(h, NULL, NULL));
     int out[64];
-    CHECK(weft_buffer_read(b, 0, out, sizeof out));
+    WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
     for (int i = 0; i < 64; i++) assert_int_equal(out[i], 40 + i);
     weft_buffer_destroy(b);
 }
@@ -117,43 +65,42 @@ static void still_usable(weft_runtime_t *rt, int dev)
 static void program_create_reports_build_log(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, 0, &info));
+    WT_CHECK(weft_device_info(rt, 0, &info));
 
     weft_program_t *prog = (weft_program_t *)1;
     weft_panic_t *why = NULL;
     int rc = weft_program_create(rt, BAD_SRC, NULL, &prog, &why);
     assert_int_equal(rc, WEFT_EBUILD);
     assert_null(prog);
-    assert_contains(weft_last_error_message(), "build failed");
-    assert_contains(weft_last_error_message(), info.name);
+    wt_assert_contains(weft_last_error_message(), "build failed");
+    wt_assert_contains(weft_last_error_message(), info.name);
     assert_non_null(why);
 
     const char *log = weft_panic_build_log(why);
     assert_non_null(log);
-    assert_contains(log, ":3:");                   /* the bad line */
+    wt_assert_contains(log, ":3:");                   /* the bad line */
     if (!log_has_error_on_line_3(log)) fail_msg("no error for line 3 in the build log:\n%s", log);
-    assert_contains(log, "undeclared_thing_xyz"); /* and what is wrong on it */
-    assert_contains(log, "error");
+    wt_assert_contains(log, "undeclared_thing_xyz"); /* and what is wrong on it */
+    wt_assert_contains(log, "error");
     assert_string_equal(weft_panic_device(why), info.name);
     assert_int_equal(weft_panic_cl_status(why), CL_BUILD_PROGRAM_FAILURE);
     assert_string_equal(weft_panic_cl_status_name(why), "CL_BUILD_PROGRAM_FAILURE");
-    assert_contains(weft_panic_message(why), info.name);
-    assert_contains(weft_panic_message(why), "CL_BUILD_PROGRAM_FAILURE");
+    wt_assert_contains(weft_panic_message(why), info.name);
+    wt_assert_contains(weft_panic_message(why), "CL_BUILD_PROGRAM_FAILURE");
     /* The report the default hook would print carries the log. */
     char report[8192];
     weft_panic_format(why, report, sizeof report);
-    assert_contains(report, "build log");
-    assert_contains(report, ":3:");
+    wt_assert_contains(report, "build log");
+    wt_assert_contains(report, ":3:");
     weft_panic_destroy(why);
 
     /* Without a `why`, the status and message are the same. */
     prog = (weft_program_t *)1;
     assert_int_equal(weft_program_create(rt, BAD_SRC, NULL, &prog, NULL), WEFT_EBUILD);
     assert_null(prog);
-    assert_contains(weft_last_error_message(), "CL_BUILD_PROGRAM_FAILURE");
+    wt_assert_contains(weft_last_error_message(), "CL_BUILD_PROGRAM_FAILURE");
 
     /* A bad build option also fails to build. */
     why = NULL;
@@ -176,25 +123,17 @@ static void program_create_reports_build_log(void **state)
 static void launch_source_build_failure_panics(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t info;
-        CHECK(weft_device_info(rt, d, &info));
+        WT_CHECK(weft_device_info(rt, d, &info));
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_create(rt, d, 16 * sizeof(int), WEFT_WRITE, &b));
+        WT_CHECK(weft_buffer_create(rt, d, 16 * sizeof(int), WEFT_WRITE, &b));
         weft_karg_t args[1] = {weft_karg_buffer(b)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.source = BAD_SRC;
-        l.kernel = "broken";
-        l.global[0] = 16;
-        l.args = args;
-        l.nargs = 1;
+        weft_launch_t l = wt_launch_1d(d, NULL, BAD_SRC, "broken", 16, args, 1);
         weft_handle_t *h = NULL;
-        int hooks_before = cap.count;
+        int hooks_before = wt_capture_count();
         int line = __LINE__; int rc = weft_launch(rt, &l, &h);
         assert_int_equal(rc, 0); /* the failure belongs to the handle */
         assert_non_null(h);
@@ -205,37 +144,33 @@ static void launch_source_build_failure_panics(void **state)
         assert_non_null(p);
         const char *log = weft_panic_build_log(p);
         assert_non_null(log);
-        assert_contains(log, ":3:");
+        wt_assert_contains(log, ":3:");
         if (!log_has_error_on_line_3(log)) fail_msg("no error for line 3 in the build log:\n%s", log);
-        assert_contains(log, "undeclared_thing_xyz");
+        wt_assert_contains(log, "undeclared_thing_xyz");
         assert_string_equal(weft_panic_kernel(p), "broken");
         assert_string_equal(weft_panic_device(p), info.name);
         assert_int_equal(weft_panic_cl_status(p), CL_BUILD_PROGRAM_FAILURE);
         assert_string_equal(weft_panic_cl_status_name(p), "CL_BUILD_PROGRAM_FAILURE");
-        assert_contains(weft_panic_message(p), "build failed");
+        wt_assert_contains(weft_panic_message(p), "build failed");
         assert_string_equal(weft_panic_file(p), __FILE__);
         assert_int_equal(weft_panic_line(p), line);
         assert_string_equal(weft_panic_thread(p), "<unnamed>");
         weft_panic_destroy(p);
         /* The hook heard of it once, with the kernel named. */
-        pthread_mutex_lock(&cap.m);
-        int hooks = cap.count - hooks_before;
-        char kernel[128];
-        snprintf(kernel, sizeof kernel, "%s", cap.kernel);
-        int status = cap.cl_status, has_log = cap.has_log;
-        pthread_mutex_unlock(&cap.m);
-        assert_int_equal(hooks, 1);
-        assert_int_equal(status, CL_BUILD_PROGRAM_FAILURE);
-        assert_true(has_log);
-        assert_string_equal(kernel, "broken");
+        wt_capture heard;
+        wt_capture_get(&heard);
+        assert_int_equal(heard.count - hooks_before, 1);
+        assert_int_equal(heard.last.cl_status, CL_BUILD_PROGRAM_FAILURE);
+        assert_true(heard.last.has_build_log);
+        assert_string_equal(heard.last.kernel, "broken");
 
         /* A failed build is not cached as a success: it fails again. */
-        CHECK(weft_launch(rt, &l, &h));
+        WT_CHECK(weft_launch(rt, &l, &h));
         assert_int_equal(weft_join(h, NULL, NULL), WEFT_EPANIC);
         weft_buffer_destroy(b);
         still_usable(rt, d);
     }
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 

@@ -9,63 +9,14 @@
  * own CTest entry) under WEFT_FAULT="device=0,launch=1,status=CL_INVALID_VALUE".
  * Skips cleanly when the machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
-
-/* ---- a panic hook that records (and silences) panics -------------------------- */
-typedef struct capture {
-    pthread_mutex_t m;
-    int count;
-    int cl_status;
-    char kernel[128];
-    char report[4096];
-} capture;
-
-static capture cap = {.m = PTHREAD_MUTEX_INITIALIZER};
-
-static void capture_hook(const weft_panic_t *p, void *ud)
-{
-    capture *c = ud;
-    pthread_mutex_lock(&c->m);
-    c->count++;
-    c->cl_status = weft_panic_cl_status(p);
-    snprintf(c->kernel, sizeof c->kernel, "%s", weft_panic_kernel(p) ? weft_panic_kernel(p) : "");
-    weft_panic_format(p, c->report, sizeof c->report);
-    pthread_mutex_unlock(&c->m);
-}
-
-static void capture_install(void)
-{
-    pthread_mutex_lock(&cap.m);
-    cap.count = 0;
-    cap.cl_status = 0;
-    cap.kernel[0] = cap.report[0] = '\0';
-    pthread_mutex_unlock(&cap.m);
-    weft_set_panic_hook(capture_hook, &cap);
-}
-
-static int capture_count(void)
-{
-    pthread_mutex_lock(&cap.m);
-    int n = cap.count;
-    pthread_mutex_unlock(&cap.m);
-    return n;
-}
 
 /* ---- a launch to fail --------------------------------------------------------- */
 static const char SRC[] =
@@ -92,24 +43,18 @@ typedef struct target {
 static void target_init(target *t, weft_runtime_t *rt, int dev, const char *kernel)
 {
     static const int zeros[LEN];
-    CHECK(weft_buffer_create(rt, dev, sizeof zeros, WEFT_READ_WRITE, &t->buf));
-    CHECK(weft_buffer_write(t->buf, 0, zeros, sizeof zeros));
+    WT_CHECK(weft_buffer_create(rt, dev, sizeof zeros, WEFT_READ_WRITE, &t->buf));
+    WT_CHECK(weft_buffer_write(t->buf, 0, zeros, sizeof zeros));
     t->args[0] = weft_karg_buffer(t->buf);
-    weft_launch_init(&t->l);
-    t->l.device = dev;
-    t->l.source = SRC;
-    t->l.kernel = kernel;
+    t->l = wt_launch_1d(dev, NULL, SRC, kernel, GLOBAL, t->args, 1);
     t->l.offset[0] = OFFSET;
-    t->l.global[0] = GLOBAL;
-    t->l.args = t->args;
-    t->l.nargs = 1;
 }
 
 /* Every element of the target: `per_run` times `runs` inside the range, 0 outside. */
 static void target_check(const target *t, int per_run, int runs)
 {
     int v[LEN];
-    CHECK(weft_buffer_read(t->buf, 0, v, sizeof v));
+    WT_CHECK(weft_buffer_read(t->buf, 0, v, sizeof v));
     for (int i = 0; i < LEN; i++) {
         int want = i >= OFFSET && i < OFFSET + GLOBAL ? per_run * runs : 0;
         if (v[i] != want) fail_msg("v[%d] = %d, want %d", i, v[i], want);
@@ -120,7 +65,7 @@ static void target_check(const target *t, int per_run, int runs)
 static int run(weft_runtime_t *rt, const weft_launch_t *l, weft_panic_t **p)
 {
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(rt, l, &h));
+    WT_CHECK(weft_launch(rt, l, &h));
     return weft_join(h, NULL, p);
 }
 
@@ -142,26 +87,25 @@ static void check_payload(const weft_panic_t *p, const weft_device_info_t *info,
     assert_null(weft_panic_build_log(p));
     assert_null(weft_panic_cause(p));
     const char *msg = weft_panic_message(p);
-    assert_contains(msg, kernel);
-    assert_contains(msg, info->name);
-    assert_contains(msg, status_name);
-    assert_contains(msg, "[100, 356)");
+    wt_assert_contains(msg, kernel);
+    wt_assert_contains(msg, info->name);
+    wt_assert_contains(msg, status_name);
+    wt_assert_contains(msg, "[100, 356)");
 }
 
 /* ---- API: weft_fault_inject ---------------------------------------------------- */
 static void inject_first_launch(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t info;
-        CHECK(weft_device_info(rt, d, &info));
+        WT_CHECK(weft_device_info(rt, d, &info));
         target t;
         target_init(&t, rt, d, "add_one");
-        CHECK(weft_fault_inject(rt, d, 0, CL_OUT_OF_RESOURCES, NULL));
-        int hooks = capture_count();
+        WT_CHECK(weft_fault_inject(rt, d, 0, CL_OUT_OF_RESOURCES, NULL));
+        int hooks = wt_capture_count();
 
         weft_handle_t *h = NULL;
         int line = __LINE__; int rc = weft_launch(rt, &t.l, &h);
@@ -176,18 +120,15 @@ static void inject_first_launch(void **state)
         weft_panic_destroy(p);
 
         /* The hook heard of it once, with the report the default hook prints. */
-        pthread_mutex_lock(&cap.m);
-        int seen = cap.count - hooks, status = cap.cl_status;
-        char report[4096];
-        snprintf(report, sizeof report, "%s", cap.report);
-        pthread_mutex_unlock(&cap.m);
-        assert_int_equal(seen, 1);
-        assert_int_equal(status, CL_OUT_OF_RESOURCES);
-        assert_contains(report, "thread '<unnamed>' panicked at ");
-        assert_contains(report, __FILE__);
-        assert_contains(report, "CL_OUT_OF_RESOURCES");
-        assert_contains(report, info.name);
-        assert_contains(report, "range: [100, 356)");
+        wt_capture seen;
+        wt_capture_get(&seen);
+        assert_int_equal(seen.count - hooks, 1);
+        assert_int_equal(seen.last.cl_status, CL_OUT_OF_RESOURCES);
+        wt_assert_contains(seen.last.report, "thread '<unnamed>' panicked at ");
+        wt_assert_contains(seen.last.report, __FILE__);
+        wt_assert_contains(seen.last.report, "CL_OUT_OF_RESOURCES");
+        wt_assert_contains(seen.last.report, info.name);
+        wt_assert_contains(seen.last.report, "range: [100, 356)");
         target_check(&t, 1, 0); /* the failed launch did not run */
 
         /* Launch 1 succeeds, and so does launch 2. */
@@ -196,11 +137,11 @@ static void inject_first_launch(void **state)
         target_check(&t, 1, 1);
         assert_int_equal(run(rt, &t.l, &p), 0);
         target_check(&t, 1, 2);
-        assert_int_equal(capture_count(), hooks + 1);
+        assert_int_equal(wt_capture_count(), hooks + 1);
         weft_buffer_destroy(t.buf);
         weft_fault_clear(rt);
     }
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -209,30 +150,29 @@ static void inject_first_launch(void **state)
 static void inject_counts_from_the_call(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, 0, &info));
+    WT_CHECK(weft_device_info(rt, 0, &info));
     target t;
     target_init(&t, rt, 0, "add_one");
     weft_panic_t *p = NULL;
     for (int i = 0; i < 3; i++) assert_int_equal(run(rt, &t.l, &p), 0);
     target_check(&t, 1, 3);
 
-    CHECK(weft_fault_inject(rt, 0, 1, CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL));
+    WT_CHECK(weft_fault_inject(rt, 0, 1, CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL));
     assert_int_equal(run(rt, &t.l, &p), 0); /* launch 0 after the call */
     assert_null(p);
     weft_handle_t *h = NULL;
-    int line = __LINE__; CHECK(weft_launch(rt, &t.l, &h)); /* launch 1: fails */
+    int line = __LINE__; WT_CHECK(weft_launch(rt, &t.l, &h)); /* launch 1: fails */
     assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
     check_payload(p, &info, "add_one", CL_MEM_OBJECT_ALLOCATION_FAILURE, "CL_MEM_OBJECT_ALLOCATION_FAILURE", line);
     weft_panic_destroy(p);
     assert_int_equal(run(rt, &t.l, &p), 0); /* launch 2 */
     target_check(&t, 1, 5);
-    assert_int_equal(capture_count(), 1);
+    assert_int_equal(wt_capture_count(), 1);
     weft_buffer_destroy(t.buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -241,19 +181,18 @@ static void inject_counts_from_the_call(void **state)
 static void inject_every_launch_of_one_kernel(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, 0, &info));
+    WT_CHECK(weft_device_info(rt, 0, &info));
     target one, ten;
     target_init(&one, rt, 0, "add_one");
     target_init(&ten, rt, 0, "add_ten");
-    CHECK(weft_fault_inject(rt, -1, -1, CL_INVALID_VALUE, "add_ten"));
+    WT_CHECK(weft_fault_inject(rt, -1, -1, CL_INVALID_VALUE, "add_ten"));
     weft_panic_t *p = NULL;
     for (int i = 0; i < 3; i++) {
         weft_handle_t *h = NULL;
-        int line = __LINE__; CHECK(weft_launch(rt, &ten.l, &h));
+        int line = __LINE__; WT_CHECK(weft_launch(rt, &ten.l, &h));
         assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
         check_payload(p, &info, "add_ten", CL_INVALID_VALUE, "CL_INVALID_VALUE", line);
         weft_panic_destroy(p);
@@ -262,14 +201,14 @@ static void inject_every_launch_of_one_kernel(void **state)
     }
     target_check(&one, 1, 3);
     target_check(&ten, 10, 0);
-    assert_int_equal(capture_count(), 3);
+    assert_int_equal(wt_capture_count(), 3);
 
     weft_fault_clear(rt);
     assert_int_equal(run(rt, &ten.l, &p), 0);
     target_check(&ten, 10, 1);
 
     /* After a clear, counting restarts from 0. */
-    CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_HOST_MEMORY, NULL));
+    WT_CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_HOST_MEMORY, NULL));
     assert_int_equal(run(rt, &one.l, &p), WEFT_EPANIC);
     assert_int_equal(weft_panic_cl_status(p), CL_OUT_OF_HOST_MEMORY);
     assert_string_equal(weft_panic_cl_status_name(p), "CL_OUT_OF_HOST_MEMORY");
@@ -279,7 +218,7 @@ static void inject_every_launch_of_one_kernel(void **state)
 
     /* A fault for a device the launch is not on does not fire. */
     weft_fault_clear(rt);
-    CHECK(weft_fault_inject(rt, weft_device_count(rt), -1, CL_OUT_OF_RESOURCES, NULL));
+    WT_CHECK(weft_fault_inject(rt, weft_device_count(rt), -1, CL_OUT_OF_RESOURCES, NULL));
     assert_int_equal(run(rt, &one.l, &p), 0);
     target_check(&one, 1, 5);
     weft_fault_clear(rt);
@@ -287,7 +226,7 @@ static void inject_every_launch_of_one_kernel(void **state)
 
     weft_buffer_destroy(one.buf);
     weft_buffer_destroy(ten.buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -318,43 +257,41 @@ static void *launch_from_task(void *arg)
 static void panic_names_the_launching_task(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     target t;
     target_init(&t, rt, 0, "add_one");
-    CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, NULL));
+    WT_CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, NULL));
     named_launch n = {.rt = rt, .l = &t.l};
     weft_builder_t b;
     weft_builder_init(&b);
     b.name = "gpu-feeder";
     weft_handle_t *h = NULL;
-    CHECK(weft_builder_spawn(&b, rt, launch_from_task, &n, &h));
-    CHECK(weft_join(h, NULL, NULL));
+    WT_CHECK(weft_builder_spawn(&b, rt, launch_from_task, &n, &h));
+    WT_CHECK(weft_join(h, NULL, NULL));
     assert_int_equal(n.launch_rc, 0);
     assert_int_equal(n.join_rc, WEFT_EPANIC);
     assert_int_equal(n.cl_status, CL_OUT_OF_RESOURCES);
     assert_string_equal(n.thread, "gpu-feeder");
     weft_buffer_destroy(t.buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
 static void inject_bad_arguments(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     assert_int_equal(weft_fault_inject(NULL, 0, 0, CL_OUT_OF_RESOURCES, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "runtime is NULL");
+    wt_assert_contains(weft_last_error_message(), "runtime is NULL");
     assert_int_equal(weft_fault_inject(rt, 0, 0, 0, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "not a failure");
+    wt_assert_contains(weft_last_error_message(), "not a failure");
     assert_int_equal(weft_fault_inject(rt, 0, 0, 5, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "not a failure");
+    wt_assert_contains(weft_last_error_message(), "not a failure");
     assert_int_equal(weft_fault_inject(rt, -2, 0, CL_OUT_OF_RESOURCES, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), ">= -1");
+    wt_assert_contains(weft_last_error_message(), ">= -1");
     assert_int_equal(weft_fault_inject(rt, 0, -2, CL_OUT_OF_RESOURCES, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), ">= -1");
+    wt_assert_contains(weft_last_error_message(), ">= -1");
     /* None of them took effect. */
     target t;
     target_init(&t, rt, 0, "add_one");
@@ -395,8 +332,11 @@ static void env_faults_parsed_at_creation(void **state)
     int rc = weft_runtime_create(&o, &rt);
     unsetenv("WEFT_FAULT");
     if (rc) fail_msg("create: %s: %s", weft_err_name(rc), weft_last_error_message());
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    if (weft_device_count(rt) == 0) {
+        weft_runtime_destroy(rt);
+        skip();
+    }
+    wt_capture_install();
     target one, ten;
     target_init(&one, rt, 0, "add_one");
     target_init(&ten, rt, 0, "add_ten");
@@ -415,7 +355,7 @@ static void env_faults_parsed_at_creation(void **state)
     target_check(&ten, 10, 1);
     weft_buffer_destroy(one.buf);
     weft_buffer_destroy(ten.buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -451,9 +391,9 @@ static void env_bad_faults_refused(void **state)
             fail_msg("WEFT_FAULT=\"%s\": create gave %s, want WEFT_EINVAL", bad[i].spec, weft_err_name(rc));
         }
         assert_null(rt);
-        assert_contains(weft_last_error_message(), "WEFT_FAULT");
-        assert_contains(weft_last_error_message(), bad[i].spec);
-        assert_contains(weft_last_error_message(), bad[i].says);
+        wt_assert_contains(weft_last_error_message(), "WEFT_FAULT");
+        wt_assert_contains(weft_last_error_message(), bad[i].spec);
+        wt_assert_contains(weft_last_error_message(), bad[i].says);
     }
     /* An empty WEFT_FAULT injects nothing. */
     setenv("WEFT_FAULT", "", 1);
@@ -471,24 +411,23 @@ static void env_from_ctest(void **state)
     const char *spec = getenv("WEFT_FAULT");
     assert_non_null(spec);
     assert_string_equal(spec, "device=0,launch=1,status=CL_INVALID_VALUE");
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, 0, &info));
+    WT_CHECK(weft_device_info(rt, 0, &info));
     target t;
     target_init(&t, rt, 0, "add_one");
     weft_panic_t *p = NULL;
     assert_int_equal(run(rt, &t.l, &p), 0); /* launch 0 */
     assert_null(p);
     weft_handle_t *h = NULL;
-    int line = __LINE__; CHECK(weft_launch(rt, &t.l, &h)); /* launch 1 */
+    int line = __LINE__; WT_CHECK(weft_launch(rt, &t.l, &h)); /* launch 1 */
     assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
     check_payload(p, &info, "add_one", CL_INVALID_VALUE, "CL_INVALID_VALUE", line);
     weft_panic_destroy(p);
     assert_int_equal(run(rt, &t.l, &p), 0); /* launch 2 */
     target_check(&t, 1, 2);
-    assert_int_equal(capture_count(), 1);
+    assert_int_equal(wt_capture_count(), 1);
     /* Other devices are untouched. */
     for (int d = 1; d < weft_device_count(rt); d++) {
         target u;
@@ -498,7 +437,7 @@ static void env_from_ctest(void **state)
         weft_buffer_destroy(u.buf);
     }
     weft_buffer_destroy(t.buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 

@@ -5,22 +5,12 @@
  * launched on under the new index. The user's objects stay valid after weft
  * lets go of them. Skips cleanly when the machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
 
 static const char SRC[] =
     "__kernel void twice_plus(__global int *v, int k)\n"
@@ -35,27 +25,10 @@ static const char SRC[] =
 static void run_twice_plus(weft_runtime_t *rt, int dev, weft_program_t *prog, weft_buffer_t *b, int k)
 {
     weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&k, sizeof k)};
-    weft_launch_t l;
-    weft_launch_init(&l);
-    l.device = dev;
-    if (prog)
-        l.program = prog;
-    else
-        l.source = SRC;
-    l.kernel = "twice_plus";
-    l.global[0] = N;
-    l.args = args;
-    l.nargs = 2;
+    weft_launch_t l = wt_launch_1d(dev, prog, SRC, "twice_plus", N, args, 2);
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(rt, &l, &h));
-    weft_panic_t *p = NULL;
-    int rc = weft_join(h, NULL, &p);
-    if (rc) {
-        char report[2048];
-        weft_panic_format(p, report, sizeof report);
-        weft_panic_destroy(p);
-        fail_msg("launch on device %d: %s\n%s", dev, weft_err_name(rc), report);
-    }
+    WT_CHECK(weft_launch(rt, &l, &h));
+    WT_CHECK(weft_join(h, NULL, WT_PANIC));
 }
 
 static cl_uint refcount_mem(cl_mem m)
@@ -68,15 +41,14 @@ static cl_uint refcount_mem(cl_mem m)
 static void device_cl_objects(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t info;
-        CHECK(weft_device_info(rt, d, &info));
+        WT_CHECK(weft_device_info(rt, d, &info));
         cl_device_id id = NULL;
         cl_context ctx = NULL;
         cl_command_queue q = NULL;
-        CHECK(weft_device_cl(rt, d, &id, &ctx, &q));
+        WT_CHECK(weft_device_cl(rt, d, &id, &ctx, &q));
         assert_non_null(id);
         assert_non_null(ctx);
         assert_non_null(q);
@@ -94,14 +66,14 @@ static void device_cl_objects(void **state)
         assert_int_equal(clGetCommandQueueInfo(q, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL), CL_SUCCESS);
         assert_int_equal(props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, 0);
         /* Each out-pointer is optional. */
-        CHECK(weft_device_cl(rt, d, NULL, NULL, NULL));
+        WT_CHECK(weft_device_cl(rt, d, NULL, NULL, NULL));
         cl_context only = NULL;
-        CHECK(weft_device_cl(rt, d, NULL, &only, NULL));
+        WT_CHECK(weft_device_cl(rt, d, NULL, &only, NULL));
         assert_ptr_equal(only, ctx);
     }
     cl_context ctx = (cl_context)1;
     assert_int_equal(weft_device_cl(rt, weft_device_count(rt), NULL, &ctx, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "does not exist");
+    wt_assert_contains(weft_last_error_message(), "does not exist");
     assert_int_equal(weft_device_cl(NULL, 0, NULL, NULL, NULL), WEFT_EINVAL);
     weft_runtime_destroy(rt);
 }
@@ -109,12 +81,11 @@ static void device_cl_objects(void **state)
 static void adopt_raw_buffer(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         cl_context ctx = NULL;
         cl_command_queue q = NULL;
-        CHECK(weft_device_cl(rt, d, NULL, &ctx, &q));
+        WT_CHECK(weft_device_cl(rt, d, NULL, &ctx, &q));
         int host[N];
         for (int i = 0; i < N; i++) host[i] = i - 300;
         cl_int err = CL_SUCCESS;
@@ -123,7 +94,7 @@ static void adopt_raw_buffer(void **state)
         assert_int_equal(refcount_mem(mem), 1);
 
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_adopt(rt, d, mem, &b));
+        WT_CHECK(weft_buffer_adopt(rt, d, mem, &b));
         assert_ptr_equal(weft_buffer_cl(b), mem);
         assert_int_equal(weft_buffer_size(b), sizeof host);
         assert_int_equal(weft_buffer_device(b), d);
@@ -138,7 +109,7 @@ static void adopt_raw_buffer(void **state)
             if (out[i] != (i - 300) * 2 + 7) fail_msg("device %d: out[%d] = %d", d, i, out[i]);
         /* And through weft. */
         int back[N];
-        CHECK(weft_buffer_read(b, 0, back, sizeof back));
+        WT_CHECK(weft_buffer_read(b, 0, back, sizeof back));
         assert_memory_equal(out, back, sizeof out);
 
         weft_buffer_destroy(b);
@@ -171,8 +142,7 @@ static int first_device(cl_platform_id *plat, cl_device_id *dev)
 static void adopt_user_context_and_queue(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     cl_platform_id plat = NULL;
     cl_device_id dev = NULL;
     assert_true(first_device(&plat, &dev));
@@ -185,15 +155,15 @@ static void adopt_user_context_and_queue(void **state)
 
     /* A program made before the adoption does not cover the new device. */
     weft_program_t *before = NULL;
-    CHECK(weft_program_create(rt, SRC, NULL, &before, NULL));
+    WT_CHECK(weft_program_create(rt, SRC, NULL, &before, NULL));
 
     int n0 = weft_device_count(rt);
     int idx = -1;
-    CHECK(weft_device_adopt(rt, ctx, q, &idx));
+    WT_CHECK(weft_device_adopt(rt, ctx, q, &idx));
     assert_int_equal(idx, n0);
     assert_int_equal(weft_device_count(rt), n0 + 1);
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, idx, &info));
+    WT_CHECK(weft_device_info(rt, idx, &info));
     assert_int_equal(info.index, idx);
     char name[256];
     assert_int_equal(clGetDeviceInfo(dev, CL_DEVICE_NAME, sizeof name, name, NULL), CL_SUCCESS);
@@ -204,23 +174,23 @@ static void adopt_user_context_and_queue(void **state)
     cl_context got_ctx = NULL;
     cl_command_queue got_q = NULL;
     cl_device_id got_dev = NULL;
-    CHECK(weft_device_cl(rt, idx, &got_dev, &got_ctx, &got_q));
+    WT_CHECK(weft_device_cl(rt, idx, &got_dev, &got_ctx, &got_q));
     assert_ptr_equal(got_ctx, ctx);
     assert_ptr_equal(got_q, q);
     assert_ptr_equal(got_dev, dev);
 
     /* Launch on it by source and by a program made after the adoption. */
     weft_buffer_t *b = NULL;
-    CHECK(weft_buffer_create(rt, idx, N * sizeof(int), WEFT_READ_WRITE, &b));
+    WT_CHECK(weft_buffer_create(rt, idx, N * sizeof(int), WEFT_READ_WRITE, &b));
     int in[N], out[N];
     for (int i = 0; i < N; i++) in[i] = 3 * i;
-    CHECK(weft_buffer_write(b, 0, in, sizeof in));
+    WT_CHECK(weft_buffer_write(b, 0, in, sizeof in));
     run_twice_plus(rt, idx, NULL, b, -1);
     weft_program_t *after = NULL;
-    CHECK(weft_program_create(rt, SRC, NULL, &after, NULL));
+    WT_CHECK(weft_program_create(rt, SRC, NULL, &after, NULL));
     assert_non_null(weft_program_cl(after, idx));
     run_twice_plus(rt, idx, after, b, 5);
-    CHECK(weft_buffer_read(b, 0, out, sizeof out));
+    WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
     for (int i = 0; i < N; i++) {
         int want = (3 * i * 2 - 1) * 2 + 5;
         if (out[i] != want) fail_msg("adopted device: out[%d] = %d, want %d", i, out[i], want);
@@ -230,18 +200,11 @@ static void adopt_user_context_and_queue(void **state)
     assert_null(weft_program_cl(before, idx));
     int k = 0;
     weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&k, sizeof k)};
-    weft_launch_t l;
-    weft_launch_init(&l);
-    l.device = idx;
-    l.program = before;
-    l.kernel = "twice_plus";
-    l.global[0] = N;
-    l.args = args;
-    l.nargs = 2;
+    weft_launch_t l = wt_launch_1d(idx, before, NULL, "twice_plus", N, args, 2);
     weft_handle_t *h = (weft_handle_t *)1;
     assert_int_equal(weft_launch(rt, &l, &h), WEFT_EINVAL);
     assert_null(h);
-    assert_contains(weft_last_error_message(), "not built for device");
+    wt_assert_contains(weft_last_error_message(), "not built for device");
 
     /* Raw commands on the user's queue see weft's work (same context). */
     int raw[N];
@@ -274,8 +237,7 @@ static void adopt_user_context_and_queue(void **state)
 static void adopt_refusals(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     cl_platform_id plat = NULL;
     cl_device_id dev = NULL;
     assert_true(first_device(&plat, &dev));
@@ -289,21 +251,21 @@ static void adopt_refusals(void **state)
     int n0 = weft_device_count(rt);
     int idx = -7;
     assert_int_equal(weft_device_adopt(rt, a, qb, &idx), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "another context");
+    wt_assert_contains(weft_last_error_message(), "another context");
     assert_int_equal(idx, -7);
     assert_int_equal(weft_device_adopt(rt, NULL, qb, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "context is NULL");
+    wt_assert_contains(weft_last_error_message(), "context is NULL");
     assert_int_equal(weft_device_adopt(rt, a, NULL, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "queue is NULL");
+    wt_assert_contains(weft_last_error_message(), "queue is NULL");
     assert_int_equal(weft_device_adopt(NULL, a, qb, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "runtime is NULL");
+    wt_assert_contains(weft_last_error_message(), "runtime is NULL");
     assert_int_equal(weft_device_count(rt), n0);
     /* Refusals took no references. */
     cl_uint refs = 0;
     assert_int_equal(clGetCommandQueueInfo(qb, CL_QUEUE_REFERENCE_COUNT, sizeof refs, &refs, NULL), CL_SUCCESS);
     assert_int_equal(refs, 1);
     /* The right pair works, with NULL index. */
-    CHECK(weft_device_adopt(rt, b, qb, NULL));
+    WT_CHECK(weft_device_adopt(rt, b, qb, NULL));
     assert_int_equal(weft_device_count(rt), n0 + 1);
     weft_runtime_destroy(rt);
     assert_int_equal(clReleaseCommandQueue(qb), CL_SUCCESS);
@@ -318,12 +280,7 @@ static void adopt_into_empty_runtime(void **state)
     cl_platform_id plat = NULL;
     cl_device_id dev = NULL;
     if (!first_device(&plat, &dev)) skip();
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 1;
-    o.devices = "none";
-    weft_runtime_t *rt = NULL;
-    CHECK(weft_runtime_create(&o, &rt));
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
     assert_int_equal(weft_device_count(rt), 0);
     cl_int err = CL_SUCCESS;
     cl_context ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
@@ -331,16 +288,16 @@ static void adopt_into_empty_runtime(void **state)
     cl_command_queue q = clCreateCommandQueue(ctx, dev, 0, &err);
     assert_int_equal(err, CL_SUCCESS);
     int idx = -1;
-    CHECK(weft_device_adopt(rt, ctx, q, &idx));
+    WT_CHECK(weft_device_adopt(rt, ctx, q, &idx));
     assert_int_equal(idx, 0);
     assert_int_equal(weft_device_count(rt), 1);
     weft_buffer_t *b = NULL;
-    CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &b));
+    WT_CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &b));
     int in[N], out[N];
     for (int i = 0; i < N; i++) in[i] = i;
-    CHECK(weft_buffer_write(b, 0, in, sizeof in));
+    WT_CHECK(weft_buffer_write(b, 0, in, sizeof in));
     run_twice_plus(rt, 0, NULL, b, 1);
-    CHECK(weft_buffer_read(b, 0, out, sizeof out));
+    WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
     for (int i = 0; i < N; i++) assert_int_equal(out[i], 2 * i + 1);
     weft_buffer_destroy(b);
     weft_runtime_destroy(rt);

@@ -7,37 +7,12 @@
  * "pthread basic" (every per-device check then runs on both). Skips cleanly
  * when the machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
-
-/* ---- helpers ---------------------------------------------------------------- */
-/* Join a launch that must succeed; on a panic, fail with its report. */
-static void join_ok(weft_handle_t *h)
-{
-    weft_panic_t *p = NULL;
-    int rc = weft_join(h, NULL, &p);
-    if (rc != 0) {
-        char report[4096];
-        weft_panic_format(p, report, sizeof report);
-        weft_panic_destroy(p);
-        fail_msg("launch failed: %s\n%s", weft_err_name(rc), report);
-    }
-    assert_null(p);
-}
 
 /* ---- kernels ------------------------------------------------------------------ */
 static const char SAXPY_SRC[] =
@@ -97,31 +72,21 @@ static void saxpy_on(weft_runtime_t *rt, int dev, weft_program_t *prog, float a)
         y[i] = (float)(7 * i - 1000);
     }
     weft_buffer_t *bx = NULL, *by = NULL;
-    CHECK(weft_buffer_create(rt, dev, SAXPY_N * sizeof(float), WEFT_READ, &bx));
-    CHECK(weft_buffer_create(rt, dev, SAXPY_N * sizeof(float), WEFT_READ_WRITE, &by));
+    WT_CHECK(weft_buffer_create(rt, dev, SAXPY_N * sizeof(float), WEFT_READ, &bx));
+    WT_CHECK(weft_buffer_create(rt, dev, SAXPY_N * sizeof(float), WEFT_READ_WRITE, &by));
     assert_int_equal(weft_buffer_device(bx), dev);
     assert_int_equal(weft_buffer_size(by), SAXPY_N * sizeof(float));
-    CHECK(weft_buffer_write(bx, 0, x, SAXPY_N * sizeof(float)));
-    CHECK(weft_buffer_write(by, 0, y, SAXPY_N * sizeof(float)));
+    WT_CHECK(weft_buffer_write(bx, 0, x, SAXPY_N * sizeof(float)));
+    WT_CHECK(weft_buffer_write(by, 0, y, SAXPY_N * sizeof(float)));
 
     weft_karg_t args[3] = {weft_karg_buffer(bx), weft_karg_buffer(by), weft_karg_scalar(&a, sizeof a)};
-    weft_launch_t l;
-    weft_launch_init(&l);
-    l.device = dev;
-    if (prog)
-        l.program = prog;
-    else
-        l.source = SAXPY_SRC;
-    l.kernel = "saxpy";
-    l.global[0] = SAXPY_N;
-    l.args = args;
-    l.nargs = 3;
+    weft_launch_t l = wt_launch_1d(dev, prog, SAXPY_SRC, "saxpy", SAXPY_N, args, 3);
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(rt, &l, &h));
+    WT_CHECK(weft_launch(rt, &l, &h));
     assert_non_null(h);
-    join_ok(h);
+    WT_CHECK(weft_join(h, NULL, WT_PANIC));
 
-    CHECK(weft_buffer_read(by, 0, out, SAXPY_N * sizeof(float)));
+    WT_CHECK(weft_buffer_read(by, 0, out, SAXPY_N * sizeof(float)));
     for (int i = 0; i < SAXPY_N; i++) {
         float want = a * (float)i + (float)(7 * i - 1000);
         if (out[i] != want)
@@ -137,11 +102,10 @@ static void saxpy_on(weft_runtime_t *rt, int dev, weft_program_t *prog, float a)
 static void saxpy_every_device(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     weft_program_t *prog = NULL;
     weft_panic_t *why = NULL;
-    CHECK(weft_program_create(rt, SAXPY_SRC, NULL, &prog, &why));
+    WT_CHECK(weft_program_create(rt, SAXPY_SRC, NULL, &prog, &why));
     assert_null(why);
     for (int d = 0; d < weft_device_count(rt); d++) {
         saxpy_on(rt, d, prog, 2.5f);
@@ -158,16 +122,15 @@ static void saxpy_every_device(void **state)
 static void launch_2d_local_offset(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         int init[W * H], val[W * H], ids[W * H];
         for (int i = 0; i < W * H; i++) init[i] = -1;
         weft_buffer_t *bv = NULL, *bi = NULL;
-        CHECK(weft_buffer_create(rt, d, sizeof val, WEFT_READ_WRITE, &bv));
-        CHECK(weft_buffer_create(rt, d, sizeof ids, WEFT_READ_WRITE, &bi));
-        CHECK(weft_buffer_write(bv, 0, init, sizeof init));
-        CHECK(weft_buffer_write(bi, 0, init, sizeof init));
+        WT_CHECK(weft_buffer_create(rt, d, sizeof val, WEFT_READ_WRITE, &bv));
+        WT_CHECK(weft_buffer_create(rt, d, sizeof ids, WEFT_READ_WRITE, &bi));
+        WT_CHECK(weft_buffer_write(bv, 0, init, sizeof init));
+        WT_CHECK(weft_buffer_write(bi, 0, init, sizeof init));
         int width = W;
         weft_karg_t args[3] = {weft_karg_buffer(bv), weft_karg_buffer(bi), weft_karg_scalar(&width, sizeof width)};
         weft_launch_t l;
@@ -185,10 +148,10 @@ static void launch_2d_local_offset(void **state)
         l.args = args;
         l.nargs = 3;
         weft_handle_t *h = NULL;
-        CHECK(weft_launch(rt, &l, &h));
-        join_ok(h);
-        CHECK(weft_buffer_read(bv, 0, val, sizeof val));
-        CHECK(weft_buffer_read(bi, 0, ids, sizeof ids));
+        WT_CHECK(weft_launch(rt, &l, &h));
+        WT_CHECK(weft_join(h, NULL, WT_PANIC));
+        WT_CHECK(weft_buffer_read(bv, 0, val, sizeof val));
+        WT_CHECK(weft_buffer_read(bi, 0, ids, sizeof ids));
         for (int y = 0; y < H; y++) {
             for (int x = 0; x < W; x++) {
                 int inside = x >= 4 && x < 20 && y >= 2 && y < 10;
@@ -216,35 +179,27 @@ static void launch_2d_local_offset(void **state)
 static void local_and_scalar_arguments(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     weft_program_t *prog = NULL;
-    CHECK(weft_program_create(rt, GROUP_SUM_SRC, NULL, &prog, NULL));
+    WT_CHECK(weft_program_create(rt, GROUP_SUM_SRC, NULL, &prog, NULL));
     static int in[GS_N];
     for (int i = 0; i < GS_N; i++) in[i] = i % 97 - 40;
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_buffer_t *bin = NULL, *bout = NULL;
-        CHECK(weft_buffer_create(rt, d, sizeof in, WEFT_READ, &bin));
-        CHECK(weft_buffer_create(rt, d, (GS_N / GS_LOCAL) * sizeof(int), WEFT_WRITE, &bout));
-        CHECK(weft_buffer_write(bin, 0, in, sizeof in));
+        WT_CHECK(weft_buffer_create(rt, d, sizeof in, WEFT_READ, &bin));
+        WT_CHECK(weft_buffer_create(rt, d, (GS_N / GS_LOCAL) * sizeof(int), WEFT_WRITE, &bout));
+        WT_CHECK(weft_buffer_write(bin, 0, in, sizeof in));
         int scale = 3 + d;
         weft_karg_t args[4] = {weft_karg_buffer(bin), weft_karg_buffer(bout),
                                weft_karg_local(GS_LOCAL * sizeof(int)), weft_karg_scalar(&scale, sizeof scale)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.program = prog;
-        l.kernel = "group_sum";
-        l.global[0] = GS_N;
+        weft_launch_t l = wt_launch_1d(d, prog, NULL, "group_sum", GS_N, args, 4);
         l.local[0] = GS_LOCAL;
-        l.args = args;
-        l.nargs = 4;
         weft_handle_t *h = NULL;
-        CHECK(weft_launch(rt, &l, &h));
+        WT_CHECK(weft_launch(rt, &l, &h));
         scale = -1000; /* the scalar was copied at launch */
-        join_ok(h);
+        WT_CHECK(weft_join(h, NULL, WT_PANIC));
         int out[GS_N / GS_LOCAL];
-        CHECK(weft_buffer_read(bout, 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(bout, 0, out, sizeof out));
         for (int g = 0; g < GS_N / GS_LOCAL; g++) {
             int want = 0;
             for (int i = g * GS_LOCAL; i < (g + 1) * GS_LOCAL; i++) want += in[i] * (3 + d);
@@ -261,8 +216,7 @@ static void local_and_scalar_arguments(void **state)
 static void launch_by_source_twice(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         saxpy_on(rt, d, NULL, 3.0f);  /* builds at launch */
         saxpy_on(rt, d, NULL, -2.0f); /* same source: from the cache */
@@ -275,23 +229,16 @@ static void launch_by_source_twice(void **state)
             float v[128];
             for (int i = 0; i < 128; i++) v[i] = (float)(i % 7);
             weft_buffer_t *b = NULL;
-            CHECK(weft_buffer_create(rt, d, sizeof v, WEFT_READ_WRITE, &b));
-            CHECK(weft_buffer_write(b, 0, v, sizeof v));
+            WT_CHECK(weft_buffer_create(rt, d, sizeof v, WEFT_READ_WRITE, &b));
+            WT_CHECK(weft_buffer_write(b, 0, v, sizeof v));
             float f = 0.5f;
             weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&f, sizeof f)};
-            weft_launch_t l;
-            weft_launch_init(&l);
-            l.device = d;
-            l.source = SCALE_SRC;
+            weft_launch_t l = wt_launch_1d(d, NULL, SCALE_SRC, "scale_add", 128, args, 2);
             l.options = opts[k];
-            l.kernel = "scale_add";
-            l.global[0] = 128;
-            l.args = args;
-            l.nargs = 2;
             weft_handle_t *h = NULL;
-            CHECK(weft_launch(rt, &l, &h));
-            join_ok(h);
-            CHECK(weft_buffer_read(b, 0, v, sizeof v));
+            WT_CHECK(weft_launch(rt, &l, &h));
+            WT_CHECK(weft_join(h, NULL, WT_PANIC));
+            WT_CHECK(weft_buffer_read(b, 0, v, sizeof v));
             for (int i = 0; i < 128; i++) {
                 float want = (float)(i % 7) * 0.5f * (float)scale[k] + (float)i;
                 if (v[i] != want)
@@ -314,15 +261,14 @@ static int program_has_kernel(cl_program prog, const char *name)
 static void program_create_and_cache(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     int n = weft_device_count(rt);
     weft_program_t *p1 = NULL, *p2 = NULL, *p3 = NULL;
     weft_panic_t *why = (weft_panic_t *)1;
-    CHECK(weft_program_create(rt, SCALE_SRC, NULL, &p1, &why));
+    WT_CHECK(weft_program_create(rt, SCALE_SRC, NULL, &p1, &why));
     assert_null(why);
-    CHECK(weft_program_create(rt, SCALE_SRC, NULL, &p2, NULL));
-    CHECK(weft_program_create(rt, SCALE_SRC, "-DSCALE=2", &p3, NULL));
+    WT_CHECK(weft_program_create(rt, SCALE_SRC, NULL, &p2, NULL));
+    WT_CHECK(weft_program_create(rt, SCALE_SRC, "-DSCALE=2", &p3, NULL));
     assert_non_null(p1);
     assert_non_null(p2);
     for (int d = 0; d < n; d++) {
@@ -334,7 +280,7 @@ static void program_create_and_cache(void **state)
         assert_true(program_has_kernel(c1, "scale_add"));
         cl_build_status bs = CL_BUILD_NONE;
         cl_device_id id = NULL;
-        CHECK(weft_device_cl(rt, d, &id, NULL, NULL));
+        WT_CHECK(weft_device_cl(rt, d, &id, NULL, NULL));
         assert_int_equal(clGetProgramBuildInfo(c1, id, CL_PROGRAM_BUILD_STATUS, sizeof bs, &bs, NULL), CL_SUCCESS);
         assert_int_equal(bs, CL_BUILD_SUCCESS);
     }
@@ -351,23 +297,16 @@ static void program_create_and_cache(void **state)
         float v[256];
         for (int i = 0; i < 256; i++) v[i] = (float)(i % 13);
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_create(rt, d, sizeof v, WEFT_READ_WRITE, &b));
-        CHECK(weft_buffer_write(b, 0, v, sizeof v));
+        WT_CHECK(weft_buffer_create(rt, d, sizeof v, WEFT_READ_WRITE, &b));
+        WT_CHECK(weft_buffer_write(b, 0, v, sizeof v));
         float f = 1.5f;
         weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&f, sizeof f)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.program = p3;
-        l.kernel = "scale_add";
-        l.global[0] = 256;
-        l.args = args;
-        l.nargs = 2;
+        weft_launch_t l = wt_launch_1d(d, p3, NULL, "scale_add", 256, args, 2);
         weft_handle_t *h = NULL;
-        CHECK(weft_launch(rt, &l, &h));
-        join_ok(h);
+        WT_CHECK(weft_launch(rt, &l, &h));
+        WT_CHECK(weft_join(h, NULL, WT_PANIC));
         float out[256];
-        CHECK(weft_buffer_read(b, 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
         for (int i = 0; i < 256; i++) {
             float want = (float)(i % 13) * 1.5f * 2 + (float)i;
             if (out[i] != want) fail_msg("device %d: v[%d] = %g, want %g", d, i, (double)out[i], (double)want);
@@ -384,32 +323,31 @@ static void program_create_and_cache(void **state)
 static void buffer_round_trip(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         unsigned char in[1024], out[1024];
         for (int i = 0; i < 1024; i++) in[i] = (unsigned char)(i * 7 + d);
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_create(rt, d, sizeof in, WEFT_READ_WRITE, &b));
+        WT_CHECK(weft_buffer_create(rt, d, sizeof in, WEFT_READ_WRITE, &b));
         assert_int_equal(weft_buffer_size(b), 1024);
         assert_int_equal(weft_buffer_device(b), d);
         assert_null(weft_buffer_host(b));
         assert_int_equal(weft_buffer_is_zero_copy(b), 0);
         assert_non_null(weft_buffer_cl(b));
-        CHECK(weft_buffer_write(b, 0, in, sizeof in));
+        WT_CHECK(weft_buffer_write(b, 0, in, sizeof in));
         memset(out, 0, sizeof out);
-        CHECK(weft_buffer_read(b, 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
         assert_memory_equal(in, out, sizeof in);
 
         /* A partial write in the middle, a partial read at an offset. */
         unsigned char patch[50];
         memset(patch, 0xab, sizeof patch);
-        CHECK(weft_buffer_write(b, 100, patch, sizeof patch));
+        WT_CHECK(weft_buffer_write(b, 100, patch, sizeof patch));
         memcpy(in + 100, patch, sizeof patch);
-        CHECK(weft_buffer_read(b, 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
         assert_memory_equal(in, out, sizeof in);
         unsigned char tail[24];
-        CHECK(weft_buffer_read(b, 1000, tail, sizeof tail));
+        WT_CHECK(weft_buffer_read(b, 1000, tail, sizeof tail));
         assert_memory_equal(in + 1000, tail, sizeof tail);
         weft_buffer_destroy(b);
     }
@@ -420,37 +358,36 @@ static void buffer_round_trip(void **state)
 static void buffer_out_of_range(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     weft_buffer_t *b = NULL;
-    CHECK(weft_buffer_create(rt, 0, 1024, WEFT_READ_WRITE, &b));
+    WT_CHECK(weft_buffer_create(rt, 0, 1024, WEFT_READ_WRITE, &b));
     unsigned char data[64] = {0};
     assert_int_equal(weft_buffer_read(b, 1000, data, 25), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "weft_buffer_read");
-    assert_contains(weft_last_error_message(), "outside the 1024-byte buffer");
+    wt_assert_contains(weft_last_error_message(), "weft_buffer_read");
+    wt_assert_contains(weft_last_error_message(), "outside the 1024-byte buffer");
     assert_int_equal(weft_buffer_write(b, 1000, data, 25), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "weft_buffer_write");
-    assert_contains(weft_last_error_message(), "outside");
+    wt_assert_contains(weft_last_error_message(), "weft_buffer_write");
+    wt_assert_contains(weft_last_error_message(), "outside");
     assert_int_equal(weft_buffer_write(b, 1025, data, 0), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "outside");
+    wt_assert_contains(weft_last_error_message(), "outside");
     assert_int_equal(weft_buffer_read(b, SIZE_MAX, data, 2), WEFT_EINVAL); /* offset + bytes overflows */
-    assert_contains(weft_last_error_message(), "outside");
+    wt_assert_contains(weft_last_error_message(), "outside");
     assert_int_equal(weft_buffer_write(b, 8, data, SIZE_MAX - 4), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "outside");
+    wt_assert_contains(weft_last_error_message(), "outside");
     void *ptr = (void *)1;
     assert_int_equal(weft_buffer_map(b, 1020, 8, WEFT_READ, &ptr), WEFT_EINVAL);
     assert_null(ptr);
-    assert_contains(weft_last_error_message(), "weft_buffer_map");
+    wt_assert_contains(weft_last_error_message(), "weft_buffer_map");
     assert_int_equal(weft_buffer_read(b, 0, NULL, 4), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "NULL");
+    wt_assert_contains(weft_last_error_message(), "NULL");
     assert_int_equal(weft_buffer_write(NULL, 0, data, 4), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "buffer is NULL");
+    wt_assert_contains(weft_last_error_message(), "buffer is NULL");
     /* The exact end is fine, and the buffer is intact. */
     unsigned char tail[24];
     memset(tail, 0x5a, sizeof tail);
-    CHECK(weft_buffer_write(b, 1000, tail, sizeof tail));
+    WT_CHECK(weft_buffer_write(b, 1000, tail, sizeof tail));
     unsigned char back[24];
-    CHECK(weft_buffer_read(b, 1000, back, sizeof back));
+    WT_CHECK(weft_buffer_read(b, 1000, back, sizeof back));
     assert_memory_equal(tail, back, sizeof tail);
     weft_buffer_destroy(b);
     weft_runtime_destroy(rt);
@@ -461,16 +398,15 @@ static void buffer_out_of_range(void **state)
 static void buffer_wrap_zero_copy(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t info;
-        CHECK(weft_device_info(rt, d, &info));
+        WT_CHECK(weft_device_info(rt, d, &info));
         float *host = aligned_alloc(4096, WRAP_N * sizeof(float));
         assert_non_null(host);
         for (int i = 0; i < WRAP_N; i++) host[i] = (float)(i % 31);
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_wrap(rt, d, host, WRAP_N * sizeof(float), WEFT_READ_WRITE, &b));
+        WT_CHECK(weft_buffer_wrap(rt, d, host, WRAP_N * sizeof(float), WEFT_READ_WRITE, &b));
         assert_ptr_equal(weft_buffer_host(b), host);
         assert_int_equal(weft_buffer_size(b), WRAP_N * sizeof(float));
         assert_int_equal(weft_buffer_device(b), d);
@@ -483,34 +419,27 @@ static void buffer_wrap_zero_copy(void **state)
 
         float f = 2.0f;
         weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&f, sizeof f)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.source = SCALE_SRC;
-        l.kernel = "scale_add";
-        l.global[0] = WRAP_N;
-        l.args = args;
-        l.nargs = 2;
+        weft_launch_t l = wt_launch_1d(d, NULL, SCALE_SRC, "scale_add", WRAP_N, args, 2);
         weft_handle_t *h = NULL;
-        CHECK(weft_launch(rt, &l, &h));
-        join_ok(h);
+        WT_CHECK(weft_launch(rt, &l, &h));
+        WT_CHECK(weft_join(h, NULL, WT_PANIC));
         /* Zero copy: no read, no sync, the kernel wrote the host's memory
          * itself. With a device copy, sync_to_host brings the result. */
-        if (!zero_copy) CHECK(weft_buffer_sync_to_host(b, 0, WRAP_N * sizeof(float)));
+        if (!zero_copy) WT_CHECK(weft_buffer_sync_to_host(b, 0, WRAP_N * sizeof(float)));
         for (int i = 0; i < WRAP_N; i++) {
             float want = (float)(i % 31) * 2.0f + (float)i;
             if (host[i] != want) fail_msg("device %d: host[%d] = %g, want %g", d, i, (double)host[i], (double)want);
         }
         /* The sync calls are no-ops on zero-copy buffers (copies otherwise),
          * and range-checked either way. */
-        CHECK(weft_buffer_sync_to_host(b, 0, WRAP_N * sizeof(float)));
-        CHECK(weft_buffer_sync_to_device(b, 0, WRAP_N * sizeof(float)));
+        WT_CHECK(weft_buffer_sync_to_host(b, 0, WRAP_N * sizeof(float)));
+        WT_CHECK(weft_buffer_sync_to_device(b, 0, WRAP_N * sizeof(float)));
         assert_int_equal(weft_buffer_sync_to_host(b, 4, WRAP_N * sizeof(float)), WEFT_EINVAL);
-        assert_contains(weft_last_error_message(), "outside");
+        wt_assert_contains(weft_last_error_message(), "outside");
         /* Reading through OpenCL sees the same values. */
         float *back = malloc(WRAP_N * sizeof *back);
         assert_non_null(back);
-        CHECK(weft_buffer_read(b, 0, back, WRAP_N * sizeof(float)));
+        WT_CHECK(weft_buffer_read(b, 0, back, WRAP_N * sizeof(float)));
         assert_memory_equal(back, host, WRAP_N * sizeof(float));
         free(back);
         weft_buffer_destroy(b);
@@ -518,9 +447,9 @@ static void buffer_wrap_zero_copy(void **state)
     }
     /* A buffer that wraps nothing has nothing to sync. */
     weft_buffer_t *plain = NULL;
-    CHECK(weft_buffer_create(rt, 0, 64, WEFT_READ_WRITE, &plain));
+    WT_CHECK(weft_buffer_create(rt, 0, 64, WEFT_READ_WRITE, &plain));
     assert_int_equal(weft_buffer_sync_to_host(plain, 0, 64), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "does not wrap host memory");
+    wt_assert_contains(weft_last_error_message(), "does not wrap host memory");
     weft_buffer_destroy(plain);
     weft_runtime_destroy(rt);
 }
@@ -530,32 +459,31 @@ static void buffer_wrap_zero_copy(void **state)
 static void buffer_map_unmap(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_create(rt, d, MAP_N * sizeof(int), WEFT_READ_WRITE, &b));
+        WT_CHECK(weft_buffer_create(rt, d, MAP_N * sizeof(int), WEFT_READ_WRITE, &b));
         int *p = NULL;
-        CHECK(weft_buffer_map(b, 0, MAP_N * sizeof(int), WEFT_WRITE, (void **)&p));
+        WT_CHECK(weft_buffer_map(b, 0, MAP_N * sizeof(int), WEFT_WRITE, (void **)&p));
         assert_non_null(p);
         for (int i = 0; i < MAP_N; i++) p[i] = i * 3 - d;
-        CHECK(weft_buffer_unmap(b, p));
+        WT_CHECK(weft_buffer_unmap(b, p));
 
         /* A mapped sub-range reads what was written. */
         int *q = NULL;
-        CHECK(weft_buffer_map(b, 1024 * sizeof(int), 1024 * sizeof(int), WEFT_READ, (void **)&q));
+        WT_CHECK(weft_buffer_map(b, 1024 * sizeof(int), 1024 * sizeof(int), WEFT_READ, (void **)&q));
         assert_non_null(q);
         for (int i = 0; i < 1024; i++)
             if (q[i] != (1024 + i) * 3 - d) fail_msg("device %d: mapped [%d] = %d", d, i, q[i]);
-        CHECK(weft_buffer_unmap(b, q));
+        WT_CHECK(weft_buffer_unmap(b, q));
 
         /* Read-write map: change a few, then read through OpenCL. */
-        CHECK(weft_buffer_map(b, 0, 16 * sizeof(int), WEFT_READ_WRITE, (void **)&q));
+        WT_CHECK(weft_buffer_map(b, 0, 16 * sizeof(int), WEFT_READ_WRITE, (void **)&q));
         for (int i = 0; i < 16; i++) q[i] = -q[i];
-        CHECK(weft_buffer_unmap(b, q));
+        WT_CHECK(weft_buffer_unmap(b, q));
         int *all = malloc(MAP_N * sizeof *all);
         assert_non_null(all);
-        CHECK(weft_buffer_read(b, 0, all, MAP_N * sizeof(int)));
+        WT_CHECK(weft_buffer_read(b, 0, all, MAP_N * sizeof(int)));
         for (int i = 0; i < MAP_N; i++) {
             int want = i < 16 ? -(i * 3 - d) : i * 3 - d;
             if (all[i] != want) fail_msg("device %d: [%d] = %d, want %d", d, i, all[i], want);
@@ -564,11 +492,11 @@ static void buffer_map_unmap(void **state)
 
         void *bad = (void *)1;
         assert_int_equal(weft_buffer_map(b, 0, 0, WEFT_READ, &bad), WEFT_EINVAL);
-        assert_contains(weft_last_error_message(), "0 bytes");
+        wt_assert_contains(weft_last_error_message(), "0 bytes");
         assert_int_equal(weft_buffer_map(b, 0, 16, (weft_access_t)0, &bad), WEFT_EINVAL);
-        assert_contains(weft_last_error_message(), "access");
+        wt_assert_contains(weft_last_error_message(), "access");
         assert_int_equal(weft_buffer_unmap(b, NULL), WEFT_EINVAL);
-        assert_contains(weft_last_error_message(), "pointer is NULL");
+        wt_assert_contains(weft_last_error_message(), "pointer is NULL");
         weft_buffer_destroy(b);
     }
     weft_runtime_destroy(rt);

@@ -6,66 +6,15 @@
  * reaches the panic hook and the runtime's count. Skips cleanly when the
  * machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
-
-/* ---- a panic hook that records (and silences) panics -------------------------- */
-typedef struct capture {
-    pthread_mutex_t m;
-    int count;
-    int cl_status;
-    char kernel[128];
-    char device[256];
-    char message[1024];
-} capture;
-
-static capture cap = {.m = PTHREAD_MUTEX_INITIALIZER};
-
-static void capture_hook(const weft_panic_t *p, void *ud)
-{
-    capture *c = ud;
-    pthread_mutex_lock(&c->m);
-    c->count++;
-    c->cl_status = weft_panic_cl_status(p);
-    snprintf(c->kernel, sizeof c->kernel, "%s", weft_panic_kernel(p) ? weft_panic_kernel(p) : "");
-    snprintf(c->device, sizeof c->device, "%s", weft_panic_device(p) ? weft_panic_device(p) : "");
-    snprintf(c->message, sizeof c->message, "%s", weft_panic_message(p));
-    pthread_mutex_unlock(&c->m);
-}
-
-static void capture_install(void)
-{
-    pthread_mutex_lock(&cap.m);
-    cap.count = 0;
-    cap.cl_status = 0;
-    cap.kernel[0] = cap.device[0] = cap.message[0] = '\0';
-    pthread_mutex_unlock(&cap.m);
-    weft_set_panic_hook(capture_hook, &cap);
-}
-
-static int capture_count(void)
-{
-    pthread_mutex_lock(&cap.m);
-    int n = cap.count;
-    pthread_mutex_unlock(&cap.m);
-    return n;
-}
 
 static const char SRC[] =
     "__kernel void square(__global int *v)\n"
@@ -109,13 +58,7 @@ typedef struct mixed {
 
 static void launch_of(weft_launch_t *l, const char *kernel, weft_karg_t *arg)
 {
-    weft_launch_init(l);
-    l->device = 0;
-    l->source = SRC;
-    l->kernel = kernel;
-    l->global[0] = N;
-    l->args = arg;
-    l->nargs = 1;
+    *l = wt_launch_1d(0, NULL, SRC, kernel, N, arg, 1);
 }
 
 static int mixed_body(weft_scope_t *s, void *arg)
@@ -145,10 +88,10 @@ static void mixed_init(mixed *m, weft_runtime_t *rt)
         m->chunks[t].sum = -1;
     }
     static const int zeros[N];
-    CHECK(weft_buffer_create(rt, 0, sizeof zeros, WEFT_READ_WRITE, &m->good));
-    CHECK(weft_buffer_create(rt, 0, sizeof zeros, WEFT_READ_WRITE, &m->bad));
-    CHECK(weft_buffer_write(m->good, 0, zeros, sizeof zeros));
-    CHECK(weft_buffer_write(m->bad, 0, zeros, sizeof zeros));
+    WT_CHECK(weft_buffer_create(rt, 0, sizeof zeros, WEFT_READ_WRITE, &m->good));
+    WT_CHECK(weft_buffer_create(rt, 0, sizeof zeros, WEFT_READ_WRITE, &m->bad));
+    WT_CHECK(weft_buffer_write(m->good, 0, zeros, sizeof zeros));
+    WT_CHECK(weft_buffer_write(m->bad, 0, zeros, sizeof zeros));
 }
 
 static void mixed_check_cpu(const mixed *m)
@@ -171,14 +114,13 @@ static void mixed_free(mixed *m)
 static void unjoined_failing_launch_fails_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture *heard = wt_capture_install();
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, 0, &info));
+    WT_CHECK(weft_device_info(rt, 0, &info));
     mixed m;
     mixed_init(&m, rt);
-    CHECK(weft_fault_inject(rt, 0, 1, CL_OUT_OF_RESOURCES, NULL));
+    WT_CHECK(weft_fault_inject(rt, 0, 1, CL_OUT_OF_RESOURCES, NULL));
 
     weft_panic_t *p = NULL;
     int rc = weft_scope(rt, mixed_body, &m, &p);
@@ -201,9 +143,9 @@ static void unjoined_failing_launch_fails_scope(void **state)
     assert_int_equal(e, N);
     char report[4096];
     weft_panic_format(p, report, sizeof report);
-    assert_contains(report, "a scoped thread panicked");
-    assert_contains(report, "caused by");
-    assert_contains(report, "CL_OUT_OF_RESOURCES");
+    wt_assert_contains(report, "a scoped thread panicked");
+    wt_assert_contains(report, "caused by");
+    wt_assert_contains(report, "CL_OUT_OF_RESOURCES");
     weft_panic_destroy(p);
 
     /* Everything else ran, and ran right. */
@@ -212,19 +154,19 @@ static void unjoined_failing_launch_fails_scope(void **state)
     mixed_check_cpu(&m);
     int *v = malloc(N * sizeof *v);
     assert_non_null(v);
-    CHECK(weft_buffer_read(m.good, 0, v, N * sizeof *v));
+    WT_CHECK(weft_buffer_read(m.good, 0, v, N * sizeof *v));
     for (int i = 0; i < N; i++)
         if (v[i] != i * i) fail_msg("square: v[%d] = %d", i, v[i]);
-    CHECK(weft_buffer_read(m.bad, 0, v, N * sizeof *v));
+    WT_CHECK(weft_buffer_read(m.bad, 0, v, N * sizeof *v));
     for (int i = 0; i < N; i++)
         if (v[i] != 0) fail_msg("the failed launch wrote v[%d] = %d", i, v[i]);
     free(v);
     /* The hook heard of the device failure once. */
-    assert_int_equal(capture_count(), 1);
-    assert_int_equal(cap.cl_status, CL_OUT_OF_RESOURCES);
-    assert_string_equal(cap.kernel, "doomed");
+    assert_int_equal(wt_capture_count(), 1);
+    assert_int_equal(heard->last.cl_status, CL_OUT_OF_RESOURCES);
+    assert_string_equal(heard->last.kernel, "doomed");
     mixed_free(&m);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -257,12 +199,11 @@ static int several_body(weft_scope_t *s, void *arg)
 static void several_failures_counted(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     several sv = {0};
-    CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &sv.buf));
-    CHECK(weft_fault_inject(rt, 0, -1, CL_INVALID_VALUE, "doomed"));
+    WT_CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &sv.buf));
+    WT_CHECK(weft_fault_inject(rt, 0, -1, CL_INVALID_VALUE, "doomed"));
     weft_panic_t *p = NULL;
     assert_int_equal(weft_scope(rt, several_body, &sv, &p), WEFT_EPANIC);
     for (int i = 0; i < 3; i++) assert_int_equal(sv.rc[i], 0);
@@ -273,9 +214,9 @@ static void several_failures_counted(void **state)
     assert_string_equal(weft_panic_kernel(cause), "doomed");
     assert_int_equal(weft_panic_suppressed(p), 2);
     weft_panic_destroy(p);
-    assert_int_equal(capture_count(), 3);
+    assert_int_equal(wt_capture_count(), 3);
     weft_buffer_destroy(sv.buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -312,15 +253,14 @@ static int joined_body(weft_scope_t *s, void *arg)
 static void joined_failing_launch_does_not_fail_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     int *data = malloc(N * sizeof *data);
     assert_non_null(data);
     for (int i = 0; i < N; i++) data[i] = i % 17;
     joined j = {.chunks = {{data, 0, N / 2, -1}, {data, N / 2, N, -1}}};
-    CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &j.buf));
-    CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, NULL));
+    WT_CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &j.buf));
+    WT_CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, NULL));
     weft_panic_t *p = (weft_panic_t *)1;
     assert_int_equal(weft_scope(rt, joined_body, &j, &p), 7);
     assert_null(p);
@@ -333,71 +273,56 @@ static void joined_failing_launch_does_not_fail_scope(void **state)
         for (size_t i = j.chunks[c].begin; i < j.chunks[c].end; i++) want += (long long)data[i] * 3;
         assert_int_equal(j.chunks[c].sum, want);
     }
-    assert_int_equal(capture_count(), 1); /* the hook still heard of it */
+    assert_int_equal(wt_capture_count(), 1); /* the hook still heard of it */
     weft_buffer_destroy(j.buf);
     free(data);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
 /* ---- a detached launch's failure reaches the hook --------------------------- */
-static int wait_for_hooks(int n)
-{
-    for (int i = 0; i < 3000; i++) { /* up to 30 s */
-        if (capture_count() >= n) return 1;
-        weft_sleep_ns(10000000);
-    }
-    return 0;
-}
-
 static void detached_launch_failure_reaches_hook(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(rt);
-    capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
     weft_device_info_t info;
-    CHECK(weft_device_info(rt, 0, &info));
+    WT_CHECK(weft_device_info(rt, 0, &info));
     weft_buffer_t *buf = NULL;
-    CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &buf));
+    WT_CHECK(weft_buffer_create(rt, 0, N * sizeof(int), WEFT_READ_WRITE, &buf));
     assert_int_equal(weft_runtime_detached_panics(rt), 0);
-    CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, NULL));
+    WT_CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, NULL));
     weft_karg_t a = weft_karg_buffer(buf);
     weft_launch_t l;
     launch_of(&l, "doomed", &a);
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(rt, &l, &h));
+    WT_CHECK(weft_launch(rt, &l, &h));
     weft_handle_detach(h);
-    assert_true(wait_for_hooks(1));
-    pthread_mutex_lock(&cap.m);
-    int status = cap.cl_status;
-    char kernel[128], device[256], message[1024];
-    snprintf(kernel, sizeof kernel, "%s", cap.kernel);
-    snprintf(device, sizeof device, "%s", cap.device);
-    snprintf(message, sizeof message, "%s", cap.message);
-    pthread_mutex_unlock(&cap.m);
-    assert_int_equal(status, CL_OUT_OF_RESOURCES);
-    assert_string_equal(kernel, "doomed");
-    assert_string_equal(device, info.name);
-    assert_contains(message, "CL_OUT_OF_RESOURCES");
-    for (int i = 0; i < 3000 && weft_runtime_detached_panics(rt) < 1; i++) weft_sleep_ns(10000000);
+    assert_true(WT_WAIT_UNTIL(wt_capture_count() >= 1, 30));
+    wt_capture heard;
+    wt_capture_get(&heard);
+    assert_int_equal(heard.last.cl_status, CL_OUT_OF_RESOURCES);
+    assert_string_equal(heard.last.kernel, "doomed");
+    assert_string_equal(heard.last.device, info.name);
+    wt_assert_contains(heard.last.message, "CL_OUT_OF_RESOURCES");
+    WT_WAIT_UNTIL(weft_runtime_detached_panics(rt) >= 1, 30);
     assert_int_equal(weft_runtime_detached_panics(rt), 1);
 
     /* A detached launch that succeeds adds nothing; destroy waits for it. */
     launch_of(&l, "square", &a);
-    CHECK(weft_launch(rt, &l, &h));
+    WT_CHECK(weft_launch(rt, &l, &h));
     weft_handle_detach(h);
     int *v = malloc(N * sizeof *v);
     assert_non_null(v);
     /* Join-free wait: a blocking read on the same in-order queue. */
-    CHECK(weft_buffer_read(buf, 0, v, N * sizeof *v));
+    WT_CHECK(weft_buffer_read(buf, 0, v, N * sizeof *v));
     for (int i = 0; i < N; i++)
         if (v[i] != i * i) fail_msg("square: v[%d] = %d", i, v[i]);
     free(v);
     assert_int_equal(weft_runtime_detached_panics(rt), 1);
-    assert_int_equal(capture_count(), 1);
+    assert_int_equal(wt_capture_count(), 1);
     weft_buffer_destroy(buf);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 

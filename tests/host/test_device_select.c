@@ -8,22 +8,12 @@
  * Run with POCL_DEVICES="pthread basic" (two PoCL CPU devices). Skips cleanly
  * when the machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
 
 /* Create with options.devices = spec; returns the status, *out the runtime. */
 static int create_with(const char *spec, weft_runtime_t **out)
@@ -51,11 +41,11 @@ static machine found;
 static void need_devices(void)
 {
     weft_runtime_t *rt = NULL;
-    CHECK(create_with("all", &rt));
+    WT_CHECK(create_with("all", &rt));
     found.n = weft_device_count(rt);
     for (int i = 0; i < found.n && i < 8; i++) {
         weft_device_info_t info;
-        CHECK(weft_device_info(rt, i, &info));
+        WT_CHECK(weft_device_info(rt, i, &info));
         snprintf(found.name[i], sizeof found.name[i], "%s", info.name);
     }
     weft_runtime_destroy(rt);
@@ -82,7 +72,7 @@ static void expect_selects(const char *spec, const int *want, int n)
         fail_msg("devices=\"%s\": %d devices, want %d", spec, weft_device_count(rt), n);
     for (int i = 0; i < n; i++) {
         weft_device_info_t info;
-        CHECK(weft_device_info(rt, i, &info));
+        WT_CHECK(weft_device_info(rt, i, &info));
         assert_int_equal(info.index, i); /* renumbered from 0 */
         if (strcmp(info.name, found.name[want[i]]) != 0)
             fail_msg("devices=\"%s\": device %d is '%s', want '%s'", spec, i, info.name, found.name[want[i]]);
@@ -103,7 +93,7 @@ static void expect_refused(const char *spec, ...)
     va_list ap;
     va_start(ap, spec);
     for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
-        assert_contains(weft_last_error_message(), s);
+        wt_assert_contains(weft_last_error_message(), s);
     va_end(ap);
 }
 
@@ -191,10 +181,10 @@ static void select_through_env(void **state)
     unsetenv("WEFT_DEVICES");
     assert_int_equal(rc, WEFT_EINVAL);
     assert_int_equal(rc2, WEFT_EINVAL);
-    assert_contains(msg2, "empty term");
+    wt_assert_contains(msg2, "empty term");
     assert_int_equal(rc3, WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "found");
-    assert_contains(weft_last_error_message(), found.name[pth]);
+    wt_assert_contains(weft_last_error_message(), "found");
+    wt_assert_contains(weft_last_error_message(), found.name[pth]);
 
     /* A good option is not spoiled by a bad environment. */
     setenv("WEFT_DEVICES", "nosuchdevice", 1);
@@ -210,16 +200,16 @@ static void device_info_fields(void **state)
     (void)state;
     need_devices();
     weft_runtime_t *rt = NULL;
-    CHECK(create_with("all", &rt));
+    WT_CHECK(create_with("all", &rt));
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_device_info_t i;
         memset(&i, 0xff, sizeof i);
-        CHECK(weft_device_info(rt, d, &i));
+        WT_CHECK(weft_device_info(rt, d, &i));
         assert_int_equal(i.index, d);
         assert_int_equal(i.type, WEFT_DEVICE_CPU);
         assert_true(strlen(i.name) > 0);
         assert_true(strlen(i.vendor) > 0);
-        assert_contains(i.platform, "Portable Computing Language");
+        wt_assert_contains(i.platform, "Portable Computing Language");
         assert_true(strncmp(i.version, "OpenCL", 6) == 0);
         assert_true(i.compute_units > 0);
         assert_true(i.global_mem_bytes > 0);
@@ -229,7 +219,7 @@ static void device_info_fields(void **state)
         assert_int_equal(i.unified_memory, 1);
         /* The same as OpenCL says. */
         cl_device_id id = NULL;
-        CHECK(weft_device_cl(rt, d, &id, NULL, NULL));
+        WT_CHECK(weft_device_cl(rt, d, &id, NULL, NULL));
         cl_ulong ma = 0;
         cl_uint cu = 0;
         char name[256];
@@ -242,11 +232,11 @@ static void device_info_fields(void **state)
     }
     weft_device_info_t i;
     assert_int_equal(weft_device_info(rt, -1, &i), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "device -1 does not exist");
+    wt_assert_contains(weft_last_error_message(), "device -1 does not exist");
     assert_int_equal(weft_device_info(rt, 2, &i), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "device 2 does not exist");
+    wt_assert_contains(weft_last_error_message(), "device 2 does not exist");
     assert_int_equal(weft_device_info(rt, 0, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "NULL");
+    wt_assert_contains(weft_last_error_message(), "NULL");
     assert_int_equal(weft_device_info(NULL, 0, &i), WEFT_EINVAL);
     assert_int_equal(weft_device_count(NULL), 0);
     weft_runtime_destroy(rt);
@@ -274,14 +264,14 @@ static void printing(void **state)
     for (int i = 0; i < found.n; i++) {
         char line[300];
         snprintf(line, sizeof line, "%d: %s", i, found.name[i]);
-        assert_contains(all, line);
+        wt_assert_contains(all, line);
     }
     free(all);
     assert_int_equal(weft_device_print_all(NULL), found.n);
 
     /* Only the selected ones, renumbered. */
     weft_runtime_t *rt = NULL;
-    CHECK(create_with("basic", &rt));
+    WT_CHECK(create_with("basic", &rt));
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -290,19 +280,19 @@ static void printing(void **state)
     fclose(f);
     char line[300];
     snprintf(line, sizeof line, "0: %s", found.name[found_index("basic")]);
-    assert_contains(text, line);
+    wt_assert_contains(text, line);
     assert_null(strstr(text, "pthread"));
-    assert_contains(text, "OpenCL");
-    assert_contains(text, "unified");
+    wt_assert_contains(text, "OpenCL");
+    wt_assert_contains(text, "unified");
     free(text);
     weft_runtime_destroy(rt);
 
-    CHECK(create_with("none", &rt));
+    WT_CHECK(create_with("none", &rt));
     text = NULL;
     f = open_memstream(&text, &len);
     assert_int_equal(weft_device_print(rt, f), 0);
     fclose(f);
-    assert_contains(text, "no OpenCL devices selected");
+    wt_assert_contains(text, "no OpenCL devices selected");
     free(text);
     weft_runtime_destroy(rt);
 }

@@ -3,22 +3,12 @@
  * the right values, and launches on both run inside one scope, alongside
  * each other. Skips cleanly when the machine has no OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
 
 /* Skip without OpenCL. Under CTest POCL_DEVICES="pthread basic" is set and
  * there must be exactly two devices; run by hand without it (one device), the
@@ -45,12 +35,12 @@ static const char IOTA_SRC[] =
 static void two_devices_found(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     weft_device_info_t a, b;
-    CHECK(weft_device_info(rt, 0, &a));
-    CHECK(weft_device_info(rt, 1, &b));
+    WT_CHECK(weft_device_info(rt, 0, &a));
+    WT_CHECK(weft_device_info(rt, 1, &b));
     assert_int_equal(a.index, 0);
     assert_int_equal(b.index, 1);
     assert_string_not_equal(a.name, b.name);
@@ -65,14 +55,14 @@ static void two_devices_found(void **state)
     assert_string_equal(a.platform, b.platform);
     weft_device_info_t none;
     assert_int_equal(weft_device_info(rt, 2, &none), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "device 2 does not exist");
-    assert_contains(weft_last_error_message(), "2 devices");
+    wt_assert_contains(weft_last_error_message(), "device 2 does not exist");
+    wt_assert_contains(weft_last_error_message(), "2 devices");
 
     /* Each device has its own context and queue. */
     cl_context c0 = NULL, c1 = NULL;
     cl_command_queue q0 = NULL, q1 = NULL;
-    CHECK(weft_device_cl(rt, 0, NULL, &c0, &q0));
-    CHECK(weft_device_cl(rt, 1, NULL, &c1, &q1));
+    WT_CHECK(weft_device_cl(rt, 0, NULL, &c0, &q0));
+    WT_CHECK(weft_device_cl(rt, 1, NULL, &c1, &q1));
     assert_ptr_not_equal(c0, c1);
     assert_ptr_not_equal(q0, q1);
 
@@ -83,10 +73,10 @@ static void two_devices_found(void **state)
     assert_non_null(f);
     assert_int_equal(weft_device_print(rt, f), 2);
     fclose(f);
-    assert_contains(text, a.name);
-    assert_contains(text, b.name);
-    assert_contains(text, "0: ");
-    assert_contains(text, "1: ");
+    wt_assert_contains(text, a.name);
+    wt_assert_contains(text, b.name);
+    wt_assert_contains(text, "0: ");
+    wt_assert_contains(text, "1: ");
     free(text);
     weft_runtime_destroy(rt);
 }
@@ -100,34 +90,27 @@ static void check_affine(const int *out, int mul, int add, int dev)
 static void each_device_computes(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     weft_program_t *prog = NULL;
-    CHECK(weft_program_create(rt, IOTA_SRC, NULL, &prog, NULL));
+    WT_CHECK(weft_program_create(rt, IOTA_SRC, NULL, &prog, NULL));
     assert_non_null(weft_program_cl(prog, 0));
     assert_non_null(weft_program_cl(prog, 1));
     assert_ptr_not_equal(weft_program_cl(prog, 0), weft_program_cl(prog, 1));
     static int out[N];
     for (int d = 0; d < 2; d++) {
         weft_buffer_t *b = NULL;
-        CHECK(weft_buffer_create(rt, d, sizeof out, WEFT_WRITE, &b));
+        WT_CHECK(weft_buffer_create(rt, d, sizeof out, WEFT_WRITE, &b));
         int mul = 3 + d * 4, add = -17 * (d + 1);
         weft_karg_t args[3] = {weft_karg_buffer(b), weft_karg_scalar(&mul, sizeof mul),
                                weft_karg_scalar(&add, sizeof add)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.program = prog;
-        l.kernel = "affine";
-        l.global[0] = N;
-        l.args = args;
-        l.nargs = 3;
+        weft_launch_t l = wt_launch_1d(d, prog, NULL, "affine", N, args, 3);
         weft_handle_t *h = NULL;
-        CHECK(weft_launch(rt, &l, &h));
-        CHECK(weft_join(h, NULL, NULL));
+        WT_CHECK(weft_launch(rt, &l, &h));
+        WT_CHECK(weft_join(h, NULL, NULL));
         memset(out, 0, sizeof out);
-        CHECK(weft_buffer_read(b, 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(b, 0, out, sizeof out));
         check_affine(out, 3 + d * 4, -17 * (d + 1), d);
         weft_buffer_destroy(b);
     }
@@ -151,14 +134,7 @@ static int launch_on_both(weft_scope_t *s, void *arg)
         /* Scalars are copied at launch: locals are fine. */
         weft_karg_t args[3] = {weft_karg_buffer(b->buf[d]), weft_karg_scalar(&b->mul[d], sizeof(int)),
                                weft_karg_scalar(&b->add[d], sizeof(int))};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.source = IOTA_SRC;
-        l.kernel = "affine";
-        l.global[0] = N;
-        l.args = args;
-        l.nargs = 3;
+        weft_launch_t l = wt_launch_1d(d, NULL, IOTA_SRC, "affine", N, args, 3);
         b->rc[d] = weft_scope_launch(s, &l, NULL); /* the scope joins it */
         args[0] = weft_karg_buffer(b->joined[d]);
         if (b->rc[d] == 0) b->rc[d] = weft_scope_launch(s, &l, &h[d]);
@@ -170,30 +146,23 @@ static int launch_on_both(weft_scope_t *s, void *arg)
 static void scope_launches_on_both(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     both b = {.mul = {5, -2}, .add = {1, 1000}};
     for (int d = 0; d < 2; d++) {
-        CHECK(weft_buffer_create(rt, d, N * sizeof(int), WEFT_WRITE, &b.buf[d]));
-        CHECK(weft_buffer_create(rt, d, N * sizeof(int), WEFT_WRITE, &b.joined[d]));
+        WT_CHECK(weft_buffer_create(rt, d, N * sizeof(int), WEFT_WRITE, &b.buf[d]));
+        WT_CHECK(weft_buffer_create(rt, d, N * sizeof(int), WEFT_WRITE, &b.joined[d]));
     }
-    weft_panic_t *p = NULL;
-    int rc = weft_scope(rt, launch_on_both, &b, &p);
-    if (rc) {
-        char report[4096];
-        weft_panic_format(p, report, sizeof report);
-        fail_msg("scope: %s\n%s", weft_err_name(rc), report);
-    }
-    assert_null(p);
+    WT_CHECK(weft_scope(rt, launch_on_both, &b, WT_PANIC));
     static int out[N];
     for (int d = 0; d < 2; d++) {
         assert_int_equal(b.rc[d], 0);
         assert_int_equal(b.join_rc[d], 0);
-        CHECK(weft_buffer_read(b.buf[d], 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(b.buf[d], 0, out, sizeof out));
         check_affine(out, b.mul[d], b.add[d], d);
         memset(out, 0, sizeof out);
-        CHECK(weft_buffer_read(b.joined[d], 0, out, sizeof out));
+        WT_CHECK(weft_buffer_read(b.joined[d], 0, out, sizeof out));
         check_affine(out, b.mul[d], b.add[d], d);
         weft_buffer_destroy(b.buf[d]);
         weft_buffer_destroy(b.joined[d]);
@@ -205,7 +174,7 @@ static void scope_launches_on_both(void **state)
 static void many_launches_alternating(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = dev_runtime_opts(2, "all");
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     SKIP_UNLESS_TWO_DEVICES(rt);
     assert_int_equal(weft_device_count(rt), 2);
     enum { K = 16, M = 1024 };
@@ -216,23 +185,16 @@ static void many_launches_alternating(void **state)
         int d = k % 2;
         mul[k] = k + 1;
         add[k] = -k;
-        CHECK(weft_buffer_create(rt, d, M * sizeof(int), WEFT_WRITE, &bufs[k]));
+        WT_CHECK(weft_buffer_create(rt, d, M * sizeof(int), WEFT_WRITE, &bufs[k]));
         weft_karg_t args[3] = {weft_karg_buffer(bufs[k]), weft_karg_scalar(&mul[k], sizeof(int)),
                                weft_karg_scalar(&add[k], sizeof(int))};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.source = IOTA_SRC;
-        l.kernel = "affine";
-        l.global[0] = M;
-        l.args = args;
-        l.nargs = 3;
-        CHECK(weft_launch(rt, &l, &hs[k]));
+        weft_launch_t l = wt_launch_1d(d, NULL, IOTA_SRC, "affine", M, args, 3);
+        WT_CHECK(weft_launch(rt, &l, &hs[k]));
     }
     int out[M];
     for (int k = K - 1; k >= 0; k--) {
-        CHECK(weft_join(hs[k], NULL, NULL));
-        CHECK(weft_buffer_read(bufs[k], 0, out, sizeof out));
+        WT_CHECK(weft_join(hs[k], NULL, NULL));
+        WT_CHECK(weft_buffer_read(bufs[k], 0, out, sizeof out));
         for (int i = 0; i < M; i++)
             if (out[i] != i * mul[k] + add[k]) fail_msg("launch %d: out[%d] = %d", k, i, out[i]);
         weft_buffer_destroy(bufs[k]);

@@ -8,44 +8,14 @@
  * OpenCL status. The
  * runtime stays usable throughout. Skips cleanly without an OpenCL device. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <weft/weft.h>
-#include <weft/opencl.h>
-#include <weft/testing.h>
-#include <weft/kernels.h>
-
-#include "device_test_util.h"
-
-/* ---- a hook that counts panics (none are expected from refusals) -------------- */
-static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
-static int hook_count;
-
-static void counting_hook(const weft_panic_t *p, void *ud)
-{
-    (void)p;
-    (void)ud;
-    pthread_mutex_lock(&hook_m);
-    hook_count++;
-    pthread_mutex_unlock(&hook_m);
-}
-
-static int hooks(void)
-{
-    pthread_mutex_lock(&hook_m);
-    int n = hook_count;
-    pthread_mutex_unlock(&hook_m);
-    return n;
-}
 
 static const char SRC[] =
     "__kernel void inc(__global int *v, int by)\n"
@@ -67,31 +37,21 @@ typedef struct fixture {
 static void fixture_init(fixture *f)
 {
     memset(f, 0, sizeof *f);
-    f->rt = dev_runtime();
-    SKIP_WITHOUT_DEVICES(f->rt);
-    CHECK(weft_program_create(f->rt, SRC, NULL, &f->prog, NULL));
+    f->rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    WT_CHECK(weft_program_create(f->rt, SRC, NULL, &f->prog, NULL));
     static const int zeros[N];
-    CHECK(weft_buffer_create(f->rt, 0, sizeof zeros, WEFT_READ_WRITE, &f->buf));
-    CHECK(weft_buffer_write(f->buf, 0, zeros, sizeof zeros));
+    WT_CHECK(weft_buffer_create(f->rt, 0, sizeof zeros, WEFT_READ_WRITE, &f->buf));
+    WT_CHECK(weft_buffer_write(f->buf, 0, zeros, sizeof zeros));
     f->by = 3;
     f->args[0] = weft_karg_buffer(f->buf);
     f->args[1] = weft_karg_scalar(&f->by, sizeof f->by);
-    pthread_mutex_lock(&hook_m);
-    hook_count = 0;
-    pthread_mutex_unlock(&hook_m);
-    weft_set_panic_hook(counting_hook, NULL);
+    wt_capture_install(); /* counts panics: none are expected from refusals */
 }
 
 /* A good launch of inc over the whole buffer. */
 static void good_launch(fixture *f, weft_launch_t *l)
 {
-    weft_launch_init(l);
-    l->device = 0;
-    l->program = f->prog;
-    l->kernel = "inc";
-    l->global[0] = N;
-    l->args = f->args;
-    l->nargs = 2;
+    *l = wt_launch_1d(0, f->prog, NULL, "inc", N, f->args, 2);
 }
 
 /* The runtime still runs a good launch, and every element shows it. */
@@ -100,11 +60,11 @@ static void still_usable(fixture *f)
     weft_launch_t l;
     good_launch(f, &l);
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(f->rt, &l, &h));
-    CHECK(weft_join(h, NULL, NULL));
+    WT_CHECK(weft_launch(f->rt, &l, &h));
+    WT_CHECK(weft_join(h, NULL, NULL));
     f->runs++;
     int v[N];
-    CHECK(weft_buffer_read(f->buf, 0, v, sizeof v));
+    WT_CHECK(weft_buffer_read(f->buf, 0, v, sizeof v));
     for (int i = 0; i < N; i++)
         if (v[i] != f->runs * f->by) fail_msg("v[%d] = %d after %d runs", i, v[i], f->runs);
 }
@@ -114,7 +74,7 @@ static void fixture_free(fixture *f)
     weft_buffer_destroy(f->buf);
     weft_program_destroy(f->prog);
     weft_runtime_destroy(f->rt);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
 }
 
 /* l must be refused with WEFT_EINVAL, a message holding `says`, no handle and
@@ -123,7 +83,7 @@ static void fixture_free(fixture *f)
 static void expect_refused_at(int line, fixture *f, const weft_launch_t *l, const char *says)
 {
     weft_handle_t *h = (weft_handle_t *)1;
-    int before = hooks();
+    int before = wt_capture_count();
     int rc = weft_launch(f->rt, l, &h);
     if (rc != WEFT_EINVAL) {
         if (rc == 0) weft_join(h, NULL, NULL);
@@ -133,7 +93,7 @@ static void expect_refused_at(int line, fixture *f, const weft_launch_t *l, cons
     const char *msg = weft_last_error_message();
     if (!strstr(msg, says)) fail_msg("line %d: expected \"%s\" in \"%s\"", line, says, msg);
     if (!strstr(msg, "weft_launch")) fail_msg("line %d: message does not name weft_launch: %s", line, msg);
-    assert_int_equal(hooks(), before);
+    assert_int_equal(wt_capture_count(), before);
     still_usable(f);
 }
 
@@ -148,14 +108,14 @@ static void refused_launches(void **state)
     weft_handle_t *h = (weft_handle_t *)1;
     assert_int_equal(weft_launch(f.rt, NULL, &h), WEFT_EINVAL);
     assert_null(h);
-    assert_contains(weft_last_error_message(), "launch is NULL");
+    wt_assert_contains(weft_last_error_message(), "launch is NULL");
     good_launch(&f, &l);
     h = (weft_handle_t *)1;
     assert_int_equal(weft_launch(NULL, &l, &h), WEFT_EINVAL);
     assert_null(h);
-    assert_contains(weft_last_error_message(), "runtime is NULL");
+    wt_assert_contains(weft_last_error_message(), "runtime is NULL");
     assert_int_equal(weft_launch(f.rt, &l, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "out is NULL");
+    wt_assert_contains(weft_last_error_message(), "out is NULL");
     still_usable(&f);
 
     good_launch(&f, &l);
@@ -232,9 +192,9 @@ static void refused_launches(void **state)
 
     /* Scoped launches check the same, and a NULL scope. */
     assert_int_equal(weft_scope_launch(NULL, &l, NULL), WEFT_EINVAL);
-    assert_contains(weft_last_error_message(), "scope is NULL");
+    wt_assert_contains(weft_last_error_message(), "scope is NULL");
 
-    assert_int_equal(hooks(), 0);
+    assert_int_equal(wt_capture_count(), 0);
     fixture_free(&f);
 }
 
@@ -249,17 +209,17 @@ static void buffer_of_another_device(void **state)
     cl_command_queue q = NULL;
     if (weft_device_count(f.rt) < 2) {
         cl_device_id id = NULL;
-        CHECK(weft_device_cl(f.rt, 0, &id, NULL, NULL));
+        WT_CHECK(weft_device_cl(f.rt, 0, &id, NULL, NULL));
         cl_int err = CL_SUCCESS;
         ctx = clCreateContext(NULL, 1, &id, NULL, NULL, &err);
         assert_int_equal(err, CL_SUCCESS);
         q = clCreateCommandQueue(ctx, id, 0, &err);
         assert_int_equal(err, CL_SUCCESS);
-        CHECK(weft_device_adopt(f.rt, ctx, q, NULL));
+        WT_CHECK(weft_device_adopt(f.rt, ctx, q, NULL));
     }
     assert_true(weft_device_count(f.rt) >= 2);
     weft_program_t *both = NULL;
-    CHECK(weft_program_create(f.rt, SRC, NULL, &both, NULL));
+    WT_CHECK(weft_program_create(f.rt, SRC, NULL, &both, NULL));
     weft_launch_t l;
     good_launch(&f, &l);
     l.program = both;
@@ -269,8 +229,8 @@ static void buffer_of_another_device(void **state)
      * works on its own device. */
     l.device = 0;
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(f.rt, &l, &h));
-    CHECK(weft_join(h, NULL, NULL));
+    WT_CHECK(weft_launch(f.rt, &l, &h));
+    WT_CHECK(weft_join(h, NULL, NULL));
     f.runs++;
     still_usable(&f);
     weft_program_destroy(both);
@@ -284,7 +244,7 @@ static void buffer_of_another_device(void **state)
 static int launch_and_join(fixture *f, const weft_launch_t *l, weft_panic_t **p)
 {
     weft_handle_t *h = NULL;
-    CHECK(weft_launch(f->rt, l, &h));
+    WT_CHECK(weft_launch(f->rt, l, &h));
     assert_non_null(h);
     return weft_join(h, NULL, p);
 }
@@ -295,7 +255,7 @@ static void device_side_mistakes_panic(void **state)
     fixture f;
     fixture_init(&f);
     weft_device_info_t info;
-    CHECK(weft_device_info(f.rt, 0, &info));
+    WT_CHECK(weft_device_info(f.rt, 0, &info));
     weft_launch_t l;
     weft_panic_t *p = NULL;
 
@@ -307,8 +267,8 @@ static void device_side_mistakes_panic(void **state)
     weft_handle_t *h = (weft_handle_t *)&f;
     assert_int_equal(weft_launch(f.rt, &l, &h), WEFT_EINVAL);
     assert_null(h);
-    assert_contains(weft_last_error_message(), "no_such_kernel");
-    assert_contains(weft_last_error_message(), "inc");
+    wt_assert_contains(weft_last_error_message(), "no_such_kernel");
+    wt_assert_contains(weft_last_error_message(), "inc");
     still_usable(&f);
 
     good_launch(&f, &l);
@@ -316,7 +276,7 @@ static void device_side_mistakes_panic(void **state)
     assert_int_equal(launch_and_join(&f, &l, &p), WEFT_EPANIC);
     assert_int_equal(weft_panic_cl_status(p), CL_INVALID_KERNEL_ARGS);
     assert_string_equal(weft_panic_kernel(p), "inc");
-    assert_contains(weft_panic_message(p), "CL_INVALID_KERNEL_ARGS");
+    wt_assert_contains(weft_panic_message(p), "CL_INVALID_KERNEL_ARGS");
     weft_panic_destroy(p);
     still_usable(&f);
 
@@ -338,7 +298,7 @@ static void device_side_mistakes_panic(void **state)
     weft_panic_destroy(p);
     still_usable(&f);
 
-    assert_int_equal(hooks(), 3); /* each panic reached the hook once; the refusal none */
+    assert_int_equal(wt_capture_count(), 3); /* each panic reached the hook once; the refusal none */
     fixture_free(&f);
 }
 

@@ -2,13 +2,12 @@
  * counting loop on the CPU, the devices and both, whatever the policy and
  * chunk size; sizes below one segment, with and without a tail, empty;
  * values outside [lo, hi), at its edges and NaN count nowhere. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
+
+#include <math.h>
 
 #define BINS WEFT_K_HIST_BINS
 
@@ -36,7 +35,7 @@ static void check(weft_runtime_t *rt, size_t n, float lo, float hi)
     size_t total = 0;
     for (int b = 0; b < BINS; b++) total += want[b];
     if (n > 1000 && total < n / 2) fail_msg("reference counted only %zu of %zu", total, n);
-    kt_mix mixes[3];
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     static const struct {
         weft_policy_kind_t kind;
@@ -45,12 +44,12 @@ static void check(weft_runtime_t *rt, size_t n, float lo, float hi)
                 {WEFT_POLICY_GUIDED, 0}, {WEFT_POLICY_ADAPTIVE, 0}};
     for (int m = 0; m < nm; m++) {
         for (size_t p = 0; p < sizeof pols / sizeof pols[0]; p++) {
-            weft_policy_t pol = kt_policy(pols[p].kind, &mixes[m], pols[p].chunk);
+            weft_policy_t pol = wt_mix_policy(pols[p].kind, &mixes[m], pols[p].chunk);
             char what[160];
             snprintf(what, sizeof what, "histogram n=%zu %s %s chunk=%zu", n, mixes[m].name,
-                     kt_policy_name(pols[p].kind), pols[p].chunk);
+                     wt_policy_name(pols[p].kind), pols[p].chunk);
             memset(got, 0xAB, sizeof got);
-            KT_RUN(weft_k_histogram(rt, &pol, n, v, lo, hi, got, KT_PANIC));
+            WT_CHECK(weft_k_histogram(rt, &pol, n, v, lo, hi, got, WT_PANIC));
             for (int b = 0; b < BINS; b++)
                 if (got[b] != want[b]) fail_msg("%s: bin %d is %u, expected %u", what, b, got[b], want[b]);
         }
@@ -61,7 +60,7 @@ static void check(weft_runtime_t *rt, size_t n, float lo, float hi)
 static void test_histogram_matches_reference(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check(rt, 0, 0.0f, 1.0f);
     check(rt, 1, 0.0f, 1.0f);
     check(rt, 63, -1.0f, 1.0f);

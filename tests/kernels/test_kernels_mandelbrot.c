@@ -2,11 +2,8 @@
  * plain per-pixel loop, pixel for pixel, on the CPU, the devices and both,
  * under static, dynamic and guided policies; image sizes that are not
  * multiples of the work-group; a tiny max_iter and max_iter 0. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
 
@@ -33,7 +30,7 @@ static void check(weft_runtime_t *rt, size_t w, size_t h, uint32_t max_iter)
     const float x0 = -2.2f, y0 = -1.3f, dx = 3.2f / (float)w, dy = 2.6f / (float)h;
     uint32_t *want = kt_alloc(w * h * sizeof(uint32_t)), *got = kt_alloc(w * h * sizeof(uint32_t));
     reference(want, w, h, x0, y0, dx, dy, max_iter);
-    kt_mix mixes[3];
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     static const struct {
         weft_policy_kind_t kind;
@@ -41,16 +38,16 @@ static void check(weft_runtime_t *rt, size_t w, size_t h, uint32_t max_iter)
     } pols[] = {{WEFT_POLICY_STATIC, 0}, {WEFT_POLICY_DYNAMIC, 8}, {WEFT_POLICY_GUIDED, 0}};
     for (int m = 0; m < nm; m++) {
         for (size_t p = 0; p < sizeof pols / sizeof pols[0]; p++) {
-            weft_policy_t pol = kt_policy(pols[p].kind, &mixes[m], pols[p].chunk);
+            weft_policy_t pol = wt_mix_policy(pols[p].kind, &mixes[m], pols[p].chunk);
             char what[160];
             snprintf(what, sizeof what, "mandelbrot %zux%zu iter=%u %s %s", w, h, max_iter, mixes[m].name,
-                     kt_policy_name(pols[p].kind));
+                     wt_policy_name(pols[p].kind));
             memset(got, 0xAB, w * h * sizeof(uint32_t));
-            KT_RUN(weft_k_mandelbrot(rt, &pol, w, h, x0, y0, dx, dy, max_iter, got, KT_PANIC));
+            WT_CHECK(weft_k_mandelbrot(rt, &pol, w, h, x0, y0, dx, dy, max_iter, got, WT_PANIC));
             for (size_t i = 0; i < w * h; i++)
                 if (got[i] != want[i])
                     fail_msg("%s: pixel (%zu, %zu) is %u, expected %u", what, i % w, i / w, got[i], want[i]);
-            kt_check_places(rt, h, &pol, what);
+            wt_check_stats(rt, h, &pol, what);
         }
     }
     free(want);
@@ -60,7 +57,7 @@ static void check(weft_runtime_t *rt, size_t w, size_t h, uint32_t max_iter)
 static void test_mandelbrot_matches_reference(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check(rt, 203, 117, 256);
     check(rt, 64, 64, 1000);
     check(rt, 1, 1, 50);

@@ -3,13 +3,12 @@
  * the CPU, the devices and both, under static, dynamic and guided policies;
  * body counts that are not multiples of the work-group or of the CPU's 8
  * lanes; masses are carried over; bad arguments. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
+
+#include <math.h>
 
 /* steps of the documented update, in double. pos, vel: 4 per body. */
 static void reference(double *pos, double *vel, size_t n, double dt, double eps2, unsigned steps)
@@ -70,7 +69,7 @@ static void check(weft_runtime_t *rt, size_t n, unsigned steps)
     reference(rp, rv, n, dt, eps2, steps);
     float *pos = kt_alloc(4 * n * sizeof(float)), *tmp = kt_alloc(4 * n * sizeof(float));
     float *vel = kt_alloc(4 * n * sizeof(float));
-    kt_mix mixes[3];
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     static const struct {
         weft_policy_kind_t kind;
@@ -78,14 +77,14 @@ static void check(weft_runtime_t *rt, size_t n, unsigned steps)
     } pols[] = {{WEFT_POLICY_STATIC, 0}, {WEFT_POLICY_DYNAMIC, 64}, {WEFT_POLICY_GUIDED, 0}};
     for (int m = 0; m < nm; m++) {
         for (size_t p = 0; p < sizeof pols / sizeof pols[0]; p++) {
-            weft_policy_t pol = kt_policy(pols[p].kind, &mixes[m], pols[p].chunk);
+            weft_policy_t pol = wt_mix_policy(pols[p].kind, &mixes[m], pols[p].chunk);
             char what[160];
             snprintf(what, sizeof what, "nbody n=%zu steps=%u %s %s", n, steps, mixes[m].name,
-                     kt_policy_name(pols[p].kind));
+                     wt_policy_name(pols[p].kind));
             memcpy(pos, pos0, 4 * n * sizeof(float));
             memcpy(vel, vel0, 4 * n * sizeof(float));
             float *res = NULL;
-            KT_RUN(weft_k_nbody(rt, &pol, n, dt, eps2, pos, tmp, vel, steps, &res, KT_PANIC));
+            WT_CHECK(weft_k_nbody(rt, &pol, n, dt, eps2, pos, tmp, vel, steps, &res, WT_PANIC));
             assert_ptr_equal(res, steps % 2 ? tmp : pos);
             char w2[200];
             snprintf(w2, sizeof w2, "%s: velocity", what);
@@ -94,7 +93,7 @@ static void check(weft_runtime_t *rt, size_t n, unsigned steps)
             assert_close(res, rp, 4 * n, 7, w2);
             for (size_t i = 0; i < n; i++)
                 if (res[4 * i + 3] != pos0[4 * i + 3]) fail_msg("%s: mass of body %zu changed", what, i);
-            kt_check_places(rt, n, &pol, what);
+            wt_check_stats(rt, n, &pol, what);
         }
     }
     free(pos0);
@@ -109,7 +108,7 @@ static void check(weft_runtime_t *rt, size_t n, unsigned steps)
 static void test_nbody_matches_reference(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check(rt, 1, 2);
     check(rt, 5, 1);
     check(rt, 1003, 3);

@@ -2,11 +2,8 @@
  * loop on the CPU, the devices and both, under static, dynamic and guided
  * policies, for sizes that are and are not multiples of the work-group; the
  * descriptor and its arguments inside a scope; bad arguments. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
 
@@ -15,8 +12,8 @@ static const weft_policy_kind_t POLICIES[] = {WEFT_POLICY_STATIC, WEFT_POLICY_DY
 static void test_saxpy_matches_reference(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
-    kt_mix mixes[3];
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     static const size_t sizes[] = {0, 1, 1000, 100003};
     const float a = 1.7f;
@@ -29,13 +26,14 @@ static void test_saxpy_matches_reference(void **state)
         for (size_t i = 0; i < n; i++) want[i] = a * x[i] + y0[i];
         for (int m = 0; m < nm; m++) {
             for (size_t p = 0; p < sizeof POLICIES / sizeof POLICIES[0]; p++) {
-                weft_policy_t pol = kt_policy(POLICIES[p], &mixes[m], POLICIES[p] == WEFT_POLICY_DYNAMIC ? 4096 : 0);
+                weft_policy_t pol =
+                    wt_mix_policy(POLICIES[p], &mixes[m], POLICIES[p] == WEFT_POLICY_DYNAMIC ? 4096 : 0);
                 char what[128];
-                snprintf(what, sizeof what, "saxpy n=%zu %s %s", n, mixes[m].name, kt_policy_name(POLICIES[p]));
+                snprintf(what, sizeof what, "saxpy n=%zu %s %s", n, mixes[m].name, wt_policy_name(POLICIES[p]));
                 memcpy(y, y0, n * sizeof(float));
-                KT_RUN(weft_k_saxpy(rt, &pol, n, a, x, y, KT_PANIC));
+                WT_CHECK(weft_k_saxpy(rt, &pol, n, a, x, y, WT_PANIC));
                 kt_assert_same_floats(y, want, n, what);
-                kt_check_places(rt, n, &pol, what);
+                wt_check_stats(rt, n, &pol, what);
             }
         }
         free(x);
@@ -73,7 +71,7 @@ static int two_body(weft_scope_t *s, void *arg)
 static void test_saxpy_in_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     two t = {.n = 50001};
     t.x = kt_alloc(t.n * sizeof(float));
     t.y1 = kt_alloc(t.n * sizeof(float));

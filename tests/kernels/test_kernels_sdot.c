@@ -2,13 +2,12 @@
  * CPU, the devices and both, under every policy and chunk size, equal to a
  * plain reference that sums each work-group by the documented pairwise tree
  * and folds the partials in block order; close to a double-precision dot. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
+
+#include <math.h>
 
 /* The documented order: per block of g, t[l] = x*y (0 past n), then
  * s = g/2..1: t[l] += t[l+s]; blocks folded in order from 0. */
@@ -26,7 +25,7 @@ static float reference(const float *x, const float *y, size_t n, size_t g)
 
 static void check_size(weft_runtime_t *rt, size_t n, size_t group)
 {
-    kt_mix mixes[3];
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     float *x = kt_alloc(n * sizeof(float)), *y = kt_alloc(n * sizeof(float));
     kt_fill(x, n, 11, -1.0f, 1.0f);
@@ -48,21 +47,21 @@ static void check_size(weft_runtime_t *rt, size_t n, size_t group)
                 {WEFT_POLICY_GUIDED, 0},   {WEFT_POLICY_GUIDED, 2048},   {WEFT_POLICY_ADAPTIVE, 0}};
     for (int m = 0; m < nm; m++) {
         for (size_t p = 0; p < sizeof pols / sizeof pols[0]; p++) {
-            weft_policy_t pol = kt_policy(pols[p].kind, &mixes[m], pols[p].chunk);
+            weft_policy_t pol = wt_mix_policy(pols[p].kind, &mixes[m], pols[p].chunk);
             char what[160];
             snprintf(what, sizeof what, "sdot n=%zu group=%zu %s %s chunk=%zu", n, g, mixes[m].name,
-                     kt_policy_name(pols[p].kind), pols[p].chunk);
+                     wt_policy_name(pols[p].kind), pols[p].chunk);
             float got = -1.0f;
             if (group) {
                 weft_k_args_t a;
-                KT_CHECK(weft_k_sdot_args(&a, n, x, y, &got, group));
-                KT_RUN(weft_k_run(rt, &a, &pol, KT_PANIC));
+                WT_CHECK(weft_k_sdot_args(&a, n, x, y, &got, group));
+                WT_CHECK(weft_k_run(rt, &a, &pol, WT_PANIC));
             } else {
-                KT_RUN(weft_k_sdot(rt, &pol, n, x, y, &got, KT_PANIC));
+                WT_CHECK(weft_k_sdot(rt, &pol, n, x, y, &got, WT_PANIC));
             }
             if (memcmp(&got, &want, sizeof got) != 0)
                 fail_msg("%s: %.9g, expected %.9g bit for bit", what, (double)got, (double)want);
-            kt_check_places(rt, n, &pol, what);
+            wt_check_stats(rt, n, &pol, what);
         }
     }
     free(x);
@@ -72,7 +71,7 @@ static void check_size(weft_runtime_t *rt, size_t n, size_t group)
 static void test_sdot_bit_identical(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     static const size_t sizes[] = {0, 1, 255, 256, 257, 100003, 1 << 20};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) check_size(rt, sizes[i], 0);
     weft_runtime_destroy(rt);
@@ -81,7 +80,7 @@ static void test_sdot_bit_identical(void **state)
 static void test_sdot_other_groups(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check_size(rt, 77777, 64);
     check_size(rt, 77777, 1024);
     check_size(rt, 1000, 1);

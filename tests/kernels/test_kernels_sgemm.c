@@ -8,13 +8,14 @@
  * with NaN in C; K = 0; the devices' copying path (as on discrete GPUs) as
  * well as PoCL's in-place one; failover and propagation of CLBlast-side
  * faults. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
+
+#include <math.h>
 
 typedef struct problem {
     size_t M, N, K;
@@ -82,26 +83,26 @@ static void check(weft_runtime_t *rt, size_t M, size_t N, size_t K, float alpha,
 {
     problem p;
     problem_init(&p, M, N, K, alpha, beta, nan_c);
-    kt_mix mixes[3];
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     for (int way = 0; way < 2; way++) {
         for (int m = 0; m < nm; m++) {
             for (size_t q = 0; q < sizeof POLS / sizeof POLS[0]; q++) {
-                weft_policy_t pol = kt_policy(POLS[q].kind, &mixes[m], POLS[q].chunk);
+                weft_policy_t pol = wt_mix_policy(POLS[q].kind, &mixes[m], POLS[q].chunk);
                 char what[200];
                 snprintf(what, sizeof what, "%s %zux%zux%zu alpha=%g beta=%g%s %s %s",
                          way ? "parallel_for" : "weft_k_sgemm", M, N, K, (double)alpha, (double)beta,
-                         nan_c ? " (C NaN)" : "", mixes[m].name, kt_policy_name(POLS[q].kind));
+                         nan_c ? " (C NaN)" : "", mixes[m].name, wt_policy_name(POLS[q].kind));
                 memcpy(p.C, p.C0, M * N * sizeof(float));
                 if (way == 0) {
-                    KT_RUN(weft_k_sgemm(rt, &pol, M, N, K, alpha, p.A, p.B, beta, p.C, KT_PANIC));
+                    WT_CHECK(weft_k_sgemm(rt, &pol, M, N, K, alpha, p.A, p.B, beta, p.C, WT_PANIC));
                 } else {
                     weft_k_args_t a;
-                    KT_CHECK(weft_k_sgemm_args(&a, M, N, K, alpha, p.A, p.B, beta, p.C));
-                    KT_RUN(weft_k_run(rt, &a, &pol, KT_PANIC));
+                    WT_CHECK(weft_k_sgemm_args(&a, M, N, K, alpha, p.A, p.B, beta, p.C));
+                    WT_CHECK(weft_k_run(rt, &a, &pol, WT_PANIC));
                 }
                 problem_check(&p, what);
-                kt_check_places(rt, M, &pol, what);
+                wt_check_stats(rt, M, &pol, what);
             }
         }
     }
@@ -111,7 +112,7 @@ static void check(weft_runtime_t *rt, size_t M, size_t N, size_t K, float alpha,
 static void test_sgemm_small_and_odd(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check(rt, 67, 45, 31, 1.0f, 0.0f, 0);
     check(rt, 67, 45, 31, 0.5f, 2.0f, 0);
     check(rt, 1, 1, 1, 1.5f, -1.0f, 0);
@@ -127,7 +128,7 @@ void weft__k_sgemm_force_copy(int on);
 static void test_sgemm_copy_path(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     weft__k_sgemm_force_copy(1);
     check(rt, 67, 45, 31, 0.5f, 2.0f, 0);
     check(rt, 33, 65, 7, 1.0f, 0.0f, 1); /* beta 0: C only written, NaN there must not leak */
@@ -139,7 +140,7 @@ static void test_sgemm_copy_path(void **state)
 static void test_sgemm_medium(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check(rt, 256, 256, 256, 1.0f, 1.0f, 0);
     weft_runtime_destroy(rt);
 }
@@ -147,41 +148,31 @@ static void test_sgemm_medium(void **state)
 /* Every CLBlast call on device 0 fails: failover gives its blocks to the
  * others (same answer), propagate returns the failure with its status,
  * device and rows. */
-static void quiet_hook(const weft_panic_t *p, void *ud)
-{
-    (void)p;
-    (void)ud;
-}
-
 static void test_sgemm_device_faults(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
-    if (weft_device_count(rt) == 0) {
-        weft_runtime_destroy(rt);
-        skip();
-    }
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 1);
     problem p;
     problem_init(&p, 200, 40, 30, 1.0f, 0.5f, 0);
-    weft_set_panic_hook(quiet_hook, NULL); /* the failures are on purpose */
-    KT_CHECK(weft_fault_inject(rt, 0, -1, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
+    wt_capture_install(); /* the failures are on purpose */
+    WT_CHECK(weft_fault_inject(rt, 0, -1, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
     weft_policy_t pol;
     weft_policy_init(&pol);
     pol.kind = WEFT_POLICY_DYNAMIC;
     pol.chunk = 16;
     pol.on_fault = WEFT_FAULT_FAILOVER;
     memcpy(p.C, p.C0, p.M * p.N * sizeof(float));
-    KT_RUN(weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, KT_PANIC));
+    WT_CHECK(weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, WT_PANIC));
     problem_check(&p, "failover");
     weft_run_stats_t st;
-    KT_CHECK(weft_runtime_last_run_stats(rt, &st));
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
     assert_true(st.failed_chunks >= 1);
     assert_int_equal(st.items[1], 0); /* device 0 did nothing */
     assert_int_equal(st.items[0] + st.items[1] + st.items[2], p.M);
 
     /* Devices only, device 0 failing, propagate: the failure comes back. */
     weft_fault_clear(rt);
-    KT_CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
+    WT_CHECK(weft_fault_inject(rt, 0, 0, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
     pol.on_fault = WEFT_FAULT_PROPAGATE;
     pol.use_cpu = 0;
     pol.devices = 1;
@@ -202,7 +193,7 @@ static void test_sgemm_device_faults(void **state)
 
     /* Every place failing under failover: still a failure, not a hang. */
     weft_fault_clear(rt);
-    KT_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
+    WT_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
     pol.on_fault = WEFT_FAULT_FAILOVER;
     pol.devices = WEFT_ALL_DEVICES;
     why = NULL;
@@ -211,7 +202,7 @@ static void test_sgemm_device_faults(void **state)
     assert_non_null(why);
     weft_panic_destroy(why);
     weft_fault_clear(rt);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     problem_free(&p);
     weft_runtime_destroy(rt);
 }
@@ -219,16 +210,16 @@ static void test_sgemm_device_faults(void **state)
 static void test_sgemm_edges_and_bad_arguments(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 0, 0, 1, 1, 1}, C[4] = {1, 2, 3, NAN};
     /* K = 0: C = beta*C, and 0 when beta is 0 (NaN included). */
-    KT_RUN(weft_k_sgemm(rt, NULL, 2, 2, 0, 1.0f, NULL, NULL, 0.0f, C, KT_PANIC));
+    WT_CHECK(weft_k_sgemm(rt, NULL, 2, 2, 0, 1.0f, NULL, NULL, 0.0f, C, WT_PANIC));
     for (int i = 0; i < 4; i++) assert_true(C[i] == 0.0f);
     float C2[4] = {1, 2, 3, 4};
-    KT_RUN(weft_k_sgemm(rt, NULL, 2, 2, 0, 1.0f, NULL, NULL, 2.0f, C2, KT_PANIC));
+    WT_CHECK(weft_k_sgemm(rt, NULL, 2, 2, 0, 1.0f, NULL, NULL, 2.0f, C2, WT_PANIC));
     assert_true(C2[3] == 8.0f);
     /* M = 0 or N = 0: nothing to do. */
-    KT_RUN(weft_k_sgemm(rt, NULL, 0, 2, 3, 1.0f, NULL, B, 0.0f, NULL, KT_PANIC));
+    WT_CHECK(weft_k_sgemm(rt, NULL, 0, 2, 3, 1.0f, NULL, B, 0.0f, NULL, WT_PANIC));
     weft_policy_t none;
     weft_policy_init(&none);
     none.use_cpu = 0;
@@ -242,7 +233,7 @@ static void test_sgemm_edges_and_bad_arguments(void **state)
     assert_int_equal(weft_k_sgemm_args(&a, 2, 2, 3, 1.0f, A, B, 0.0f, A), WEFT_EINVAL); /* C overlaps A */
     assert_int_equal(weft_k_sgemm_args(&a, 2, 2, 3, 1.0f, A, B, 0.0f, C), 0);
     /* 2 x 3 times 3 x 2 */
-    KT_RUN(weft_k_sgemm(rt, NULL, 2, 2, 3, 1.0f, A, B, 0.0f, C, KT_PANIC));
+    WT_CHECK(weft_k_sgemm(rt, NULL, 2, 2, 3, 1.0f, A, B, 0.0f, C, WT_PANIC));
     assert_true(C[0] == 4.0f && C[1] == 5.0f && C[2] == 10.0f && C[3] == 11.0f);
     weft_runtime_destroy(rt);
 }

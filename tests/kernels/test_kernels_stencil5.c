@@ -2,11 +2,8 @@
  * ping-pong grids equals a plain loop bit for bit on the CPU, the devices and
  * both, with chunks as small as one work-group of rows (every chunk boundary
  * needs its halo), odd and even step counts, thin and tiny grids. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/kernels.h>
 
 #include "test_kernels_common.h"
 
@@ -34,7 +31,7 @@ static void check(weft_runtime_t *rt, size_t w, size_t h, unsigned iters)
         r0 = r1;
         r1 = t;
     }
-    kt_mix mixes[3];
+    wt_mix mixes[3];
     int nm = kt_mixes(rt, mixes);
     static const struct {
         weft_policy_kind_t kind;
@@ -42,17 +39,17 @@ static void check(weft_runtime_t *rt, size_t w, size_t h, unsigned iters)
     } pols[] = {{WEFT_POLICY_STATIC, 0}, {WEFT_POLICY_DYNAMIC, 4}, {WEFT_POLICY_GUIDED, 0}};
     for (int m = 0; m < nm; m++) {
         for (size_t p = 0; p < sizeof pols / sizeof pols[0]; p++) {
-            weft_policy_t pol = kt_policy(pols[p].kind, &mixes[m], pols[p].chunk);
+            weft_policy_t pol = wt_mix_policy(pols[p].kind, &mixes[m], pols[p].chunk);
             char what[160];
             snprintf(what, sizeof what, "stencil5 %zux%zu x%u %s %s", w, h, iters, mixes[m].name,
-                     kt_policy_name(pols[p].kind));
+                     wt_policy_name(pols[p].kind));
             memcpy(a, init, n * sizeof(float));
             memset(b, 0xFF, n * sizeof(float)); /* NaN: any cell not written shows */
             float *res = NULL;
-            KT_RUN(weft_k_stencil5(rt, &pol, w, h, c0, c1, a, b, iters, &res, KT_PANIC));
+            WT_CHECK(weft_k_stencil5(rt, &pol, w, h, c0, c1, a, b, iters, &res, WT_PANIC));
             assert_ptr_equal(res, iters % 2 ? b : a);
             kt_assert_same_floats(res, r0, n, what);
-            if (iters) kt_check_places(rt, h, &pol, what);
+            if (iters) wt_check_stats(rt, h, &pol, what);
         }
     }
     free(init);
@@ -65,7 +62,7 @@ static void check(weft_runtime_t *rt, size_t w, size_t h, unsigned iters)
 static void test_stencil5_matches_reference(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = kt_runtime();
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     check(rt, 67, 45, 5);
     check(rt, 300, 201, 4);
     check(rt, 1, 1, 3);

@@ -1,7 +1,8 @@
-/* tests/reliability_util.h — helpers shared by the reliability tests
+/* tests/reliability/reliability_util.h — what the reliability tests
  * (test_stress_*.c but test_stress_spawn.c, test_fault_campaign.c,
- * test_recovery.c, test_bad_input.c); not a test itself. Include after
- * <cmocka.h>; builds on test_util.h.
+ * test_recovery.c, test_bad_input.c) share besides weft_test.h: stress
+ * sizes, memory figures, a seeded generator, the device kernel. Not a test
+ * itself.
  *
  * Stress sizes: every count a stress test uses goes through rel_scaled(),
  * so the same test finishes in seconds natively and still in reasonable time
@@ -12,9 +13,6 @@
 #ifndef WEFT_TEST_RELIABILITY_UTIL_H
 #define WEFT_TEST_RELIABILITY_UTIL_H
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "weft_test.h"
@@ -96,6 +94,37 @@ static inline size_t rel_rss_bytes(void)
     if (n != 2) return 0;
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
+
+/* ---- the device kernel: y[i] = y[i] * 2 + 1 ----------------------------------- */
+
+/* Pause of the CPU body per chunk, in ns (0 unless a test sets it): a CPU
+ * slower than the devices' share leaves each device several chunks of every
+ * operation. */
+static inline atomic_ullong *rel_affine_pause(void)
+{
+    static atomic_ullong ns;
+    return &ns;
+}
+
+/* Args: y (uint, read-write), n (ulong). */
+static inline void rel_affine_cpu(size_t b, size_t e, void *const *argv)
+{
+    uint32_t *y = argv[0];
+    uint64_t n = *(const uint64_t *)argv[1];
+    unsigned long long pause = atomic_load(rel_affine_pause());
+    if (pause) weft_sleep_ns(pause);
+    for (size_t i = b; i < e && i < n; i++) y[i] = y[i] * 2u + 1u;
+}
+
+static const char REL_AFFINE_SRC[] =
+    "__kernel void rel_affine(__global uint *y, ulong n)\n"
+    "{\n"
+    "    size_t i = get_global_id(0);\n"
+    "    if (i < n) y[i] = y[i] * 2u + 1u;\n"
+    "}\n";
+
+static const weft_kernel_t REL_AFFINE = {
+    .name = "rel_affine", .cpu = rel_affine_cpu, .cl_source = REL_AFFINE_SRC, .cl_entry = "rel_affine"};
 
 /* A small seeded generator (xorshift64*), the same sequence on every run. */
 static inline uint64_t rel_rand(uint64_t *s)

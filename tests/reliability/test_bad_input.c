@@ -10,18 +10,16 @@
  * Registered twice: with two PoCL devices, and with WEFT_DEVICES=none (rows
  * that need a device are then skipped, rows about having none run). */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
+
+#include "reliability_util.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-
-#include "reliability_util.h"
 #ifdef WEFT_TEST_HAVE_KERNELS
 #include <weft/kernels.h>
 #endif
@@ -592,17 +590,9 @@ static weft_karg_t base_args[2];
 
 static weft_launch_t base_launch(void)
 {
-    weft_launch_t l;
-    weft_launch_init(&l);
     base_args[0] = weft_karg_buffer(C.buf);
     base_args[1] = weft_karg_scalar(&launch_n, sizeof launch_n);
-    l.device = 0;
-    l.source = SRC;
-    l.kernel = "bi_k";
-    l.global[0] = 64;
-    l.args = base_args;
-    l.nargs = 2;
-    return l;
+    return wt_launch_1d(0, NULL, SRC, "bi_k", 64, base_args, 2);
 }
 
 static int launch_rc(const weft_launch_t *l)
@@ -882,8 +872,8 @@ static void holding_body(size_t b, size_t e, void *const *argv)
     (void)b;
     (void)e;
     (void)argv;
-    uint64_t deadline = test_now_ns() + 30ull * 1000000000u;
-    while (atomic_load(&hold) && test_now_ns() < deadline) weft_sleep_ns(100000);
+    uint64_t deadline = wt_now_ns() + 30ull * 1000000000u;
+    while (atomic_load(&hold) && wt_now_ns() < deadline) weft_sleep_ns(100000);
 }
 static long c_pf_borrow(void)
 {
@@ -1203,7 +1193,7 @@ static int run_table(int on_main, char *report, size_t cap, size_t *ran)
 static int setup(void **state)
 {
     (void)state;
-    test_capture_install(); /* the panics rows cause are expected: keep them quiet */
+    wt_capture_install(); /* the panics rows cause are expected: keep them quiet */
     weft_runtime_options_t o;
     weft_runtime_options_init(&o);
     o.cpu_threads = 2;
@@ -1232,7 +1222,7 @@ static int teardown(void **state)
     weft_program_destroy(C.prog);
     weft_runtime_destroy(C.rt);
     if (C.devnull) fclose(C.devnull);
-    test_capture_restore();
+    wt_capture_restore();
     return 0;
 }
 
@@ -1294,14 +1284,7 @@ static void runtime_still_works(void **state)
         weft_buffer_t *b = NULL;
         assert_int_equal(weft_buffer_wrap(C.rt, d, y, sizeof y, WEFT_READ_WRITE, &b), 0);
         weft_karg_t args[] = {weft_karg_buffer(b), weft_karg_scalar(&launch_n, sizeof launch_n)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.source = SRC;
-        l.kernel = "bi_k";
-        l.global[0] = 64;
-        l.args = args;
-        l.nargs = 2;
+        weft_launch_t l = wt_launch_1d(d, NULL, SRC, "bi_k", 64, args, 2);
         assert_int_equal(weft_launch(C.rt, &l, &h), 0);
         assert_int_equal(weft_join(h, NULL, NULL), 0);
         assert_int_equal(weft_buffer_sync_to_host(b, 0, sizeof y), 0);

@@ -16,67 +16,22 @@
  *              untouched, every other element updated at most once.
  * The number of faults injected (fired) is printed. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
+
+#include "reliability_util.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
-
-#include "reliability_util.h"
 
 #define N 8192
 #define G 64
 #define K_MAX 64 /* launch indices tried at most per device (a run has < 128 chunks) */
 #define TRIES 10 /* clean runs before an index counts as not firing */
 
-static const char SRC[] =
-    "__kernel void fc_affine(__global uint *y, ulong n)\n"
-    "{\n"
-    "    size_t i = get_global_id(0);\n"
-    "    if (i < n) y[i] = y[i] * 2u + 1u;\n"
-    "}\n";
-
-static void affine_cpu(size_t b, size_t e, void *const *argv)
-{
-    uint32_t *y = argv[0];
-    uint64_t n = *(const uint64_t *)argv[1];
-    /* A little slower than the devices' share, so each device runs several
-     * chunks of every operation. */
-    weft_sleep_ns(1000000);
-    for (size_t i = b; i < e && i < n; i++) y[i] = y[i] * 2u + 1u;
-}
-
-static const weft_kernel_t AFFINE = {
-    .name = "fault campaign affine", .cpu = affine_cpu, .cl_source = SRC, .cl_entry = "fc_affine"};
-
 static uint32_t y0_of(size_t i) { return (uint32_t)i * 2654435761u ^ 0xA5A5u; }
 static uint32_t y1_of(size_t i) { return y0_of(i) * 2u + 1u; }
-
-/* ---- a hook that records device panics ------------------------------------------ */
-
-static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
-static int hook_calls;
-static char hook_device[256];
-
-static void device_hook(const weft_panic_t *p, void *ud)
-{
-    (void)ud;
-    pthread_mutex_lock(&hook_m);
-    hook_calls++;
-    snprintf(hook_device, sizeof hook_device, "%s", weft_panic_device(p) ? weft_panic_device(p) : "");
-    pthread_mutex_unlock(&hook_m);
-}
-
-static void hook_reset(void)
-{
-    pthread_mutex_lock(&hook_m);
-    hook_calls = 0;
-    hook_device[0] = '\0';
-    pthread_mutex_unlock(&hook_m);
-}
 
 /* ---- the campaign ---------------------------------------------------------------- */
 
@@ -97,7 +52,7 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
     weft_fault_clear(rt);
     if (weft_fault_inject(rt, dev, k, CL_OUT_OF_RESOURCES, NULL)) fail_msg("%s: inject: %s", what, weft_last_error_message());
     for (size_t i = 0; i < N; i++) y[i] = y0_of(i);
-    hook_reset();
+    wt_capture_install(); /* records the device panics */
     uint64_t n = N;
     weft_arg_t args[] = {weft_arg_split(y, N * sizeof *y, sizeof *y, WEFT_READ_WRITE), weft_arg_scalar(&n, sizeof n)};
     weft_policy_t pol;
@@ -109,7 +64,7 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
     pol.on_fault = on_fault;
     weft_panic_t *p = NULL;
     int line = __LINE__ + 1;
-    int rc = weft_parallel_run(rt, &AFFINE, weft_range_1d(N, G), args, 2, &pol, &p);
+    int rc = weft_parallel_run(rt, &REL_AFFINE, weft_range_1d(N, G), args, 2, &pol, &p);
     weft_run_stats_t st;
     if (weft_runtime_last_run_stats(rt, &st)) fail_msg("%s: no stats", what);
     int fired = rc == WEFT_EPANIC || st.failed_chunks > 0;
@@ -124,21 +79,16 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
         return 0;
     }
     if (st.failed_chunks != 1) fail_msg("%s: %zu failed chunks, expected 1", what, st.failed_chunks);
-    pthread_mutex_lock(&hook_m);
-    int heard = hook_calls;
-    char heard_device[256];
-    snprintf(heard_device, sizeof heard_device, "%s", hook_device);
-    pthread_mutex_unlock(&hook_m);
-    if (heard != 1 || strcmp(heard_device, info->name) != 0)
-        fail_msg("%s: the hook heard %d panics (device '%s'), expected 1 from '%s'", what, heard, heard_device,
-                 info->name);
+    wt_capture heard;
+    wt_capture_get(&heard);
+    if (heard.count != 1 || strcmp(heard.last.device, info->name) != 0)
+        fail_msg("%s: the hook heard %d panics (device '%s'), expected 1 from '%s'", what, heard.count,
+                 heard.last.device, info->name);
     if (on_fault == WEFT_FAULT_FAILOVER) {
-        if (rc != 0) {
-            char buf[2048] = "";
-            if (p) weft_panic_format(p, buf, sizeof buf);
-            weft_panic_destroy(p);
-            fail_msg("%s: failover returned %s: %s", what, weft_err_name(rc), buf);
-        }
+        char report[2048];
+        if (rc != 0)
+            fail_msg("%s: failover returned %s: %s", what, weft_err_name(rc),
+                     wt_panic_report(p, report, sizeof report));
         for (size_t i = 0; i < N; i++)
             if (y[i] != y1_of(i))
                 fail_msg("%s: y[%zu] = 0x%08x, expected 0x%08x (%s)", what, i, y[i], y1_of(i),
@@ -154,7 +104,7 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
         fail_msg("%s: panic names device '%s', expected '%s'", what, weft_panic_device(p) ? weft_panic_device(p) : "(null)",
                  info->name);
     if (weft_panic_cl_status(p) != CL_OUT_OF_RESOURCES) fail_msg("%s: cl_status %d", what, weft_panic_cl_status(p));
-    if (!weft_panic_kernel(p) || strcmp(weft_panic_kernel(p), "fc_affine") != 0) fail_msg("%s: kernel name", what);
+    if (!weft_panic_kernel(p) || strcmp(weft_panic_kernel(p), "rel_affine") != 0) fail_msg("%s: kernel name", what);
     if (strcmp(weft_panic_file(p), __FILE__) != 0 || weft_panic_line(p) != line)
         fail_msg("%s: panic at %s:%d, expected the caller's %s:%d", what, weft_panic_file(p), weft_panic_line(p), __FILE__,
                  line);
@@ -170,20 +120,12 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
 static void campaign(void **state)
 {
     (void)state;
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = "all";
-    weft_runtime_t *rt = NULL;
-    assert_int_equal(weft_runtime_create(&o, &rt), 0);
-    if (weft_device_count(rt) < 2) {
-        weft_runtime_destroy(rt);
-        fprintf(stderr, "note: the fault campaign needs two OpenCL devices (POCL_DEVICES=\"pthread basic\")\n");
-        skip();
-    }
+    /* A CPU a little slower than the devices' share: each device runs several
+     * chunks of every operation. */
+    atomic_store(rel_affine_pause(), 1000000);
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 2); /* POCL_DEVICES="pthread basic" gives two */
     weft_device_info_t info[2];
     for (int d = 0; d < 2; d++) assert_int_equal(weft_device_info(rt, d, &info[d]), 0);
-    weft_set_panic_hook(device_hook, NULL);
     uint32_t *y = malloc(N * sizeof *y);
     assert_non_null(y);
     tally t = {0};
@@ -210,11 +152,11 @@ static void campaign(void **state)
             }
     /* The runtime is still whole: a clean run on every place. */
     weft_fault_clear(rt);
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     for (size_t i = 0; i < N; i++) y[i] = y0_of(i);
     uint64_t n = N;
     weft_arg_t args[] = {weft_arg_split(y, N * sizeof *y, sizeof *y, WEFT_READ_WRITE), weft_arg_scalar(&n, sizeof n)};
-    assert_int_equal(weft_parallel_run(rt, &AFFINE, weft_range_1d(N, G), args, 2, NULL, NULL), 0);
+    assert_int_equal(weft_parallel_run(rt, &REL_AFFINE, weft_range_1d(N, G), args, 2, NULL, NULL), 0);
     for (size_t i = 0; i < N; i++)
         if (y[i] != y1_of(i)) fail_msg("after the campaign: y[%zu] wrong", i);
     free(y);

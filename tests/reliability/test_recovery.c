@@ -11,16 +11,14 @@
  *      on that device, buffer copies on its queue and a new split run over
  *      the CPU and both devices all succeed with the right results. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+#include <weft/opencl.h>
+#include <weft/testing.h>
+
+#include "reliability_util.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
-
-#include "reliability_util.h"
 
 /* ---- (a) one mutex, a panicking holder, waiters ------------------------------------ */
 
@@ -38,7 +36,7 @@ static void *lock_and_panic(void *arg)
     s->counter = 1000;
     atomic_store(&s->holder_in, 1);
     /* Let the waiters queue up on the lock before the panic releases it. */
-    TEST_WAIT_UNTIL(atomic_load(&s->waiters) == 4, 10);
+    WT_WAIT_UNTIL(atomic_load(&s->waiters) == 4, 10);
     weft_sleep_ns(2000000);
     weft_panic("panicking while holding the lock");
 }
@@ -46,7 +44,7 @@ static void *lock_and_panic(void *arg)
 static void *waiter(void *arg)
 {
     shared *s = arg;
-    if (!test_spin_until(&s->holder_in, 1)) return (void *)(intptr_t)-1;
+    if (!wt_spin_until(&s->holder_in, 1)) return (void *)(intptr_t)-1;
     atomic_fetch_add(&s->waiters, 1);
     int rc = weft_mutex_lock(&s->m); /* blocks until the panic releases it */
     s->counter++;
@@ -57,8 +55,8 @@ static void *waiter(void *arg)
 static void panic_releases_and_poisons(void **state)
 {
     (void)state;
-    test_capture *cap = test_capture_install();
-    weft_runtime_t *rt = test_runtime(6);
+    wt_capture *cap = wt_capture_install();
+    weft_runtime_t *rt = wt_runtime(6, WT_NO_DEVICES, 0);
     shared s = {.counter = 0};
     assert_int_equal(weft_mutex_init(&s.m), 0);
     atomic_init(&s.holder_in, 0);
@@ -91,7 +89,7 @@ static void panic_releases_and_poisons(void **state)
     weft_runtime_destroy(rt);
     weft_mutex_destroy(&s.m);
     assert_int_equal(cap->count, 1);
-    test_capture_restore();
+    wt_capture_restore();
 }
 
 /* ---- (b) depths ----------------------------------------------------------------------- */
@@ -138,8 +136,8 @@ static void *parent_task(void *arg)
 static void panic_releases_only_its_own_locks(void **state)
 {
     (void)state;
-    test_capture_install();
-    weft_runtime_t *rt = test_runtime(3);
+    wt_capture_install();
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     for (int dedicated = 0; dedicated < 2; dedicated++) {
         depths d;
         memset(&d, 0, sizeof d);
@@ -171,7 +169,7 @@ static void panic_releases_only_its_own_locks(void **state)
         weft_mutex_destroy(&d.b);
     }
     weft_runtime_destroy(rt);
-    test_capture_restore();
+    wt_capture_restore();
 }
 
 /* ---- (c) a CPU body panics holding a mutex --------------------------------------------- */
@@ -195,8 +193,8 @@ static const weft_kernel_t LOCKING = {.name = "locking body", .cpu = locking_bod
 static void body_panic_releases_lock(void **state)
 {
     (void)state;
-    test_capture_install();
-    weft_runtime_t *rt = test_runtime(3);
+    wt_capture_install();
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     assert_int_equal(weft_mutex_init(&body_lock), 0);
     enum { NN = 4096 };
     uint32_t *y = calloc(NN, sizeof *y);
@@ -224,27 +222,10 @@ static void body_panic_releases_lock(void **state)
     free(y);
     weft_mutex_destroy(&body_lock);
     weft_runtime_destroy(rt);
-    test_capture_restore();
+    wt_capture_restore();
 }
 
 /* ---- (d) a device failure in the middle of a split run ---------------------------------- */
-
-static const char SRC[] =
-    "__kernel void rec_affine(__global uint *y, ulong n)\n"
-    "{\n"
-    "    size_t i = get_global_id(0);\n"
-    "    if (i < n) y[i] = y[i] * 2u + 1u;\n"
-    "}\n";
-
-static void affine_cpu(size_t b, size_t e, void *const *argv)
-{
-    uint32_t *y = argv[0];
-    uint64_t n = *(const uint64_t *)argv[1];
-    weft_sleep_ns(500000); /* leave the devices several chunks each */
-    for (size_t i = b; i < e && i < n; i++) y[i] = y[i] * 2u + 1u;
-}
-
-static const weft_kernel_t AFFINE = {.name = "recovery affine", .cpu = affine_cpu, .cl_source = SRC, .cl_entry = "rec_affine"};
 
 #define DN 8192
 
@@ -261,27 +242,19 @@ static int split_run(weft_runtime_t *rt, uint32_t *y, uint64_t devices, weft_pan
     pol.use_cpu = 1;
     pol.devices = devices;
     pol.on_fault = WEFT_FAULT_PROPAGATE;
-    return weft_parallel_run(rt, &AFFINE, weft_range_1d(DN, 64), args, 2, &pol, p);
+    return weft_parallel_run(rt, &REL_AFFINE, weft_range_1d(DN, 64), args, 2, &pol, p);
 }
 
 static void device_failure_then_more_work(void **state)
 {
     (void)state;
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = "all";
-    weft_runtime_t *rt = NULL;
-    assert_int_equal(weft_runtime_create(&o, &rt), 0);
+    atomic_store(rel_affine_pause(), 500000); /* leave the devices several chunks each */
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 1);
     int nd = weft_device_count(rt);
-    if (nd == 0) {
-        weft_runtime_destroy(rt);
-        skip();
-    }
     uint64_t all = nd >= 2 ? 3 : 1;
     weft_device_info_t info;
     assert_int_equal(weft_device_info(rt, 0, &info), 0);
-    test_capture *cap = test_capture_install();
+    wt_capture *cap = wt_capture_install();
     uint32_t *y = malloc(DN * sizeof *y);
     assert_non_null(y);
 
@@ -318,14 +291,7 @@ static void device_failure_then_more_work(void **state)
     assert_int_equal(weft_buffer_wrap(rt, 0, y, DN * sizeof *y, WEFT_READ_WRITE, &buf), 0);
     uint64_t n = DN;
     weft_karg_t kargs[] = {weft_karg_buffer(buf), weft_karg_scalar(&n, sizeof n)};
-    weft_launch_t l;
-    weft_launch_init(&l);
-    l.device = 0;
-    l.source = SRC;
-    l.kernel = "rec_affine";
-    l.global[0] = DN;
-    l.args = kargs;
-    l.nargs = 2;
+    weft_launch_t l = wt_launch_1d(0, NULL, REL_AFFINE_SRC, "rel_affine", DN, kargs, 2);
     weft_handle_t *h = NULL;
     assert_int_equal(weft_launch(rt, &l, &h), 0);
     assert_int_equal(weft_join(h, NULL, NULL), 0);
@@ -342,11 +308,9 @@ static void device_failure_then_more_work(void **state)
     for (size_t i = 0; i < DN; i++) y[i] = y0_of(i);
     p = NULL;
     rc = split_run(rt, y, all, &p);
-    if (rc) {
-        char report[2048] = "";
-        if (p) weft_panic_format(p, report, sizeof report);
-        fail_msg("split run after the failure: %s %s", weft_err_name(rc), report);
-    }
+    char report[2048];
+    if (rc)
+        fail_msg("split run after the failure: %s %s", weft_err_name(rc), wt_panic_report(p, report, sizeof report));
     for (size_t i = 0; i < DN; i++)
         if (y[i] != y0_of(i) * 2u + 1u) fail_msg("split run after the failure: y[%zu] wrong", i);
     assert_int_equal(weft_runtime_last_run_stats(rt, &st), 0);
@@ -361,7 +325,7 @@ static void device_failure_then_more_work(void **state)
     dev_only.use_cpu = 0;
     dev_only.devices = 1;
     for (size_t i = 0; i < DN; i++) y[i] = y0_of(i);
-    assert_int_equal(weft_parallel_run(rt, &AFFINE, weft_range_1d(DN, 64), dargs, 2, &dev_only, NULL), 0);
+    assert_int_equal(weft_parallel_run(rt, &REL_AFFINE, weft_range_1d(DN, 64), dargs, 2, &dev_only, NULL), 0);
     for (size_t i = 0; i < DN; i++)
         if (y[i] != y0_of(i) * 2u + 1u) fail_msg("device 0 alone after the failure: y[%zu] wrong", i);
     assert_int_equal(weft_runtime_last_run_stats(rt, &st), 0);
@@ -370,7 +334,7 @@ static void device_failure_then_more_work(void **state)
     free(y);
     weft_runtime_destroy(rt);
     assert_int_equal(cap->count, 1); /* the one injected failure, heard once */
-    test_capture_restore();
+    wt_capture_restore();
 }
 
 int main(void)

@@ -6,15 +6,11 @@
  *      deques are both busy.
  * Counts scale with rel_scale() (1 natively: a full million each). */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
-#include <stdlib.h>
+#include "weft_test.h"
 
 #include "reliability_util.h"
+
+#include <stdlib.h>
 
 #define BATCH 10000
 
@@ -47,12 +43,12 @@ static void million_from_main(void **state)
 {
     (void)state;
     size_t n = rel_scaled(1000000, 20000);
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     weft_handle_t **hs = malloc(BATCH * sizeof *hs);
     assert_non_null(hs);
-    uint64_t t0 = test_now_ns();
+    uint64_t t0 = wt_now_ns();
     size_t wrong = spawn_join_range(rt, 0, n, hs);
-    uint64_t t1 = test_now_ns();
+    uint64_t t1 = wt_now_ns();
     free(hs);
     weft_runtime_destroy(rt);
     if (wrong == SIZE_MAX) fail_msg("spawn or join failed: %s", weft_last_error_message());
@@ -84,17 +80,17 @@ static void million_from_tasks(void **state)
     (void)state;
     enum { PARENTS = 4 };
     size_t n = rel_scaled(1000000, 20000);
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     parent ps[PARENTS];
     weft_handle_t *hs[PARENTS];
-    uint64_t t0 = test_now_ns();
+    uint64_t t0 = wt_now_ns();
     for (int i = 0; i < PARENTS; i++) {
         size_t b = n * (size_t)i / PARENTS, e = n * (size_t)(i + 1) / PARENTS;
         ps[i] = (parent){.rt = rt, .first = b, .n = e - b, .wrong = SIZE_MAX};
         assert_int_equal(weft_spawn(rt, parent_task, &ps[i], &hs[i]), 0);
     }
     for (int i = 0; i < PARENTS; i++) assert_int_equal(weft_join(hs[i], NULL, NULL), 0);
-    uint64_t t1 = test_now_ns();
+    uint64_t t1 = wt_now_ns();
     weft_runtime_destroy(rt);
     for (int i = 0; i < PARENTS; i++) {
         if (ps[i].wrong == SIZE_MAX) fail_msg("parent %d: a spawn or join failed", i);

@@ -10,33 +10,28 @@
  * The panic hook records which task indices panicked (it hears every panic
  * once), so a lost or doubled panic shows. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "reliability_util.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-
-#include "reliability_util.h"
 
 #define SEED 0x5EEDF00Dull
 
 static size_t N;                 /* tasks per part */
 static unsigned char *will_panic; /* [N] */
 static atomic_uchar *heard;       /* [N]: panics the hook heard per index */
-static atomic_long hook_calls, hook_unparsed;
+static atomic_long hook_unparsed;
 
 #define PANIC_FMT "task %zu panics on purpose"
 #define PANIC_LINE 4242 /* the line weft_panic_at records: checked at join */
 
-/* Quiet hook: counts the panic under the index its message names. */
-static void index_hook(const weft_panic_t *p, void *ud)
+/* With the capturing hook: counts the panic under the index its message names. */
+static void note_index(const weft_panic_t *p, void *ud)
 {
     (void)ud;
-    atomic_fetch_add(&hook_calls, 1);
     size_t i;
     if (sscanf(weft_panic_message(p), "task %zu panics on purpose", &i) == 1 && i < N)
         atomic_fetch_add(&heard[i], 1);
@@ -47,9 +42,8 @@ static void index_hook(const weft_panic_t *p, void *ud)
 static void reset_hook(void)
 {
     for (size_t i = 0; i < N; i++) atomic_store(&heard[i], 0);
-    atomic_store(&hook_calls, 0);
     atomic_store(&hook_unparsed, 0);
-    weft_set_panic_hook(index_hook, NULL);
+    wt_capture_install_with(note_index, NULL);
 }
 
 static size_t count_marked(size_t b, size_t e);
@@ -59,8 +53,8 @@ static void check_heard(size_t n, const char *what)
 {
     size_t marked = count_marked(0, n);
     assert_int_equal(atomic_load(&hook_unparsed), 0);
-    if ((size_t)atomic_load(&hook_calls) != marked)
-        fail_msg("%s: the hook heard %ld panics, expected %zu", what, atomic_load(&hook_calls), marked);
+    if ((size_t)wt_capture_count() != marked)
+        fail_msg("%s: the hook heard %d panics, expected %zu", what, wt_capture_count(), marked);
     for (size_t i = 0; i < n; i++)
         if (atomic_load(&heard[i]) != will_panic[i])
             fail_msg("%s: task %zu: hook heard %u panics, expected %u", what, i, atomic_load(&heard[i]),
@@ -96,7 +90,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    weft_set_panic_hook(NULL, NULL);
+    wt_capture_restore();
     free(will_panic);
     free(heard);
     return 0;
@@ -114,7 +108,7 @@ static size_t count_marked(size_t b, size_t e)
 static void joined(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     reset_hook();
     enum { BATCH = 5000 };
     weft_handle_t **hs = malloc(BATCH * sizeof *hs);
@@ -187,7 +181,7 @@ static int span_body(weft_scope_t *s, void *arg)
 static void scopes_unjoined(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     reset_hook();
     enum { SPAN = 2000 };
     uint64_t *out = calloc(N, sizeof *out);
@@ -251,7 +245,7 @@ static void *detached_task(void *arg)
 static void detached(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     reset_hook();
     atomic_store(&detached_done, 0);
     atomic_store(&detached_wrong, 0);
@@ -273,7 +267,7 @@ static void detached(void **state)
 static void detached_counter(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     reset_hook();
     size_t n = N < 20000 ? N : 20000, marked = count_marked(0, n);
     /* Tasks end at their panic: they have no value to check here. */
@@ -283,7 +277,7 @@ static void detached_counter(void **state)
         if (i % 2) weft_yield(); /* detach some after they finished, some before */
         weft_handle_detach(h);
     }
-    int ok = TEST_WAIT_UNTIL(weft_runtime_detached_panics(rt) >= marked && (size_t)atomic_load(&hook_calls) >= marked, 60);
+    int ok = WT_WAIT_UNTIL(weft_runtime_detached_panics(rt) >= marked && (size_t)wt_capture_count() >= marked, 60);
     uint64_t counted = weft_runtime_detached_panics(rt);
     weft_runtime_destroy(rt);
     if (!ok || counted != marked)

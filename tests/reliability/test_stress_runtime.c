@@ -13,17 +13,13 @@
  * freed memory) and only the cycles run; leaks there are the tool's to find.
  * Counts scale with rel_scale(). */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "reliability_util.h"
 
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "reliability_util.h"
 
 static size_t malloc_in_use(void)
 {
@@ -51,12 +47,7 @@ static int tiny_scope(weft_scope_t *s, void *arg)
 /* One runtime's life: create, a task, a scope, destroy. 0 when all went right. */
 static int cpu_cycle(uintptr_t i)
 {
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = "none";
-    weft_runtime_t *rt = NULL;
-    if (weft_runtime_create(&o, &rt)) return 1;
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0); /* fails the test if it cannot be made */
     weft_handle_t *h;
     void *r = NULL;
     int bad = weft_spawn(rt, plus_one, (void *)i, &h) || weft_join(h, &r, NULL) || (uintptr_t)r != i + 1;
@@ -68,32 +59,11 @@ static int cpu_cycle(uintptr_t i)
 
 /* ---- devices ------------------------------------------------------------------ */
 
-static const char SRC[] =
-    "__kernel void rel_twice(__global uint *y, ulong n)\n"
-    "{\n"
-    "    size_t i = get_global_id(0);\n"
-    "    if (i < n) y[i] = y[i] * 2u + 1u;\n"
-    "}\n";
-
-static void twice_cpu(size_t b, size_t e, void *const *argv)
-{
-    uint32_t *y = argv[0];
-    uint64_t n = *(const uint64_t *)argv[1];
-    for (size_t i = b; i < e && i < n; i++) y[i] = y[i] * 2u + 1u;
-}
-
-static const weft_kernel_t TWICE = {.name = "rel twice", .cpu = twice_cpu, .cl_source = SRC, .cl_entry = "rel_twice"};
-
 #define DN 4096
 
 static int device_cycle(int *ndevices)
 {
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 2;
-    o.devices = "all";
-    weft_runtime_t *rt = NULL;
-    if (weft_runtime_create(&o, &rt)) return 1;
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0); /* fails the test if it cannot be made */
     int nd = weft_device_count(rt), bad = 0;
     *ndevices = nd;
     static uint32_t y[DN];
@@ -106,14 +76,7 @@ static int device_cycle(int *ndevices)
             break;
         }
         weft_karg_t args[] = {weft_karg_buffer(b), weft_karg_scalar(&n, sizeof n)};
-        weft_launch_t l;
-        weft_launch_init(&l);
-        l.device = d;
-        l.source = SRC;
-        l.kernel = "rel_twice";
-        l.global[0] = DN;
-        l.args = args;
-        l.nargs = 2;
+        weft_launch_t l = wt_launch_1d(d, NULL, REL_AFFINE_SRC, "rel_affine", DN, args, 2);
         weft_handle_t *h = NULL;
         if (weft_launch(rt, &l, &h) || weft_join(h, NULL, NULL) || weft_buffer_sync_to_host(b, 0, sizeof y))
             bad = 3;
@@ -127,7 +90,7 @@ static int device_cycle(int *ndevices)
     weft_policy_init(&pol);
     pol.kind = WEFT_POLICY_DYNAMIC;
     pol.chunk = 256;
-    if (!bad && weft_parallel_run(rt, &TWICE, weft_range_1d(DN, 64), pargs, 2, &pol, NULL)) bad = 5;
+    if (!bad && weft_parallel_run(rt, &REL_AFFINE, weft_range_1d(DN, 64), pargs, 2, &pol, NULL)) bad = 5;
     for (size_t i = 0; i < DN && !bad; i++)
         if (y[i] != (uint32_t)i * 2u + 1u) bad = 6;
     weft_runtime_destroy(rt);
@@ -158,12 +121,12 @@ static void measure(const char *what, size_t warmup, size_t cycles, cycle_fn fn,
         if (rc) fail_msg("%s: warm-up cycle %zu failed (%d): %s", what, i, rc, weft_last_error_message());
     }
     size_t rss0 = rel_rss_bytes(), heap0 = malloc_in_use();
-    uint64_t t0 = test_now_ns();
+    uint64_t t0 = wt_now_ns();
     for (size_t i = 0; i < cycles; i++) {
         int rc = fn(i, ctx);
         if (rc) fail_msg("%s: cycle %zu failed (%d): %s", what, i, rc, weft_last_error_message());
     }
-    uint64_t t1 = test_now_ns();
+    uint64_t t1 = wt_now_ns();
     size_t rss1 = rel_rss_bytes(), heap1 = malloc_in_use();
     long long drss = (long long)rss1 - (long long)rss0, dheap = (long long)heap1 - (long long)heap0;
     fprintf(stderr, "note: %s: %zu cycles in %.2f s; RSS %zu -> %zu KiB (%+lld KiB), malloc in use %zu -> %zu KiB (%+lld KiB)\n",

@@ -7,16 +7,12 @@
  * cell of that scope is right (the scope waited for all of them), and the
  * test thread checks the threads' tallies after joining them. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
+
+#include "reliability_util.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-
-#include "reliability_util.h"
 
 enum {
     THREADS = 4,
@@ -141,17 +137,17 @@ static void *outside_thread(void *arg)
 static void four_threads_open_scopes(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     size_t rounds = rel_scaled(2000, 10);
     pthread_t th[THREADS];
     thread_ctx tc[THREADS];
-    uint64_t t0 = test_now_ns();
+    uint64_t t0 = wt_now_ns();
     for (int i = 0; i < THREADS; i++) {
         tc[i] = (thread_ctx){.rt = rt, .index = i, .rounds = rounds};
         assert_int_equal(pthread_create(&th[i], NULL, outside_thread, &tc[i]), 0);
     }
     for (int i = 0; i < THREADS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
-    uint64_t t1 = test_now_ns();
+    uint64_t t1 = wt_now_ns();
     weft_runtime_destroy(rt);
     for (int i = 0; i < THREADS; i++) {
         if (tc[i].bad_rc) fail_msg("thread %d: %zu bad scope or task outcomes", i, tc[i].bad_rc);
@@ -210,8 +206,8 @@ static void *outside_panicking_thread(void *arg)
 static void one_thread_panics(void **state)
 {
     (void)state;
-    test_capture_install();
-    weft_runtime_t *rt = test_runtime(3);
+    wt_capture_install();
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     size_t rounds = rel_scaled(200, 5);
     pthread_t th[THREADS];
     thread_ctx tc[THREADS - 1];
@@ -223,8 +219,8 @@ static void one_thread_panics(void **state)
     assert_int_equal(pthread_create(&th[THREADS - 1], NULL, outside_panicking_thread, &pt), 0);
     for (int i = 0; i < THREADS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
     weft_runtime_destroy(rt);
-    int heard = test_capture_count();
-    test_capture_restore();
+    int heard = wt_capture_count();
+    wt_capture_restore();
     for (int i = 0; i < THREADS - 1; i++) {
         assert_int_equal(tc[i].bad_rc, 0);
         assert_int_equal(tc[i].bad_cells, 0);

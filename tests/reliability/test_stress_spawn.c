@@ -1,15 +1,9 @@
 /* test_stress_spawn.c — many tasks: 100 000 spawns joined with every result
  * right, a large scope, and tasks that spawn and join many tasks themselves. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 static void *affine(void *arg)
 {
@@ -21,7 +15,7 @@ static void hundred_thousand_spawns(void **state)
 {
     (void)state;
     enum { N = 100000 };
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     weft_handle_t **hs = malloc(N * sizeof *hs);
     assert_non_null(hs);
     for (uintptr_t i = 0; i < N; i++)
@@ -67,7 +61,7 @@ static int many_body(weft_scope_t *s, void *arg)
 static void large_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     many m = {.n = 30000};
     m.cells = malloc(m.n * sizeof *m.cells);
     m.out = calloc(m.n, sizeof *m.out);
@@ -116,7 +110,7 @@ static void tasks_spawning_tasks(void **state)
 {
     (void)state;
     enum { SPAWNERS = 6, EACH = 5000 };
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     spawner sp[SPAWNERS];
     weft_handle_t *hs[SPAWNERS];
     for (int k = 0; k < SPAWNERS; k++) {

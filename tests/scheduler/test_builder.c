@@ -1,16 +1,10 @@
 /* test_builder.c — weft_builder_t: task names, name validation, dedicated
  * threads with their own stack size, and start failures as returned errors. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 /* What a task saw of itself; written by the task, read after join. */
 typedef struct seen {
@@ -25,7 +19,7 @@ typedef struct seen {
 static void *record_self(void *arg)
 {
     seen *s = arg;
-    if (s->gate) test_spin_until(s->gate, 1);
+    if (s->gate) wt_spin_until(s->gate, 1);
     const char *n = weft_current_name();
     s->name_null = n == NULL;
     snprintf(s->name, sizeof s->name, "%s", n ? n : "");
@@ -54,7 +48,7 @@ static void builder_init_defaults(void **state)
 static void named_task_sees_its_name(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     assert_null(weft_current_name()); /* the test thread runs no task */
 
     weft_builder_t b;
@@ -94,7 +88,7 @@ static void named_task_sees_its_name(void **state)
 static void name_is_copied_at_spawn(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_int gate = 0;
     char buf[16] = "copy-me";
     weft_builder_t b;
@@ -119,8 +113,8 @@ static void *named_panic(void *arg)
 static void name_in_panic_payload(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture *c = test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture *c = wt_capture_install();
     weft_builder_t b;
     weft_builder_init(&b);
     b.name = "worker-1";
@@ -131,10 +125,10 @@ static void name_in_panic_payload(void **state)
     assert_non_null(p);
     assert_string_equal(weft_panic_thread(p), "worker-1");
     assert_string_equal(weft_panic_message(p), "named task failed with 3");
-    assert_int_equal(test_capture_count(), 1);
-    assert_string_equal(c->thread[0], "worker-1");
+    assert_int_equal(wt_capture_count(), 1);
+    assert_string_equal(c->first[0].thread, "worker-1");
     weft_panic_destroy(p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -159,7 +153,7 @@ static void assert_runtime_usable(weft_runtime_t *rt)
 static void invalid_names_rejected(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_int ran = 0;
     const char *bad[] = {
         "\xff",              /* not UTF-8 at all */
@@ -211,7 +205,7 @@ static int scope_name_body(weft_scope_t *s, void *arg)
 static void invalid_name_in_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_int ran = 0;
     scope_names sn = {.ran = &ran};
     assert_int_equal(weft_scope(rt, scope_name_body, &sn, NULL), 0);
@@ -228,7 +222,7 @@ static void invalid_name_in_scope(void **state)
 static void stack_size_runs_on_dedicated_thread(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     weft_builder_t b;
     weft_builder_init(&b);
     b.name = "dedicated-1";
@@ -267,8 +261,8 @@ static void stack_size_runs_on_dedicated_thread(void **state)
 static void dedicated_thread_panics(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
-    test_capture *c = test_capture_install();
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    wt_capture *c = wt_capture_install();
     weft_builder_t b;
     weft_builder_init(&b);
     b.name = "ded-panic";
@@ -279,10 +273,10 @@ static void dedicated_thread_panics(void **state)
     assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
     assert_string_equal(weft_panic_thread(p), "ded-panic");
     assert_string_equal(weft_panic_message(p), "named task failed with 3");
-    assert_int_equal(test_capture_count(), 1);
-    assert_int_equal(c->worker[0], -1); /* the hook ran on the dedicated thread */
+    assert_int_equal(wt_capture_count(), 1);
+    assert_int_equal(c->first[0].worker, -1); /* the hook ran on the dedicated thread */
     weft_panic_destroy(p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -335,7 +329,7 @@ static void *late_pool_user(void *arg)
 static void dedicated_in_scope_and_detached(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
     int out[4096];
     memset(out, 0xff, sizeof out);
     fill f = {out, 4096};
@@ -352,7 +346,7 @@ static void dedicated_in_scope_and_detached(void **state)
     weft_runtime_destroy(rt); /* waits for the dedicated thread */
     assert_int_equal(atomic_load(&dedicated_detached_done), 1);
 
-    rt = test_runtime(2);
+    rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_store(&dedicated_detached_done, 0);
     assert_int_equal(weft_builder_spawn(&b, rt, late_pool_user, rt, &h), 0);
     weft_handle_detach(h);
@@ -363,7 +357,7 @@ static void dedicated_in_scope_and_detached(void **state)
 static void bad_stack_sizes_are_errors(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_int ran = 0;
     weft_builder_t b;
     weft_builder_init(&b);

@@ -1,15 +1,9 @@
 /* test_env_threads.c — $WEFT_CPU_THREADS sets the worker count when the
  * options leave it 0. Run by CTest with WEFT_CPU_THREADS=3. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 typedef struct spot {
     atomic_int *arrived;
@@ -22,8 +16,8 @@ static void *occupy(void *arg)
 {
     spot *s = arg;
     atomic_fetch_add(s->arrived, 1);
-    uint64_t deadline = test_now_ns() + 30ull * 1000000000u;
-    while (atomic_load(s->arrived) < s->n && test_now_ns() < deadline) weft_sleep_ns(50000);
+    uint64_t deadline = wt_now_ns() + 30ull * 1000000000u;
+    while (atomic_load(s->arrived) < s->n && wt_now_ns() < deadline) weft_sleep_ns(50000);
     s->worker = weft_current_worker();
     return NULL;
 }

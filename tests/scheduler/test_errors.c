@@ -1,16 +1,10 @@
 /* test_errors.c — bad input gets WEFT_EINVAL and a message, never a crash or
  * a panic, and leaves the runtime usable; status names and texts; NULL no-ops. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 static void *twice(void *arg) { return (void *)((uintptr_t)arg * 2); }
 
@@ -34,7 +28,7 @@ static void assert_message_has(const char *a, const char *b)
 static void spawn_bad_input(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     weft_handle_t *h = (weft_handle_t *)rt; /* garbage, must become NULL */
     assert_int_equal(weft_spawn(NULL, twice, NULL, &h), WEFT_EINVAL);
     assert_null(h);
@@ -80,7 +74,7 @@ static int empty_body(weft_scope_t *s, void *arg)
 static void scope_bad_input(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
     weft_panic_t *p = (weft_panic_t *)1;
     assert_int_equal(weft_scope(rt, NULL, NULL, &p), WEFT_EINVAL);
     assert_null(p);
@@ -102,7 +96,7 @@ static void scope_bad_input(void **state)
 static void runtime_create_bad_input(void **state)
 {
     (void)state;
-    weft_runtime_t *live = test_runtime(2); /* must survive all of this */
+    weft_runtime_t *live = wt_runtime(2, WT_NO_DEVICES, 0); /* must survive all of this */
     weft_runtime_options_t o;
     weft_runtime_options_init(&o);
     o.devices = "none";
@@ -247,7 +241,7 @@ static void locals_bad_input(void **state)
     assert_int_equal(weft_local_key_create(dummy_init, NULL, NULL), WEFT_EINVAL);
     assert_null(weft_local_get(NULL));
 
-    weft_runtime_t *rt = test_runtime(1);
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
     weft_worker_key_t *wk = (weft_worker_key_t *)1;
     assert_int_equal(weft_worker_key_create(NULL, dummy_worker_init, NULL, &wk), WEFT_EINVAL);
     assert_null(wk);

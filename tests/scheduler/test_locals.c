@@ -1,16 +1,10 @@
 /* test_locals.c — task-locals (a value per task, destroyed before join
  * returns; per OS thread outside tasks) and worker-locals (a value per worker). */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 /* ---- task-locals ---------------------------------------------------------------- */
 static atomic_int inits, dtors;
@@ -55,7 +49,7 @@ static void task_local_counters(void **state)
     atomic_store(&inits, 0);
     atomic_store(&dtors, 0);
     assert_int_equal(weft_local_key_create(counter_init, counter_dtor, &counter_key), 0);
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
 
     assert_int_equal(bump(), 1); /* the main thread's own counter */
 
@@ -116,7 +110,7 @@ static void task_locals_isolated_on_one_worker(void **state)
     atomic_store(&inits, 0);
     atomic_store(&dtors, 0);
     assert_int_equal(weft_local_key_create(counter_init, counter_dtor, &counter_key), 0);
-    weft_runtime_t *rt = test_runtime(1);
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
     nested_counts n = {.rt = rt};
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, parent_counts, &n, &h), 0);
@@ -150,8 +144,8 @@ static void task_local_lazy_and_panic(void **state)
     atomic_store(&inits, 0);
     atomic_store(&dtors, 0);
     assert_int_equal(weft_local_key_create(counter_init, counter_dtor, &counter_key), 0);
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, no_touch, NULL, &h), 0);
     assert_int_equal(weft_join(h, NULL, NULL), 0);
@@ -162,7 +156,7 @@ static void task_local_lazy_and_panic(void **state)
     assert_int_equal(weft_join(h, NULL, NULL), WEFT_EPANIC);
     assert_int_equal(atomic_load(&inits), 1);
     assert_int_equal(atomic_load(&dtors), 1);
-    test_capture_restore();
+    wt_capture_restore();
     weft_local_key_destroy(counter_key);
     weft_runtime_destroy(rt);
 }
@@ -178,7 +172,7 @@ static void task_local_null_values(void **state)
     assert_int_equal(weft_local_key_create(null_init, NULL, &k), 0);
     assert_null(weft_local_get(k));
     assert_null(weft_local_get(NULL));
-    weft_runtime_t *rt = test_runtime(1);
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
     weft_handle_t *h;
     void *r = (void *)1;
     assert_int_equal(weft_spawn(rt, get_null_key, k, &h), 0);
@@ -256,8 +250,8 @@ static void *worker_barrier_task(void *arg)
 {
     wseen *w = arg;
     atomic_fetch_add(w->arrived, 1);
-    uint64_t deadline = test_now_ns() + 30ull * 1000000000u;
-    while (atomic_load(w->arrived) < w->nworkers && test_now_ns() < deadline) weft_sleep_ns(50000);
+    uint64_t deadline = wt_now_ns() + 30ull * 1000000000u;
+    while (atomic_load(w->arrived) < w->nworkers && wt_now_ns() < deadline) weft_sleep_ns(50000);
     w->worker = weft_current_worker();
     w->value = weft_worker_local_get(w->key);
     if (w->value) {
@@ -283,7 +277,7 @@ static void worker_locals_one_per_worker(void **state)
     atomic_store(&w_inits, 0);
     atomic_store(&w_dtors, 0);
     atomic_store(&w_init_mask, 0);
-    weft_runtime_t *rt = test_runtime(W);
+    weft_runtime_t *rt = wt_runtime(W, WT_NO_DEVICES, 0);
     weft_worker_key_t *k;
     assert_int_equal(weft_worker_key_create(rt, wslot_init, wslot_dtor, &k), 0);
 
@@ -349,8 +343,8 @@ static void worker_locals_freed_with_runtime(void **state)
     (void)state;
     atomic_store(&w_inits, 0);
     atomic_store(&w_dtors, 0);
-    weft_runtime_t *rt = test_runtime(2);
-    weft_runtime_t *other = test_runtime(1);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    weft_runtime_t *other = wt_runtime(1, WT_NO_DEVICES, 0);
     weft_worker_key_t *k;
     assert_int_equal(weft_worker_key_create(rt, wslot_init, wslot_dtor, &k), 0);
     wseen w = {.key = k};

@@ -1,12 +1,6 @@
 /* test_mutex.c — weft_mutex: mutual exclusion, and poisoning when the holder
  * panics (the lock is released, the next lock reports it). */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include "weft_test.h"
 
 typedef struct guarded {
@@ -31,7 +25,7 @@ static void *add_many(void *arg)
 static void mutex_excludes(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     guarded g = {.value = 0};
     assert_int_equal(weft_mutex_init(&g.m), 0);
     enum { N = 8 };
@@ -59,8 +53,8 @@ static void *panic_holding(void *arg)
 static void panic_poisons_mutex(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
     guarded g = {.value = 0};
     assert_int_equal(weft_mutex_init(&g.m), 0);
     weft_handle_t *h;
@@ -91,7 +85,7 @@ static void panic_poisons_mutex(void **state)
     assert_int_equal(weft_mutex_lock(&g.m), 1);
     weft_mutex_unlock(&g.m);
     weft_mutex_destroy(&g.m);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -109,7 +103,7 @@ static void *holder(void *arg)
     weft_mutex_lock(&x->g.m);
     x->g.value = 7;
     atomic_store(&x->locked, 1);
-    test_spin_until(&x->go, 1);
+    wt_spin_until(&x->go, 1);
     weft_panic("holder gave up");
 }
 
@@ -125,15 +119,15 @@ static void *waiter(void *arg)
 static void blocked_waiter_gets_poisoned_lock(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
     handoff x = {.g = {.value = 0}};
     atomic_init(&x.locked, 0);
     atomic_init(&x.go, 0);
     assert_int_equal(weft_mutex_init(&x.g.m), 0);
     weft_handle_t *hh, *hw;
     assert_int_equal(weft_spawn(rt, holder, &x, &hh), 0);
-    assert_true(test_spin_until(&x.locked, 1));
+    assert_true(wt_spin_until(&x.locked, 1));
     assert_int_equal(weft_spawn(rt, waiter, &x, &hw), 0);
     atomic_store(&x.go, 1);
     assert_int_equal(weft_join(hh, NULL, NULL), WEFT_EPANIC);
@@ -141,7 +135,7 @@ static void blocked_waiter_gets_poisoned_lock(void **state)
     assert_int_equal(x.waiter_rc, 1);
     assert_int_equal(x.waiter_saw, 7);
     weft_mutex_destroy(&x.g.m);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -180,8 +174,8 @@ static void *outer_task(void *arg)
 static void panic_releases_only_inner_locks(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    wt_capture_install();
     two_locks t = {.rt = rt};
     assert_int_equal(weft_mutex_init(&t.a), 0);
     assert_int_equal(weft_mutex_init(&t.b), 0);
@@ -205,7 +199,7 @@ static void panic_releases_only_inner_locks(void **state)
     weft_mutex_destroy(&t.a);
     weft_mutex_destroy(&t.b);
     weft_mutex_destroy(&t.outer);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 

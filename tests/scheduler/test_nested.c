@@ -1,15 +1,9 @@
 /* test_nested.c — waits inside workers help run other tasks: nested scopes and
  * joins inside tasks finish on a single worker, without deadlock. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 /* ---- nested scopes, 8 deep --------------------------------------------------------- */
 #define DEPTH 8
@@ -73,7 +67,7 @@ static int level_body(weft_scope_t *s, void *arg)
 
 static void nested_scopes_on(int workers)
 {
-    weft_runtime_t *rt = test_runtime(workers);
+    weft_runtime_t *rt = wt_runtime(workers, WT_NO_DEVICES, 0);
     level *lv = calloc(DEPTH, sizeof *lv);
     assert_non_null(lv);
     for (int d = 0; d < DEPTH; d++) {
@@ -140,7 +134,7 @@ static void *fib_task(void *arg)
 
 static void joins_inside_tasks(int workers)
 {
-    weft_runtime_t *rt = test_runtime(workers);
+    weft_runtime_t *rt = wt_runtime(workers, WT_NO_DEVICES, 0);
     fibarg f = {rt, 17};
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, fib_task, &f, &h), 0);
@@ -192,8 +186,8 @@ static void *outer_then_panic(void *arg)
 static void nested_panic_boundaries(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    wt_capture_install();
     outer_state o = {.rt = rt};
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, outer_then_panic, &o, &h), 0);
@@ -203,8 +197,8 @@ static void nested_panic_boundaries(void **state)
     assert_string_equal(o.inner_msg, "inner");
     assert_string_equal(weft_panic_message(p), "outer after inner");
     weft_panic_destroy(p);
-    assert_int_equal(test_capture_count(), 2);
-    test_capture_restore();
+    assert_int_equal(wt_capture_count(), 2);
+    wt_capture_restore();
 
     /* the worker is still healthy */
     fibarg f = {rt, 10};

@@ -1,18 +1,12 @@
 /* test_panic.c — panics caught at join, the payload's fields, the hook, the
  * default report format, detached panics, and panics outside any task. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "weft_test.h"
 
 static int panic_line; /* written by a task before it panics, read after join */
 
@@ -25,8 +19,8 @@ static void *index_panic(void *arg)
 static void panic_caught_at_join(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture *c = test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture *c = wt_capture_install();
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, index_panic, (void *)(intptr_t)10, &h), 0);
     void *r = (void *)1;
@@ -51,12 +45,12 @@ static void panic_caught_at_join(void **state)
     assert_null(weft_panic_cause(p));
     assert_int_equal(weft_panic_suppressed(p), 0);
     /* the hook saw it once, on the worker that panicked */
-    assert_int_equal(test_capture_count(), 1);
-    assert_string_equal(c->message[0], "index 10 out of range");
-    assert_in_range(c->worker[0], 0, 1);
+    assert_int_equal(wt_capture_count(), 1);
+    assert_string_equal(c->first[0].message, "index 10 out of range");
+    assert_in_range(c->first[0].worker, 0, 1);
     weft_panic_destroy(p);
     weft_panic_destroy(NULL);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -71,8 +65,8 @@ static void *maybe_panic(void *arg)
 static void mixed_outcomes(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
+    wt_capture_install();
     enum { N = 60 };
     weft_handle_t *hs[N];
     for (intptr_t i = 0; i < N; i++) assert_int_equal(weft_spawn(rt, maybe_panic, (void *)i, &hs[i]), 0);
@@ -92,8 +86,8 @@ static void mixed_outcomes(void **state)
             assert_int_equal((intptr_t)r, i * 10);
         }
     }
-    assert_int_equal(test_capture_count(), N / 3);
-    test_capture_restore();
+    assert_int_equal(wt_capture_count(), N / 3);
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -106,8 +100,8 @@ static void *long_panic(void *arg)
 static void long_message_truncated(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    wt_capture_install();
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, long_panic, NULL, &h), 0);
     weft_panic_t *p = NULL;
@@ -116,7 +110,7 @@ static void long_message_truncated(void **state)
     assert_int_equal(strlen(m), 4095);
     for (size_t i = 0; i < 4095; i++) assert_int_equal(m[i], '0');
     weft_panic_destroy(p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -143,8 +137,8 @@ static weft_panic_t *panic_of(weft_runtime_t *rt, const char *name, weft_task_fn
 static void default_report_format(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
 
     weft_panic_t *p = panic_of(rt, "worker-1", named_report_panic);
     char want[512];
@@ -170,7 +164,7 @@ static void default_report_format(void **state)
     assert_true(strncmp(got, want, strlen(want)) == 0);
     weft_panic_destroy(p);
 
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -229,7 +223,7 @@ static void call_default_hook(void *arg) { weft_panic_default_hook(arg, NULL); }
 static void default_hook_prints_report(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     default_run d = {rt, NULL};
     char *text = capture_stderr(run_with_default_hook, &d);
     assert_non_null(d.p);
@@ -245,14 +239,14 @@ static void default_hook_prints_report(void **state)
     weft_panic_destroy(d.p);
 
     /* a custom hook replaces it: the panic reaches the hook, nothing printed */
-    test_capture_install();
+    wt_capture_install();
     text = capture_stderr(run_with_capture_hook, &d);
     assert_string_equal(text, "");
     free(text);
-    assert_int_equal(test_capture_count(), 1);
+    assert_int_equal(wt_capture_count(), 1);
     assert_non_null(d.p);
     weft_panic_destroy(d.p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -272,8 +266,8 @@ static int one_unjoined(weft_scope_t *s, void *arg)
 static void scope_report_includes_cause(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
     weft_panic_t *p = NULL;
     assert_int_equal(weft_scope(rt, one_unjoined, NULL, &p), WEFT_EPANIC);
     char cause[512], all[1024];
@@ -283,7 +277,7 @@ static void scope_report_includes_cause(void **state)
     assert_non_null(strstr(all, "\na scoped thread panicked\n"));
     assert_non_null(strstr(all, cause));
     weft_panic_destroy(p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -293,7 +287,7 @@ static atomic_int go;
 static void *panic_when_released(void *arg)
 {
     (void)arg;
-    test_spin_until(&go, 1);
+    wt_spin_until(&go, 1);
     weft_panic("detached failure");
 }
 
@@ -302,8 +296,8 @@ static void *quiet(void *arg) { return arg; }
 static void detached_panics_counted(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture *c = test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture *c = wt_capture_install();
     assert_int_equal(weft_runtime_detached_panics(rt), 0);
 
     /* detached while still running */
@@ -312,16 +306,16 @@ static void detached_panics_counted(void **state)
     assert_int_equal(weft_spawn(rt, panic_when_released, NULL, &h), 0);
     weft_handle_detach(h);
     atomic_store(&go, 1);
-    assert_true(TEST_WAIT_UNTIL(weft_runtime_detached_panics(rt) == 1, 30));
-    assert_true(TEST_WAIT_UNTIL(test_capture_count() == 1, 30));
-    assert_string_equal(c->message[0], "detached failure");
+    assert_true(WT_WAIT_UNTIL(weft_runtime_detached_panics(rt) == 1, 30));
+    assert_true(WT_WAIT_UNTIL(wt_capture_count() == 1, 30));
+    assert_string_equal(c->first[0].message, "detached failure");
 
     /* detached after it finished */
     assert_int_equal(weft_spawn(rt, panic_when_released, NULL, &h), 0);
-    assert_true(TEST_WAIT_UNTIL(weft_handle_is_finished(h), 30));
+    assert_true(WT_WAIT_UNTIL(weft_handle_is_finished(h), 30));
     weft_handle_detach(h);
     assert_int_equal(weft_runtime_detached_panics(rt), 2);
-    assert_int_equal(test_capture_count(), 2);
+    assert_int_equal(wt_capture_count(), 2);
 
     /* a detached task that returns is not counted */
     assert_int_equal(weft_spawn(rt, quiet, NULL, &h), 0);
@@ -330,26 +324,26 @@ static void detached_panics_counted(void **state)
     assert_int_equal(weft_spawn(rt, quiet, NULL, &h2), 0);
     assert_int_equal(weft_join(h2, NULL, NULL), 0);
     weft_runtime_destroy(rt); /* also waits for the detached one */
-    assert_int_equal(test_capture_count(), 2);
-    test_capture_restore();
+    assert_int_equal(wt_capture_count(), 2);
+    wt_capture_restore();
 }
 
 static void detached_count_exact_under_load(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
+    wt_capture_install();
     atomic_store(&go, 1);
     for (int i = 0; i < 200; i++) {
         weft_handle_t *h;
         assert_int_equal(weft_spawn(rt, i % 2 ? panic_when_released : quiet, NULL, &h), 0);
         weft_handle_detach(h);
     }
-    assert_true(TEST_WAIT_UNTIL(weft_runtime_detached_panics(rt) == 100, 60));
-    assert_true(TEST_WAIT_UNTIL(test_capture_count() == 100, 60));
+    assert_true(WT_WAIT_UNTIL(weft_runtime_detached_panics(rt) == 100, 60));
+    assert_true(WT_WAIT_UNTIL(wt_capture_count() == 100, 60));
     weft_runtime_destroy(rt);
-    assert_int_equal(test_capture_count(), 100);
-    test_capture_restore();
+    assert_int_equal(wt_capture_count(), 100);
+    wt_capture_restore();
 }
 
 /* ---- a panic outside any task: the hook runs, then abort() ---------------------- */

@@ -1,15 +1,9 @@
 /* test_scope.c — weft_scope: borrowing, waiting for every task (also tasks
  * spawned by tasks), and the outcome rules for panics. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 /* ---- borrow two arrays and sum both ------------------------------------------ */
 typedef struct borrow {
@@ -47,7 +41,7 @@ static int sum_two_body(weft_scope_t *s, void *arg)
 static void scope_borrows_two_arrays(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     int a[1000], b[2500];
     for (int i = 0; i < 1000; i++) a[i] = i + 1;
     for (int i = 0; i < 2500; i++) b[i] = 3 * i;
@@ -102,7 +96,7 @@ static int fill_body(weft_scope_t *s, void *arg)
 static void scope_every_element_written(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(3);
+    weft_runtime_t *rt = wt_runtime(3, WT_NO_DEVICES, 0);
     int *out = malloc(OUT_N * sizeof *out);
     assert_non_null(out);
     for (size_t i = 0; i < OUT_N; i++) out[i] = -1;
@@ -156,7 +150,7 @@ static int tree_body(weft_scope_t *s, void *arg)
 static void scope_waits_for_grandchildren(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     tree_root r = {.depth = 3, .fanout = 4}; /* 1 + 4 + 16 + 64 tasks */
     atomic_init(&r.count, 0);
     assert_int_equal(weft_scope(rt, tree_body, &r, NULL), 0);
@@ -203,7 +197,7 @@ static int panicky_body(weft_scope_t *s, void *arg)
             weft_panic_destroy(p);
             continue;
         }
-        if (!TEST_WAIT_UNTIL(weft_handle_is_finished(h), 30)) pk->wait_failed = 1;
+        if (!WT_WAIT_UNTIL(weft_handle_is_finished(h), 30)) pk->wait_failed = 1;
     }
     if (pk->body_panics) weft_panic("body failed after %d tasks", pk->n);
     return 0;
@@ -212,8 +206,8 @@ static int panicky_body(weft_scope_t *s, void *arg)
 static void unjoined_panics_fail_the_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture *c = test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture *c = wt_capture_install();
     panicky pk = {.n = 3};
     weft_panic_t *p = NULL;
     int line = __LINE__; int rc = weft_scope(rt, panicky_body, &pk, &p);
@@ -234,17 +228,17 @@ static void unjoined_panics_fail_the_scope(void **state)
     assert_int_equal(weft_panic_suppressed(p), 2);
     /* each task panic reached the hook once */
     int task_panics = 0;
-    for (int i = 0; i < test_capture_count() && i < TEST_CAPTURE_MAX; i++)
-        if (strcmp(c->message[i], "a scoped thread panicked") != 0) task_panics++;
+    for (int i = 0; i < wt_capture_count() && i < WT_CAPTURE_FIRST; i++)
+        if (strcmp(c->first[i].message, "a scoped thread panicked") != 0) task_panics++;
     assert_int_equal(task_panics, 3);
-    assert_string_equal(c->message[0], "task first failed");
+    assert_string_equal(c->first[0].message, "task first failed");
     weft_panic_destroy(p);
 
     /* panic out-parameter NULL: still WEFT_EPANIC, the payload is freed */
     pk = (panicky){.n = 1};
     assert_int_equal(weft_scope(rt, panicky_body, &pk, NULL), WEFT_EPANIC);
 
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -279,8 +273,8 @@ static void *scope_in_named_task(void *arg)
 static void scope_panic_names_the_caller(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(1);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    wt_capture_install();
     weft_builder_t b;
     weft_builder_init(&b);
     b.name = "scoper";
@@ -293,15 +287,15 @@ static void scope_panic_names_the_caller(void **state)
     assert_string_equal(n.thread, "scoper");
     assert_string_equal(n.cause_thread, "<unnamed>");
     assert_true(n.line > 0); /* the line of the weft_scope call */
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
 static void body_panic_wins(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
     panicky pk = {.n = 2, .body_panics = 1};
     weft_panic_t *p = NULL;
     assert_int_equal(weft_scope(rt, panicky_body, &pk, &p), WEFT_EPANIC);
@@ -311,17 +305,17 @@ static void body_panic_wins(void **state)
     assert_string_equal(weft_panic_thread(p), "<unnamed>");
     assert_null(weft_panic_cause(p));
     assert_int_equal(weft_panic_suppressed(p), 0);
-    assert_int_equal(test_capture_count(), 3);
+    assert_int_equal(wt_capture_count(), 3);
     weft_panic_destroy(p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
 static void joined_panic_does_not_fail_scope(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
-    test_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    wt_capture_install();
     panicky pk = {.n = 1, .join_first = 1};
     weft_panic_t *p = (weft_panic_t *)1;
     assert_int_equal(weft_scope(rt, panicky_body, &pk, &p), 0);
@@ -336,7 +330,7 @@ static void joined_panic_does_not_fail_scope(void **state)
     assert_string_equal(weft_panic_message(weft_panic_cause(p)), "task second failed");
     assert_int_equal(weft_panic_suppressed(p), 1);
     weft_panic_destroy(p);
-    test_capture_restore();
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -364,7 +358,7 @@ static int detach_body(weft_scope_t *s, void *arg)
 static void scope_waits_for_detached_handle(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_store(&late_flag, 0);
     assert_int_equal(weft_scope(rt, detach_body, NULL, NULL), 0);
     assert_int_equal(atomic_load(&late_flag), 1);
@@ -400,7 +394,7 @@ static int join_body(weft_scope_t *s, void *arg)
 static void join_inside_body(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     join_in_body j = {0};
     assert_int_equal(weft_scope(rt, join_body, &j, NULL), 0);
     assert_int_equal(j.sum, 55);

@@ -1,16 +1,10 @@
 /* test_sleep.c — weft_sleep_ns sleeps at least the time asked, also when
  * signals interrupt it and inside tasks. Only lower bounds are asserted. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <signal.h>
 #include <sys/time.h>
-
-#include "weft_test.h"
 
 #define MS 1000000ull
 
@@ -19,9 +13,9 @@ static void sleep_at_least(void **state)
     (void)state;
     const uint64_t asks[] = {0, 1, 1000, 1 * MS, 7 * MS, 20 * MS, 999 * MS + 999999, 1000 * MS + 5};
     for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
-        uint64_t t0 = test_now_ns();
+        uint64_t t0 = wt_now_ns();
         weft_sleep_ns(asks[i]);
-        uint64_t slept = test_now_ns() - t0;
+        uint64_t slept = wt_now_ns() - t0;
         if (slept < asks[i])
             fail_msg("asked %llu ns, slept %llu ns", (unsigned long long)asks[i],
                      (unsigned long long)slept);
@@ -48,9 +42,9 @@ static void sleep_survives_signals(void **state)
     struct itimerval every_2ms = {{0, 2000}, {0, 2000}}, off = {{0, 0}, {0, 0}};
     alarms = 0;
     assert_int_equal(setitimer(ITIMER_REAL, &every_2ms, NULL), 0);
-    uint64_t t0 = test_now_ns();
+    uint64_t t0 = wt_now_ns();
     weft_sleep_ns(60 * MS);
-    uint64_t slept = test_now_ns() - t0;
+    uint64_t slept = wt_now_ns() - t0;
     setitimer(ITIMER_REAL, &off, NULL);
     /* An alarm may still be pending (valgrind delivers signals late): take it
      * here, so it never meets the default action (which ends the process). */
@@ -73,16 +67,16 @@ typedef struct timed {
 static void *sleep_task(void *arg)
 {
     timed *t = arg;
-    uint64_t t0 = test_now_ns();
+    uint64_t t0 = wt_now_ns();
     weft_sleep_ns(t->ask);
-    t->slept = test_now_ns() - t0;
+    t->slept = wt_now_ns() - t0;
     return NULL;
 }
 
 static void sleep_in_tasks(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     enum { N = 6 };
     timed t[N];
     weft_handle_t *h[N];

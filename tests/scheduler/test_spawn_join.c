@@ -1,15 +1,9 @@
 /* test_spawn_join.c — weft_spawn / weft_join: owned arguments, returned values,
  * spawn-all-then-join, is_finished, detach, and destroy waiting for tasks. */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "weft_test.h"
 
 #include <stdlib.h>
-
-#include "weft_test.h"
 
 /* ---- spawn with an owned argument ------------------------------------------ */
 typedef struct job {
@@ -39,7 +33,7 @@ static void *transform_job(void *arg)
 static void spawn_owned_argument(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
 
     job *j = malloc(sizeof *j);
     assert_non_null(j);
@@ -83,7 +77,7 @@ static void *make_squares(void *arg)
 static void join_returns_vector(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, make_squares, (void *)(uintptr_t)VEC_LEN, &h), 0);
     void *r = NULL;
@@ -114,7 +108,7 @@ static void *sum_slice(void *arg)
 
 static void parallel_sum(int workers, size_t n, size_t ntasks)
 {
-    weft_runtime_t *rt = test_runtime(workers);
+    weft_runtime_t *rt = wt_runtime(workers, WT_NO_DEVICES, 0);
     uint32_t *data = malloc(n * sizeof *data);
     assert_non_null(data);
     uint64_t expect = 0;
@@ -161,21 +155,21 @@ static atomic_int gate;
 
 static void *wait_for_gate(void *arg)
 {
-    test_spin_until(&gate, 1);
+    wt_spin_until(&gate, 1);
     return arg;
 }
 
 static void handle_is_finished(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     atomic_store(&gate, 0);
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, wait_for_gate, (void *)(uintptr_t)99, &h), 0);
     assert_int_equal(weft_handle_is_finished(h), 0);
     assert_int_equal(weft_handle_is_finished(NULL), 0);
     atomic_store(&gate, 1);
-    assert_true(TEST_WAIT_UNTIL(weft_handle_is_finished(h), 30));
+    assert_true(WT_WAIT_UNTIL(weft_handle_is_finished(h), 30));
     assert_int_equal(weft_handle_is_finished(h), 1); /* does not consume */
     void *r = NULL;
     assert_int_equal(weft_join(h, &r, NULL), 0);
@@ -197,7 +191,7 @@ static void *spawn_inner(void *arg)
 static void handle_moves_between_threads(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     weft_handle_t *outer;
     assert_int_equal(weft_spawn(rt, spawn_inner, rt, &outer), 0);
     void *r = NULL;
@@ -219,20 +213,20 @@ static void *panics_now(void *arg)
 static void join_null_outputs(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     weft_handle_t *h;
     assert_int_equal(weft_spawn(rt, times_three, (void *)(uintptr_t)5, &h), 0);
     assert_int_equal(weft_join(h, NULL, NULL), 0);
 
-    test_capture *c = test_capture_install();
+    wt_capture *c = wt_capture_install();
     assert_int_equal(weft_spawn(rt, panics_now, NULL, &h), 0);
     void *r = (void *)1;
     /* The payload is destroyed by join (valgrind checks it is not leaked). */
     assert_int_equal(weft_join(h, &r, NULL), WEFT_EPANIC);
     assert_null(r);
-    assert_int_equal(test_capture_count(), 1);
-    assert_string_equal(c->message[0], "dropped payload");
-    test_capture_restore();
+    assert_int_equal(wt_capture_count(), 1);
+    assert_string_equal(c->first[0].message, "dropped payload");
+    wt_capture_restore();
     weft_runtime_destroy(rt);
 }
 
@@ -251,7 +245,7 @@ static void destroy_waits_for_detached(void **state)
 {
     (void)state;
     atomic_store(&detached_done, 0);
-    weft_runtime_t *rt = test_runtime(2);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
     for (int i = 0; i < 6; i++) {
         weft_handle_t *h;
         assert_int_equal(weft_spawn(rt, slow_flag, NULL, &h), 0);
@@ -267,7 +261,7 @@ static void runtimes_create_destroy_repeatedly(void **state)
 {
     (void)state;
     for (int i = 1; i <= 20; i++) {
-        weft_runtime_t *rt = test_runtime(1 + i % 3);
+        weft_runtime_t *rt = wt_runtime(1 + i % 3, WT_NO_DEVICES, 0);
         weft_handle_t *h;
         assert_int_equal(weft_spawn(rt, times_three, (void *)(uintptr_t)i, &h), 0);
         void *r;

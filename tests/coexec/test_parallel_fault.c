@@ -17,7 +17,6 @@
  *      status, device and kernel; failover leaves the work to the CPU. */
 #define _GNU_SOURCE
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 
 #include "parallel_kernels.h"

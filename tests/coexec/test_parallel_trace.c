@@ -9,7 +9,6 @@
  * path that cannot be written, is WEFT_EINVAL with a message. */
 #define _GNU_SOURCE
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 
 #include "parallel_kernels.h"

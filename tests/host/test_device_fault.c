@@ -10,7 +10,6 @@
  * Skips cleanly when the machine has no OpenCL device. */
 #define _GNU_SOURCE
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 
 #include <pthread.h>

@@ -7,7 +7,6 @@
  * machine has no OpenCL device. */
 #define _GNU_SOURCE
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 
 #include <pthread.h>

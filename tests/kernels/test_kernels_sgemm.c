@@ -9,7 +9,6 @@
  * well as PoCL's in-place one; failover and propagation of CLBlast-side
  * faults. */
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 #include <weft/kernels.h>
 

@@ -17,7 +17,6 @@
  * The number of faults injected (fired) is printed. */
 #define _GNU_SOURCE
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 
 #include "reliability_util.h"

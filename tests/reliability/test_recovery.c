@@ -12,7 +12,6 @@
  *      the CPU and both devices all succeed with the right results. */
 #define _GNU_SOURCE
 #include "weft_test.h"
-#include <weft/opencl.h>
 #include <weft/testing.h>
 
 #include "reliability_util.h"

@@ -174,7 +174,7 @@ static void invalid_names_rejected(void **state)
         int rc = weft_builder_spawn(&b, rt, never_runs, &ran, &h);
         if (rc != WEFT_EINVAL) fail_msg("name #%zu: got %s", i, weft_err_name(rc));
         assert_null(h);
-        assert_non_null(strstr(weft_last_error_message(), "name"));
+        wt_assert_contains(weft_last_error_message(), "name");
     }
     assert_runtime_usable(rt);
     weft_runtime_destroy(rt);
@@ -368,7 +368,7 @@ static void bad_stack_sizes_are_errors(void **state)
     weft_handle_t *h = (weft_handle_t *)&b;
     assert_int_equal(weft_builder_spawn(&b, rt, never_runs, &ran, &h), WEFT_EINVAL);
     assert_null(h);
-    assert_non_null(strstr(weft_last_error_message(), "stack"));
+    wt_assert_contains(weft_last_error_message(), "stack");
 
     /* Absurd: cannot be mapped. An error, never a crash or a panic. */
     b.stack_size = (size_t)1 << 60;

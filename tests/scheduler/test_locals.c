@@ -283,7 +283,7 @@ static void worker_locals_one_per_worker(void **state)
 
     /* the main thread is not a worker */
     assert_null(weft_worker_local_get(k));
-    assert_non_null(strstr(weft_last_error_message(), "worker"));
+    wt_assert_contains(weft_last_error_message(), "worker");
     assert_int_equal(weft_current_worker(), -1);
 
     atomic_int arrived = 0;

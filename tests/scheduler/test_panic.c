@@ -274,8 +274,8 @@ static void scope_report_includes_cause(void **state)
     weft_panic_format(weft_panic_cause(p), cause, sizeof cause);
     weft_panic_format(p, all, sizeof all);
     assert_true(strncmp(all, "thread '<unnamed>' panicked at ", 31) == 0);
-    assert_non_null(strstr(all, "\na scoped thread panicked\n"));
-    assert_non_null(strstr(all, cause));
+    wt_assert_contains(all, "\na scoped thread panicked\n");
+    wt_assert_contains(all, cause);
     weft_panic_destroy(p);
     wt_capture_restore();
     weft_runtime_destroy(rt);
@@ -388,7 +388,7 @@ static void panic_outside_task_aborts(void **state)
     char want[256];
     snprintf(want, sizeof want, "thread '<unnamed>' panicked at %s:", __FILE__);
     assert_true(strncmp(buf, want, strlen(want)) == 0);
-    assert_non_null(strstr(buf, ":\nno boundary here\n"));
+    wt_assert_contains(buf, ":\nno boundary here\n");
 }
 
 int main(void)

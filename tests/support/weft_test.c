@@ -30,7 +30,8 @@ void wt_assert_contains_at(const char *file, int line, const char *hay, const ch
 
 /* ---- runtimes ----------------------------------------------------------------------- */
 
-int wt_two_pocl_devices(void)
+/* 1 when $POCL_DEVICES asks for PoCL's "pthread" and "basic" devices. */
+static int two_pocl_devices(void)
 {
     const char *pd = getenv("POCL_DEVICES");
     return pd && strstr(pd, "pthread") && strstr(pd, "basic");
@@ -49,7 +50,7 @@ weft_runtime_t *wt_runtime(int cpu_threads, const char *devices, int min_devices
                  devices ? devices : "$WEFT_DEVICES", weft_err_name(rc), weft_last_error_message());
     assert_non_null(rt);
     if (cpu_threads > 0) assert_int_equal(weft_runtime_cpu_threads(rt), cpu_threads);
-    if (devices && strcmp(devices, WT_ALL_DEVICES) == 0 && wt_two_pocl_devices() && weft_device_count(rt) != 0)
+    if (devices && strcmp(devices, WT_ALL_DEVICES) == 0 && two_pocl_devices() && weft_device_count(rt) != 0)
         assert_int_equal(weft_device_count(rt), 2);
     int nd = weft_device_count(rt);
     if (nd < min_devices) {

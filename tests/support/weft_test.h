@@ -82,9 +82,6 @@ void wt_assert_contains_at(const char *file, int line, const char *hay, const ch
  *   wt_runtime(2, WT_SELECTED_DEVICES, 1)  a device test: skips without one */
 weft_runtime_t *wt_runtime(int cpu_threads, const char *devices, int min_devices);
 
-/* 1 when $POCL_DEVICES asks for PoCL's "pthread" and "basic" devices. */
-int wt_two_pocl_devices(void);
-
 /* ---- launches ---------------------------------------------------------------------- */
 
 /* A 1-D launch (weft_launch_init's defaults otherwise) of `kernel` over

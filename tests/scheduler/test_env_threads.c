@@ -1,8 +1,11 @@
 /* test_env_threads.c — $WEFT_CPU_THREADS sets the worker count when the
- * options leave it 0. Run by CTest with WEFT_CPU_THREADS=3. */
+ * options leave it 0, $WEFT_NUM_THREADS (its newer name) wins over it, and
+ * with neither the count follows the affinity mask. Run by CTest with
+ * WEFT_CPU_THREADS=3 (and WEFT_NUM_THREADS empty). */
 #define _GNU_SOURCE
 #include "weft_test.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 typedef struct spot {
@@ -64,10 +67,65 @@ static void env_sets_thread_count(void **state)
     weft_runtime_destroy(rt);
 }
 
+static int created_threads(void)
+{
+    weft_runtime_options_t o;
+    weft_runtime_options_init(&o);
+    o.devices = "none";
+    weft_runtime_t *rt = NULL;
+    int rc = weft_runtime_create(&o, &rt);
+    if (rc) return rc;
+    int n = weft_runtime_cpu_threads(rt);
+    weft_runtime_destroy(rt);
+    return n;
+}
+
+static void num_threads_wins(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("WEFT_NUM_THREADS", "2", 1), 0);
+    assert_int_equal(created_threads(), 2); /* over WEFT_CPU_THREADS=3 */
+    assert_int_equal(setenv("WEFT_NUM_THREADS", "0", 1), 0);
+    assert_int_equal(created_threads(), WEFT_EINVAL);
+    wt_assert_contains(weft_last_error_message(), "WEFT_NUM_THREADS=\"0\"");
+    assert_int_equal(setenv("WEFT_NUM_THREADS", "", 1), 0); /* empty: unset */
+    assert_int_equal(created_threads(), 3);
+    assert_int_equal(unsetenv("WEFT_NUM_THREADS"), 0);
+    assert_int_equal(created_threads(), 3);
+}
+
+/* As under `taskset -c C`: one CPU in the mask, one worker. */
+static void default_follows_affinity(void **state)
+{
+    (void)state;
+    cpu_set_t saved, one;
+    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
+    int cpu = -1;
+    for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
+        if (CPU_ISSET(c, &saved)) cpu = c;
+    assert_true(cpu >= 0);
+    char *old = strdup(getenv("WEFT_CPU_THREADS"));
+    assert_non_null(old);
+    assert_int_equal(unsetenv("WEFT_CPU_THREADS"), 0);
+    assert_int_equal(unsetenv("WEFT_NUM_THREADS"), 0);
+    int all = created_threads();
+    assert_int_equal(all, CPU_COUNT(&saved));
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    int n = created_threads();
+    assert_int_equal(sched_setaffinity(0, sizeof saved, &saved), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(setenv("WEFT_CPU_THREADS", old, 1), 0);
+    free(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(env_sets_thread_count),
+        cmocka_unit_test(num_threads_wins),
+        cmocka_unit_test(default_follows_affinity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,6 +174,25 @@ static const struct {
     {-10, "WEFT_ENOTSUP", "not supported"},
 };
 
+/* The library's version is the headers' (both from the project's). */
+static void version_matches_headers(void **state)
+{
+    (void)state;
+    assert_string_equal(weft_version(), WEFT_VERSION_STRING);
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", WEFT_VERSION_MAJOR, WEFT_VERSION_MINOR, WEFT_VERSION_PATCH);
+    assert_string_equal(weft_version(), want);
+    assert_int_equal(WEFT_VERSION_NUMBER, WEFT_VERSION_MAJOR * 10000 + WEFT_VERSION_MINOR * 100 + WEFT_VERSION_PATCH);
+}
+
+/* weft_error_set records a message as weft's own calls do. */
+static void error_set_records_message(void **state)
+{
+    (void)state;
+    assert_int_equal(weft_error_set(WEFT_ENOMEM, "library %s: %d", "x", 7), WEFT_ENOMEM);
+    assert_string_equal(weft_last_error_message(), "library x: 7");
+}
+
 static void status_names_and_texts(void **state)
 {
     (void)state;
@@ -291,6 +310,8 @@ int main(void)
         cmocka_unit_test(scope_bad_input),
         cmocka_unit_test(runtime_create_bad_input),
         cmocka_unit_test(status_names_and_texts),
+        cmocka_unit_test(version_matches_headers),
+        cmocka_unit_test(error_set_records_message),
         cmocka_unit_test(locals_bad_input),
         cmocka_unit_test(null_noops),
     };

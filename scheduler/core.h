@@ -195,8 +195,6 @@ weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, 
 /* local.c, worker_local.c, mutex.c */
 void weft__task_locals_destroy(struct weft_task *t);
 void weft__worker_locals_destroy(weft_runtime_t *rt);
-/* Release (and poison) the locks taken at boundary depth >= depth. */
-void weft__release_held_locks(weft__thread_ctx *ctx, int depth);
 /* scope.c */
 void weft__scope_remove(weft_scope_t *s, struct weft_task *t);
 unsigned long weft__scope_panic_seq(weft_scope_t *s);

@@ -74,9 +74,3 @@ void weft__task_locals_destroy(struct weft_task *t)
     t->locals = NULL;
     t->nlocals = 0;
 }
-
-const char *weft_current_name(void)
-{
-    struct weft_task *t = weft__ctx()->task;
-    return t ? t->name : NULL;
-}

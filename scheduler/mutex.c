@@ -1,7 +1,7 @@
 /* scheduler/mutex.c — weft_mutex: released and poisoned when its holder panics.
  * Each thread keeps the weft mutexes it holds on a list, tagged with the
  * boundary depth they were taken at, so a panic releases exactly the locks
- * taken inside the boundary it unwinds to. */
+ * taken inside the boundary it unwinds to (unwind.c does, on landing). */
 #include <stdint.h>
 
 #include "core.h"
@@ -58,21 +58,4 @@ int weft_mutex_is_poisoned(const weft_mutex_t *m) { return m ? m->poisoned : 0; 
 void weft_mutex_clear_poison(weft_mutex_t *m)
 {
     if (m) m->poisoned = 0;
-}
-
-void weft__release_held_locks(weft__thread_ctx *ctx, int depth)
-{
-    weft_mutex_t **p = &ctx->held;
-    while (*p) {
-        weft_mutex_t *m = *p;
-        if ((int)(uintptr_t)m->owner - 1 >= depth) {
-            *p = m->next;
-            m->next = NULL;
-            m->owner = NULL;
-            m->poisoned = 1;
-            pthread_mutex_unlock(&m->m);
-        } else {
-            p = (weft_mutex_t **)&m->next;
-        }
-    }
 }

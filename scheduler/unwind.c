@@ -2,9 +2,11 @@
  * the per-thread context, the boundary a task body runs inside (try: a
  * _setjmp), weft_panic() (throw: a _longjmp to the innermost boundary, or
  * report and abort where there is none), and the clean-up on landing
- * (locks released and poisoned, the payload built from the message kept in
- * the thread's reserved storage). */
+ * (weft mutexes taken inside released and poisoned, the payload built from
+ * the message kept in the thread's reserved storage); and the current task's
+ * name, which the context holds. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +15,32 @@
 static _Thread_local weft__thread_ctx thread_ctx;
 
 weft__thread_ctx *weft__ctx(void) { return &thread_ctx; }
+
+const char *weft_current_name(void)
+{
+    struct weft_task *t = thread_ctx.task;
+    return t ? t->name : NULL;
+}
+
+/* Landing: release and poison the weft mutexes taken inside the boundary
+ * being left (at depth or deeper), as their holders will never unlock them. */
+static void release_held_locks(weft__thread_ctx *ctx, int depth)
+{
+    weft_mutex_t **p = &ctx->held;
+    while (*p) {
+        weft_mutex_t *m = *p;
+        if ((int)(uintptr_t)m->owner - 1 >= depth) {
+            *p = m->next;
+            m->next = NULL;
+            m->owner = NULL;
+            m->poisoned = 1;
+            pthread_mutex_unlock(&m->m);
+        } else {
+            p = (weft_mutex_t **)&m->next;
+        }
+    }
+}
+
 
 /* Turn what weft_panic() left in the thread's reserved storage into a payload. */
 static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
@@ -38,7 +66,7 @@ weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const 
         return NULL;
     }
     /* Back on this thread's own stack frame: free to take locks and allocate. */
-    weft__release_held_locks(ctx, depth);
+    release_held_locks(ctx, depth);
     weft_panic_t *p = panic_from_ctx(ctx, name);
     weft__panic_notify(p);
     ctx->boundary = saved_boundary;

@@ -11,7 +11,6 @@ int weft__engine_create(weft_runtime_t *rt)
     if (!e) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
     pthread_mutex_init(&e->m, NULL);
     atomic_init(&e->trace, NULL);
-    atomic_init(&e->force_copy, 0);
     weft__set_layer(rt, WEFT__LAYER_ENGINE, e);
     return weft__trace_from_env(rt);
 }

@@ -27,8 +27,6 @@ typedef struct weft__engine {
     weft_run_stats_t last_stats;  /* of the latest operation (zero before any) */
     _Atomic(struct weft__trace *) trace; /* chunk trace, NULL when off; never
                                             freed before the runtime */
-    atomic_int force_copy;        /* 1: unified-memory devices copy as discrete
-                                     ones do (weft_testing_force_copy) */
 } weft__engine;
 
 static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)

@@ -189,7 +189,7 @@ static int setup(weft__op *op, weft__place *pl, weft_panic_t **why, int body)
     pl->impl = c;
     c->body = body;
     c->dev = dev;
-    c->unified = dev->info.unified_memory && !atomic_load(&weft__engine_of(op->rt)->force_copy);
+    c->unified = dev->info.unified_memory;
     if (!body && setup_kernel(op, pl, c, why)) return -1;
     return setup_buffers(op, pl, c, why);
 }
@@ -309,13 +309,18 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
         fail(op, pl, chunk_panic(op, pl, injected, NULL, "failed during execution (injected fault)"));
         return;
     }
-    /* Inputs: only the rows this chunk reads (with halo), whole arrays once. */
+    /* Inputs: only the rows this chunk reads (with halo), whole arrays once.
+     * A write-only split goes up too, without halo: the chunk's rows are read
+     * back whole, and the bytes the kernel never writes (a border) must come
+     * back as the host had them, not as whatever the device buffer held. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_READ)) {
             size_t lo = ib > a->halo ? ib - a->halo : 0;
             size_t hi = ie + a->halo < op->n ? ie + a->halo : op->n;
             err = copy(pl, c, i, 1, lo * a->unit, (hi - lo) * a->unit, a->data, &last);
+        } else if (a->kind == WEFT_ARG_SPLIT) {
+            err = copy(pl, c, i, 1, ib * a->unit, (ie - ib) * a->unit, a->data, &last);
         } else if (a->kind == WEFT_ARG_WHOLE && !c->whole_uploaded) {
             err = copy(pl, c, i, 1, 0, a->bytes, a->data, &last);
         }

@@ -105,6 +105,9 @@ static int add_device(weft__host *h, weft__device *d, int *index)
         return weft__fail(WEFT_ENOMEM, "a runtime holds at most %d devices", WEFT__MAX_DEVICES);
     }
     fill_info(d, n);
+    /* Separate-memory mode: the device is treated, and described, as having
+     * memory of its own, so every copy path runs as on a discrete GPU. */
+    if (h->separate) d->info.unified_memory = 0;
     h->devices[n] = d;
     atomic_store(&h->ndevices, n + 1);
     pthread_mutex_unlock(&h->m);
@@ -129,7 +132,22 @@ static int open_device(weft__host *h, const found *f)
     return add_device(h, d, NULL);
 }
 
-int weft__host_create(weft_runtime_t *rt, const char *spec)
+/* $WEFT_SEPARATE_MEMORY: 0 or 1 (empty or unset: 0). */
+static int separate_from_env(int *out)
+{
+    const char *env = getenv("WEFT_SEPARATE_MEMORY");
+    if (!env || !*env || strcmp(env, "0") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (strcmp(env, "1") == 0) {
+        *out = 1;
+        return 0;
+    }
+    return weft__fail(WEFT_EINVAL, "WEFT_SEPARATE_MEMORY=\"%s\": expected 0 or 1", env);
+}
+
+int weft__host_create(weft_runtime_t *rt, const char *spec, int separate_memory)
 {
     weft__set_layer(rt, WEFT__LAYER_HOST, NULL);
     weft__host *h = calloc(1, sizeof *h);
@@ -137,6 +155,12 @@ int weft__host_create(weft_runtime_t *rt, const char *spec)
     pthread_mutex_init(&h->m, NULL);
     atomic_init(&h->ndevices, 0);
     weft__set_layer(rt, WEFT__LAYER_HOST, h);
+    if (separate_memory == 0) {
+        int rc = separate_from_env(&h->separate);
+        if (rc) return rc;
+    } else {
+        h->separate = separate_memory > 0;
+    }
 
     if (!spec) spec = getenv("WEFT_DEVICES");
     if (!spec || !*spec) spec = "all";

@@ -54,6 +54,7 @@ typedef struct weft__host {
     atomic_int ndevices;
     weft__built *built;
     weft__fault *faults;
+    int separate;                 /* separate-memory mode: no device shares memory */
 } weft__host;
 
 /* The host layer's slot in weft_runtime's layer[] (the engine has 1). */
@@ -62,9 +63,10 @@ typedef struct weft__host {
 static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft__host *)weft__layer(rt, WEFT__LAYER_HOST); }
 
 /* Discover and open the devices chosen by spec (NULL: $WEFT_DEVICES, else
- * "all"). 0 or a WEFT_E* code with a message; on failure the caller still
- * calls weft__host_destroy. */
-int weft__host_create(weft_runtime_t *rt, const char *spec);
+ * "all"); separate_memory as weft_runtime_options_t's (0: from
+ * $WEFT_SEPARATE_MEMORY). 0 or a WEFT_E* code with a message; on failure the
+ * caller still calls weft__host_destroy. */
+int weft__host_create(weft_runtime_t *rt, const char *spec, int separate_memory);
 /* Release everything weft__host_create made. Safe when it made nothing. */
 void weft__host_destroy(weft_runtime_t *rt);
 

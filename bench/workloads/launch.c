@@ -180,7 +180,7 @@ static int run_device(bench_ctx *b, weft_program_t *prog, int dev, float *x, flo
     weft_device_info_t info;
     struct launch_ctx c = {.rt = b->rt, .dev = dev, .n = n, .n_arg = (cl_uint)n, .a = BENCH_SAXPY_A, .x = x, .y = y};
     if (weft_device_info(b->rt, dev, &info) || bench_devbase_open(&c.raw, b->rt, dev)) return -1;
-    c.raw.unified = info.unified_memory; /* as weft_buffer_wrap does: WEFT_BENCH_FORCE_COPY is not for this one */
+    c.raw.unified = info.unified_memory; /* as weft_buffer_wrap does */
     bench_progress("launch: device %d: %s (%s memory)", dev, info.name, c.raw.unified ? "unified" : "separate");
 
     /* The raw side: its own kernel objects from the same built program. */

@@ -8,8 +8,8 @@
  * Buffers are made once: on a unified-memory device they wrap the host arrays
  * (CL_MEM_USE_HOST_PTR, no copy); elsewhere each op writes the arrays the
  * kernel reads, launches, and reads back the arrays it writes (what weft's
- * parallel_for moves by itself). WEFT_BENCH_FORCE_COPY=1 takes that path on
- * unified devices too. Reductions get one partial per work-group, folded on
+ * parallel_for moves by itself). WEFT_SEPARATE_MEMORY=1 takes that path on
+ * unified devices too, for weft and the baseline alike. Reductions get one partial per work-group, folded on
  * the host in block order with the argument's combine function, as weft does. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +32,7 @@ int bench_devbase_open(bench_devbase *d, weft_runtime_t *rt, int dev)
         snprintf(d->err, sizeof d->err, "device %d: %s", dev, weft_last_error_message());
         return -1;
     }
-    const char *force = getenv("WEFT_BENCH_FORCE_COPY");
-    d->unified = info.unified_memory && !(force && *force == '1');
+    d->unified = info.unified_memory; /* 0 in weft's separate-memory mode too: the same copies */
     return 0;
 }
 

@@ -140,7 +140,7 @@ void bench_op_set_free(bench_op_set *s);
 int bench_op_workload(bench_ctx *b, const bench_op_def *d);
 
 /* Device baselines: open d on device `dev` (its context and queue; unified
- * unless WEFT_BENCH_FORCE_COPY=1), make a buffer (wrapping `host` when
+ * as weft describes the device, so not in separate-memory mode), make a buffer (wrapping `host` when
  * unified), say what failed (-1). */
 int bench_devbase_open(bench_devbase *d, weft_runtime_t *rt, int dev);
 cl_mem bench_devbase_buffer(bench_devbase *d, cl_mem_flags flags, void *host, size_t bytes, cl_int *err);

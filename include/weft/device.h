@@ -54,7 +54,9 @@ typedef struct weft_device_info {
     uint64_t global_mem_bytes;    /**< CL_DEVICE_GLOBAL_MEM_SIZE, in bytes */
     uint64_t max_alloc_bytes;     /**< CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     size_t max_work_group_size;   /**< CL_DEVICE_MAX_WORK_GROUP_SIZE */
-    int unified_memory;           /**< 1: host and device share memory (no copies) */
+    int unified_memory;           /**< 1: host and device share memory (no copies); 0 also
+                                       for every device in separate-memory mode
+                                       (weft_runtime_options_t::separate_memory) */
 } weft_device_info_t;
 
 /** Number of devices of the runtime: those it opened plus those adopted.

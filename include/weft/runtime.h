@@ -36,12 +36,20 @@ typedef struct weft_runtime_options {
      *  such device selects nothing. NULL means: $WEFT_DEVICES if set, else
      *  "all"; "" means "all". Only read during weft_runtime_create(). */
     const char *devices;
+    /** Separate-memory mode, for testing on any machine the copy paths that
+     *  only devices with memory of their own (discrete GPUs) take otherwise:
+     *  1 treats every device as having its own memory (private device
+     *  buffers, real uploads and read-backs, nothing shared with the host;
+     *  weft_device_info() then reports unified_memory 0); -1 keeps each
+     *  device as it is; 0 means: $WEFT_SEPARATE_MEMORY if set ("1" on, "0"
+     *  off), else off. */
+    int separate_memory;
     /** Reserved for future options; keep zeroed. */
     void *reserved[8];
 } weft_runtime_options_t;
 
 /** Fill *o with defaults (every field 0 or NULL: one worker per usable CPU,
- *  device selection from the environment).
+ *  device selection and separate-memory mode from the environment).
  *  @param o  the options to fill; NULL does nothing. */
 WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
 
@@ -53,7 +61,8 @@ WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
  *  @param out  receives the runtime, which the caller owns and frees with
  *              weft_runtime_destroy(); set to NULL on failure.
  *  @return 0; WEFT_EINVAL for a NULL out, a cpu_threads below 0 or above 4096, a bad
- *          $WEFT_NUM_THREADS or $WEFT_CPU_THREADS, a bad device selection (empty term, index out
+ *          $WEFT_NUM_THREADS or $WEFT_CPU_THREADS, a separate_memory
+ *          other than -1, 0 or 1 or a $WEFT_SEPARATE_MEMORY other than 0 or 1, a bad device selection (empty term, index out
  *          of range, name that matches nothing) or a bad $WEFT_FAULT;
  *          WEFT_ECL when the OpenCL platforms cannot be listed or a selected
  *          device cannot be opened; WEFT_ENOMEM (also when more than 64

@@ -1,7 +1,8 @@
 /** @file
- *  @brief Test hooks: making device launches fail on purpose, and making
- *  unified-memory devices copy as discrete GPUs do, to test failure paths
- *  and the copy path on any machine. These functions, and $WEFT_FAULT, exist only
+ *  @brief Test hooks: making device launches fail on purpose, to test
+ *  failure paths on any machine. (The copy paths of discrete GPUs are tested
+ *  with weft_runtime_options_t::separate_memory, in every build.) These
+ *  functions, and $WEFT_FAULT, exist only
  *  in a library built with the CMake option WEFT_TESTING=ON (the test suite's
  *  build); a production build neither exports them nor reads $WEFT_FAULT.
  */
@@ -43,19 +44,6 @@ WEFT_API int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int 
  *  @param rt  the runtime; NULL does nothing. */
 WEFT_API void weft_fault_clear(weft_runtime_t *rt);
 
-/** Make parallel operations of rt treat unified-memory devices (PoCL's CPU
- *  devices, integrated GPUs) as if they had memory of their own, as a
- *  discrete GPU has: private device buffers, real uploads of the rows a
- *  chunk reads and read-backs of the rows it writes, counted in
- *  weft_run_stats_t::bytes_moved. This tests the copy path on machines
- *  without a discrete GPU. Applies to operations started after the call
- *  (kernels and device bodies alike); launches and weft buffers are not
- *  affected.
- *  @param rt  the runtime.
- *  @param on  1: copy on every device; 0: unified-memory devices work in the
- *             host's arrays again (the default).
- *  @return 0; WEFT_EINVAL (NULL rt). */
-WEFT_API int weft_testing_force_copy(weft_runtime_t *rt, int on);
 
 #ifdef __cplusplus
 }

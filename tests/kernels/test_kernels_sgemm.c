@@ -131,8 +131,17 @@ static void test_sgemm_small_and_odd(void **state)
 static void test_sgemm_copy_path(void **state)
 {
     (void)state;
-    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
-    WT_CHECK(weft_testing_force_copy(rt, 1));
+    weft_runtime_options_t o;
+    weft_runtime_options_init(&o);
+    o.cpu_threads = 2;
+    o.separate_memory = 1; /* every device copies, as a discrete GPU does */
+    weft_runtime_t *rt = NULL;
+    WT_CHECK(weft_runtime_create(&o, &rt));
+    for (int d = 0; d < weft_device_count(rt); d++) {
+        weft_device_info_t info;
+        WT_CHECK(weft_device_info(rt, d, &info));
+        assert_int_equal(info.unified_memory, 0);
+    }
     check(rt, 67, 45, 31, 0.5f, 2.0f, 0);
     check(rt, 33, 65, 7, 1.0f, 0.0f, 1); /* beta 0: C only written, NaN there must not leak */
     check(rt, 150, 20, 40, 1.0f, 1.0f, 0);
@@ -150,7 +159,6 @@ static void test_sgemm_copy_path(void **state)
         assert_true(st.bytes_moved >= (p.M * p.K + 2 * p.M * p.N) * sizeof(float));
         problem_free(&p);
     }
-    WT_CHECK(weft_testing_force_copy(rt, 0));
     weft_runtime_destroy(rt);
 }
 

@@ -206,3 +206,9 @@ weft_run_stats_t wt_check_stats(weft_runtime_t *rt, size_t n, const weft_policy_
     if (!n && st.chunks) fail_msg("%s: %zu chunks for an empty range", what, st.chunks);
     return st;
 }
+
+int wt_separate_memory(void)
+{
+    const char *env = getenv("WEFT_SEPARATE_MEMORY");
+    return env && strcmp(env, "1") == 0;
+}

@@ -82,6 +82,11 @@ void wt_assert_contains_at(const char *file, int line, const char *hay, const ch
  *   wt_runtime(2, WT_SELECTED_DEVICES, 1)  a device test: skips without one */
 weft_runtime_t *wt_runtime(int cpu_threads, const char *devices, int min_devices);
 
+/* 1 when the test runs in separate-memory mode ($WEFT_SEPARATE_MEMORY=1, how
+ * CTest runs the *_separate entries): every device then copies, and reports
+ * unified_memory 0, even PoCL's. */
+int wt_separate_memory(void);
+
 /* ---- launches ---------------------------------------------------------------------- */
 
 /* A 1-D launch (weft_launch_init's defaults otherwise) of `kernel` over

@@ -214,7 +214,7 @@ static void whole_argument(void **state)
             for (int d = 0; d < weft_device_count(f->rt); d++) {
                 weft_device_info_t info;
                 WT_CHECK(weft_device_info(f->rt, d, &info));
-                if (!info.unified_memory && st.items[1 + d]) want += T * 4 + 4 * (uint64_t)st.items[1 + d];
+                if (!info.unified_memory && st.items[1 + d]) want += T * 4 + 8 * (uint64_t)st.items[1 + d]; /* out there and back */
             }
             if (st.bytes_moved != want)
                 fail_msg("%s: %llu bytes moved, expected %llu", what, (unsigned long long)st.bytes_moved,

@@ -148,7 +148,9 @@ typedef struct weft_arg {
 
 /** A split argument: chunk [b,e) uses bytes [b*unit, e*unit) of data. Read
  *  bytes are copied to a device before its chunk runs, written bytes back
- *  after it (no copies on unified-memory devices). A written split array is
+ *  after it (no copies on unified-memory devices). A write-only chunk's bytes
+ *  go to the device too, so bytes the kernel leaves unwritten keep the host's
+ *  values on every kind of memory. A written split array is
  *  borrowed for writing: another running operation of the runtime may not
  *  write any of its bytes.
  *  @param data    the host array (NULL only for an empty range).

@@ -52,8 +52,14 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
             if (a->unit == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: unit is 0 bytes", c, i);
             if (a->access < WEFT_READ || a->access > WEFT_READ_WRITE)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: access %d is not valid", c, i, (int)a->access);
-            if (check_mul(rows, a->unit, &need))
-                return weft__fail(WEFT_EINVAL, "%s: argument %zu: %zu x %zu bytes overflows", c, i, rows, a->unit);
+            if (a->span != WEFT_SPAN_INDEX && a->span != WEFT_SPAN_GROUP)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: span %d is not valid", c, i, (int)a->span);
+            size_t owners = a->span == WEFT_SPAN_GROUP ? (rows + r.group[r.dims - 1] - 1) / r.group[r.dims - 1] : rows;
+            if (check_mul(owners, a->unit, &need))
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: %zu x %zu bytes overflows", c, i, owners, a->unit);
+            if (a->clip && a->bytes == SIZE_MAX)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: its count x %zu bytes overflows", c, i, a->unit);
+            if (a->clip && need > a->bytes) need = a->bytes; /* only what the array holds is touched */
             if (need && !a->data) return weft__fail(WEFT_EINVAL, "%s: argument %zu: data is NULL", c, i);
             if (a->bytes < need)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: array of %zu bytes is smaller than the %zu the range needs",
@@ -121,6 +127,31 @@ int weft__args_copy(weft__op *op, const weft_arg_t *args, size_t nargs)
     return 0;
 }
 
+void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo, size_t *off,
+                     size_t *len)
+{
+    size_t b, e, owners; /* in owners of unit bytes: indices or groups */
+    if (a->span == WEFT_SPAN_GROUP) {
+        b = gb;
+        e = ge;
+        owners = op->ngroups;
+    } else {
+        weft__op_indices(op, gb, ge, &b, &e);
+        owners = op->n;
+    }
+    if (with_halo) {
+        b = b > a->halo ? b - a->halo : 0;
+        e = e + a->halo < owners ? e + a->halo : owners;
+    }
+    size_t lo = b * a->unit, hi = e * a->unit;
+    if (a->clip) {
+        if (hi > a->bytes) hi = a->bytes;
+        if (lo > hi) lo = hi;
+    }
+    *off = lo;
+    *len = hi - lo;
+}
+
 /* Write ranges this op takes; refused when a running op writes them too. */
 int weft__args_borrow(weft__op *op)
 {
@@ -128,9 +159,12 @@ int weft__args_borrow(weft__op *op)
     size_t n = 0;
     for (size_t i = 0; i < op->nargs && n < 64; i++) {
         const weft_arg_t *a = &op->args[i];
+        size_t off, len;
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && op->n) {
-            b[n] = a->data;
-            e[n++] = (const char *)a->data + op->n * a->unit;
+            weft__args_span(op, a, 0, op->ngroups, 0, &off, &len);
+            if (!len) continue;
+            b[n] = (const char *)a->data + off;
+            e[n++] = (const char *)a->data + off + len;
         } else if (a->kind == WEFT_ARG_REDUCE) {
             b[n] = a->data;
             e[n++] = (const char *)a->data + a->unit;
@@ -157,12 +191,11 @@ void weft__args_free(weft__op *op)
 
 int weft__args_snapshot(weft__op *op, weft__place *pl, int save)
 {
-    size_t ib, ie;
-    weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
     for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];
         if (a->kind != WEFT_ARG_SPLIT || a->access != WEFT_READ_WRITE) continue;
-        size_t off = ib * a->unit, len = (ie - ib) * a->unit;
+        size_t off, len;
+        weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
         if (!pl->snapshot && !(pl->snapshot = calloc(op->nargs, sizeof *pl->snapshot))) return -1;
         if (save) {
             free(pl->snapshot[i]);

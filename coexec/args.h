@@ -20,6 +20,11 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
  * up either way). */
 int weft__args_copy(weft__op *op, const weft_arg_t *args, size_t nargs);
 void weft__args_free(weft__op *op);
+/* The bytes [*off, *off + *len) of split argument a that groups [gb, ge)
+ * touch: per index or per group, with a's halo when with_halo (reads), cut
+ * at a->bytes when the argument clips. */
+void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo, size_t *off,
+                     size_t *len);
 /* Borrow the bytes op writes (written split arrays, reduction results):
  * 0, or WEFT_EBORROW when a running operation writes some of them. */
 int weft__args_borrow(weft__op *op);

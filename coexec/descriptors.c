@@ -23,6 +23,24 @@ weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t a
     return a;
 }
 
+weft_arg_t weft_arg_split_groups(void *data, size_t bytes, size_t bytes_per_group, weft_access_t access)
+{
+    weft_arg_t a = weft_arg_split(data, bytes, bytes_per_group, access);
+    a.span = WEFT_SPAN_GROUP;
+    a.clip = 1;
+    return a;
+}
+
+weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, weft_access_t access)
+{
+    /* count * unit cannot be checked here: an overflow makes bytes wrap, and
+     * the operation's start refuses it (SIZE_MAX marks it). */
+    size_t bytes = unit && count > SIZE_MAX / unit ? SIZE_MAX : count * unit;
+    weft_arg_t a = weft_arg_split(data, bytes, unit, access);
+    a.clip = 1;
+    return a;
+}
+
 weft_arg_t weft_arg_split_halo(const void *data, size_t bytes, size_t unit, size_t halo)
 {
     weft_arg_t a = weft_arg_split((void *)(uintptr_t)data, bytes, unit, WEFT_READ);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../host/host.h"
+#include "args.h"
 #include "op.h"
 
 typedef struct cl_place {
@@ -298,8 +299,6 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
 {
     cl_place *c = pl->impl;
     c->report = report;
-    size_t ib, ie;
-    weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
     cl_int err = CL_SUCCESS;
     cl_event last = NULL;
     c->compute_event = NULL;
@@ -315,12 +314,10 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
      * back as the host had them, not as whatever the device buffer held. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
-        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_READ)) {
-            size_t lo = ib > a->halo ? ib - a->halo : 0;
-            size_t hi = ie + a->halo < op->n ? ie + a->halo : op->n;
-            err = copy(pl, c, i, 1, lo * a->unit, (hi - lo) * a->unit, a->data, &last);
-        } else if (a->kind == WEFT_ARG_SPLIT) {
-            err = copy(pl, c, i, 1, ib * a->unit, (ie - ib) * a->unit, a->data, &last);
+        if (a->kind == WEFT_ARG_SPLIT) {
+            size_t off, len;
+            weft__args_span(op, a, pl->gb, pl->ge, (a->access & WEFT_READ) != 0, &off, &len);
+            err = copy(pl, c, i, 1, off, len, a->data, &last);
         } else if (a->kind == WEFT_ARG_WHOLE && !c->whole_uploaded) {
             err = copy(pl, c, i, 1, 0, a->bytes, a->data, &last);
         }
@@ -346,9 +343,11 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
     /* Outputs: only the rows this chunk wrote, and its partials. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
-        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE))
-            err = copy(pl, c, i, 0, ib * a->unit, (ie - ib) * a->unit, a->data, &last);
-        else if (a->kind == WEFT_ARG_REDUCE)
+        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
+            size_t off, len;
+            weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
+            err = copy(pl, c, i, 0, off, len, a->data, &last);
+        } else if (a->kind == WEFT_ARG_REDUCE)
             err = copy(pl, c, i, 0, pl->gb * op->blocks_per_group * a->unit,
                        (pl->ge - pl->gb) * op->blocks_per_group * a->unit, op->partials[i], &last);
     }

@@ -129,6 +129,14 @@ typedef enum weft_arg_kind {
     WEFT_ARG_LOCAL = 5            /**< __local memory of `size` bytes per work-group */
 } weft_arg_kind_t;
 
+/** What a split argument's `unit` counts (weft_arg_t::span). */
+typedef enum weft_span {
+    WEFT_SPAN_INDEX = 0,          /**< unit bytes per split index (per row in 2-D) */
+    WEFT_SPAN_GROUP = 1           /**< unit bytes per work-group along the split
+                                       dimension (per row of tiles in 2-D), whatever
+                                       the group's size in items */
+} weft_span_t;
+
 /** How the operation uses one argument. Build with the weft_arg_* helpers.
  *  The descriptor itself is copied when the operation starts; what its
  *  pointers point to is not (except a scalar's value). */
@@ -137,7 +145,12 @@ typedef struct weft_arg {
     weft_access_t access;         /**< SPLIT: read, write or both; WHOLE: read */
     void *data;                   /**< host array; REDUCE: where the result goes */
     size_t bytes;                 /**< size of data in bytes */
-    size_t unit;                  /**< SPLIT: bytes per split index; REDUCE: bytes per partial */
+    size_t unit;                  /**< SPLIT: bytes per split index (or per group, see
+                                       span); REDUCE: bytes per partial */
+    weft_span_t span;             /**< SPLIT: what unit counts (0: per index) */
+    int clip;                     /**< SPLIT: 1 when data may hold less than the range
+                                       covers: every chunk's bytes are cut at `bytes`
+                                       (the kernel must not touch past them) */
     size_t halo;                  /**< SPLIT, read: extra split indices each side */
     const void *value;            /**< SCALAR: the value (copied); REDUCE: the identity
                                        (read at the start and at the end: keep it
@@ -159,6 +172,28 @@ typedef struct weft_arg {
  *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_split(void *data, size_t bytes, size_t unit, weft_access_t access);
+/** A split argument written (or read) by work-group: chunk of groups [g,h)
+ *  along the split dimension uses bytes [g*bytes_per_group, h*bytes_per_group)
+ *  of data, cut at `bytes` (the last group may own fewer). For kernels whose
+ *  groups own a whole number of bytes that is not a whole number per item:
+ *  a 256-item group writing 216 cells, one result per group of 255 items.
+ *  @param data             the host array.
+ *  @param bytes            its size in bytes (may be less than groups x
+ *                          bytes_per_group: the rest is never touched).
+ *  @param bytes_per_group  bytes each work-group along the split owns, > 0.
+ *  @param access           WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
+ *  @return the descriptor (checked when the operation starts). */
+WEFT_API weft_arg_t weft_arg_split_groups(void *data, size_t bytes, size_t bytes_per_group, weft_access_t access);
+/** A split argument with fewer elements than the range has indices: the
+ *  first `count` indices own `unit` bytes each; chunks past them touch none
+ *  of it (the kernel must check its index against the count, as kernels
+ *  over a padded launch grid do).
+ *  @param data    the host array (NULL only when count is 0).
+ *  @param count   elements the array holds.
+ *  @param unit    bytes per element (per row for a 2-D range), > 0.
+ *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
+ *  @return the descriptor (checked when the operation starts). */
+WEFT_API weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, weft_access_t access);
 /** A split read argument that also reads `halo` indices on each side (stencils),
  *  cut at the ends of the range.
  *  @param data   the host array, read only.

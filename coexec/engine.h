@@ -27,6 +27,7 @@ typedef struct weft__engine {
     weft_run_stats_t last_stats;  /* of the latest operation (zero before any) */
     _Atomic(struct weft__trace *) trace; /* chunk trace, NULL when off; never
                                             freed before the runtime */
+    int check_writes;             /* copying device places check write sets (write_check.c) */
 } weft__engine;
 
 static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)
@@ -34,8 +35,10 @@ static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)
     return (weft__engine *)weft__layer(rt, WEFT__LAYER_ENGINE);
 }
 
-/* Set up rt's engine (and $WEFT_TRACE). 0 or a WEFT_E* code with a message. */
-int weft__engine_create(weft_runtime_t *rt);
+/* Set up rt's engine (and $WEFT_TRACE); check_writes as
+ * weft_runtime_options_t's (0: from $WEFT_CHECK_WRITES). 0 or a WEFT_E* code
+ * with a message. */
+int weft__engine_create(weft_runtime_t *rt, int check_writes);
 /* Write the trace out and free everything. Safe when create made nothing. */
 void weft__engine_destroy(weft_runtime_t *rt);
 /* Publish an operation's statistics as rt's latest. */

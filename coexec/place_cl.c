@@ -15,6 +15,7 @@
 #include "../host/host.h"
 #include "args.h"
 #include "op.h"
+#include "write_check.h"
 
 typedef struct cl_place {
     int body;                     /* 1: the device body computes, 0: the kernel */
@@ -27,6 +28,8 @@ typedef struct cl_place {
     int whole_uploaded;
     cl_event compute_event;       /* the chunk's kernel, or the body's done event */
     weft__report_fn report;       /* where the chunk in flight reports */
+    int checking;                 /* the chunk in flight checks its write set */
+    weft__write_check wc;         /* its images (write_check.c) */
 } cl_place;
 
 /* ---- failures ------------------------------------------------------------ */
@@ -231,6 +234,11 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
     weft_panic_t *failure = NULL;
     if (status < 0 || kstatus < 0)
         failure = chunk_panic(op, pl, kstatus < 0 ? kstatus : status, NULL, "failed during execution");
+    if (c->checking) {
+        c->checking = 0;
+        if (failure) weft__write_check_free(op, &c->wc);
+        else failure = weft__write_check_finish(op, pl, &c->wc); /* also copies the written bytes home */
+    }
     /* Only bookkeeping and non-blocking enqueues happen from here on (the
      * driver takes the next chunk, perhaps on this thread). */
     if (failure) fail(op, pl, failure);
@@ -308,13 +316,25 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
         fail(op, pl, chunk_panic(op, pl, injected, NULL, "failed during execution (injected fault)"));
         return;
     }
+    /* Write-set checking: only where the device copies (its own memory, or
+     * separate-memory mode): on shared memory there is nothing to compare. */
+    c->checking = 0;
+    if (!c->unified && weft__engine_of(op->rt)->check_writes) {
+        if (weft__write_check_prepare(op, pl->gb, pl->ge, &c->wc)) {
+            fail(op, pl, chunk_panic(op, pl, CL_OUT_OF_HOST_MEMORY, NULL, "could not set up write checking"));
+            return;
+        }
+        c->checking = 1;
+    }
     /* Inputs: only the rows this chunk reads (with halo), whole arrays once.
      * A write-only split goes up too, without halo: the chunk's rows are read
      * back whole, and the bytes the kernel never writes (a border) must come
      * back as the host had them, not as whatever the device buffer held. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
-        if (a->kind == WEFT_ARG_SPLIT) {
+        if (a->kind == WEFT_ARG_SPLIT && c->checking && c->wc.image[i]) {
+            err = copy(pl, c, i, 1, 0, a->bytes, c->wc.image[i], &last); /* canary around the real bytes */
+        } else if (a->kind == WEFT_ARG_SPLIT) {
             size_t off, len;
             weft__args_span(op, a, pl->gb, pl->ge, (a->access & WEFT_READ) != 0, &off, &len);
             err = copy(pl, c, i, 1, off, len, a->data, &last);
@@ -343,7 +363,9 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
     /* Outputs: only the rows this chunk wrote, and its partials. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
-        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
+        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && c->checking) {
+            err = copy(pl, c, i, 0, 0, a->bytes, c->wc.after[i], &last); /* all of it, checked in the callback */
+        } else if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
             size_t off, len;
             weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
             err = copy(pl, c, i, 0, off, len, a->data, &last);
@@ -361,6 +383,8 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
         if (last) clReleaseEvent(last);
         if (c->compute_event) clReleaseEvent(c->compute_event);
         c->compute_event = NULL;
+        if (c->checking) weft__write_check_free(op, &c->wc);
+        c->checking = 0;
         fail(op, pl, chunk_panic(op, pl, err, body_status[0] ? body_status : NULL, when));
     }
 }

@@ -31,14 +31,15 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
         weft_runtime_options_init(&defaults);
         o = &defaults;
     }
-    if (o->separate_memory < -1 || o->separate_memory > 1)
-        return weft__fail(WEFT_EINVAL, "weft_runtime_create: separate_memory is %d, must be -1, 0 or 1",
-                          o->separate_memory);
+    if (o->separate_memory < -1 || o->separate_memory > 1 || o->check_writes < -1 || o->check_writes > 1)
+        return weft__fail(WEFT_EINVAL, "weft_runtime_create: %s is %d, must be -1, 0 or 1",
+                          o->check_writes < -1 || o->check_writes > 1 ? "check_writes" : "separate_memory",
+                          o->check_writes < -1 || o->check_writes > 1 ? o->check_writes : o->separate_memory);
     weft_runtime_t *rt;
     int rc = weft__pool_create(o->cpu_threads, &rt);
     if (rc) return rc;
     rc = weft__host_create(rt, o->devices, o->separate_memory);
-    if (rc == 0) rc = weft__engine_create(rt);
+    if (rc == 0) rc = weft__engine_create(rt, o->check_writes);
     if (rc == 0) rc = weft__pool_start(rt);
     if (rc) {
         take_down(rt);

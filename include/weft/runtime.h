@@ -44,6 +44,15 @@ typedef struct weft_runtime_options {
      *  device as it is; 0 means: $WEFT_SEPARATE_MEMORY if set ("1" on, "0"
      *  off), else off. */
     int separate_memory;
+    /** Write-set checking, for finding on a laptop the wrong declaration that
+     *  would corrupt data on a GPU: 1 makes every device that copies (in
+     *  separate-memory mode, PoCL's too) fill each written split array
+     *  outside the chunk's declared bytes with a canary before the chunk, and
+     *  verify after it that none of those bytes changed; a chunk that wrote
+     *  outside its declaration fails (a panic naming the argument, the chunk
+     *  and the first offending byte offset). It costs a whole-array copy each
+     *  way per chunk. -1 off; 0 means: $WEFT_CHECK_WRITES ("1" on), else off. */
+    int check_writes;
     /** Reserved for future options; keep zeroed. */
     void *reserved[8];
 } weft_runtime_options_t;
@@ -61,8 +70,9 @@ WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
  *  @param out  receives the runtime, which the caller owns and frees with
  *              weft_runtime_destroy(); set to NULL on failure.
  *  @return 0; WEFT_EINVAL for a NULL out, a cpu_threads below 0 or above 4096, a bad
- *          $WEFT_NUM_THREADS or $WEFT_CPU_THREADS, a separate_memory
- *          other than -1, 0 or 1 or a $WEFT_SEPARATE_MEMORY other than 0 or 1, a bad device selection (empty term, index out
+ *          $WEFT_NUM_THREADS or $WEFT_CPU_THREADS, a separate_memory or
+ *          check_writes other than -1, 0 or 1, a $WEFT_SEPARATE_MEMORY or
+ *          $WEFT_CHECK_WRITES other than 0 or 1, a bad device selection (empty term, index out
  *          of range, name that matches nothing) or a bad $WEFT_FAULT;
  *          WEFT_ECL when the OpenCL platforms cannot be listed or a selected
  *          device cannot be opened; WEFT_ENOMEM (also when more than 64

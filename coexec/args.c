@@ -78,6 +78,13 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: the range's partials (%zu-byte each) overflow", c, i,
                                   a->unit);
             break;
+        case WEFT_ARG_SCATTERED:
+            if (!a->data || a->bytes == 0)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: scattered array is NULL or empty", c, i);
+            if (a->access != WEFT_WRITE && a->access != WEFT_READ_WRITE)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: a scattered array is written (WEFT_WRITE or "
+                                  "WEFT_READ_WRITE); read-only arrays are whole arguments", c, i);
+            break;
         case WEFT_ARG_SCALAR:
             if (!a->value || a->size == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: scalar needs a value and a size", c, i);
             break;
@@ -124,7 +131,7 @@ int weft__args_copy(weft__op *op, const weft_arg_t *args, size_t nargs)
         }
         op->args[i] = a;
     }
-    return 0;
+    return weft__scatter_init(op);
 }
 
 void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo, size_t *off,
@@ -168,6 +175,9 @@ int weft__args_borrow(weft__op *op)
         } else if (a->kind == WEFT_ARG_REDUCE) {
             b[n] = a->data;
             e[n++] = (const char *)a->data + a->unit;
+        } else if (a->kind == WEFT_ARG_SCATTERED) {
+            b[n] = a->data;
+            e[n++] = (const char *)a->data + a->bytes;
         }
     }
     return weft__borrow_take(op->rt, op->id, op->name, b, e, n);
@@ -179,6 +189,7 @@ void weft__args_free(weft__op *op)
         if (op->args[i].kind == WEFT_ARG_SCALAR) free((void *)(uintptr_t)op->args[i].value);
         if (op->partials) free(op->partials[i]);
     }
+    weft__scatter_free(op);
     free(op->partials);
     free(op->argv);
     free(op->args);

@@ -41,6 +41,12 @@ weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, weft_acce
     return a;
 }
 
+weft_arg_t weft_arg_scattered(void *data, size_t bytes, weft_access_t access)
+{
+    weft_arg_t a = {.kind = WEFT_ARG_SCATTERED, .access = access, .data = data, .bytes = bytes};
+    return a;
+}
+
 weft_arg_t weft_arg_split_halo(const void *data, size_t bytes, size_t unit, size_t halo)
 {
     weft_arg_t a = weft_arg_split((void *)(uintptr_t)data, bytes, unit, WEFT_READ);

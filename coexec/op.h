@@ -12,6 +12,7 @@
 #include "weft/parallel.h"
 #include "engine.h"
 #include "place.h"
+#include "scatter.h"
 #include "split.h"
 
 /* Driver-side state of a place (weft__place::state). */
@@ -63,6 +64,7 @@ typedef struct weft__op {
     size_t nargs;
     void **argv;                  /* what the bodies see */
     void **partials;              /* per argument: reduce partials, else NULL */
+    weft__scatter scatter;        /* scattered arguments' starting bytes, merges */
     /* the policy */
     int on_fault;
     int kind;

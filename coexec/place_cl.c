@@ -28,6 +28,7 @@ typedef struct cl_place {
     int whole_uploaded;
     cl_event compute_event;       /* the chunk's kernel, or the body's done event */
     weft__report_fn report;       /* where the chunk in flight reports */
+    unsigned char **scattered;    /* per scattered argument: the device copy read back */
     int checking;                 /* the chunk in flight checks its write set */
     weft__write_check wc;         /* its images (write_check.c) */
 } cl_place;
@@ -133,6 +134,7 @@ static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t
 
 static cl_mem_flags mem_flags(const weft_arg_t *a, int body)
 {
+    if (a->kind == WEFT_ARG_SCATTERED) return CL_MEM_READ_WRITE; /* a write-only one is still read back whole */
     if (a->kind == WEFT_ARG_WHOLE || (a->kind == WEFT_ARG_SPLIT && a->access == WEFT_READ)) return CL_MEM_READ_ONLY;
     /* A device body's library may read what it writes (CLBlast reads C). */
     if (body) return CL_MEM_READ_WRITE;
@@ -151,7 +153,15 @@ static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_
     for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];
         cl_int err = CL_SUCCESS;
-        if (a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE || a->kind == WEFT_ARG_REDUCE) {
+        if (a->kind == WEFT_ARG_SCATTERED && !c->unified) {
+            /* Each chunk reads the array back whole: changed bytes are merged. */
+            if (!c->scattered && !(c->scattered = calloc(op->nargs, sizeof *c->scattered))) err = CL_OUT_OF_HOST_MEMORY;
+            else if (!(c->scattered[i] = malloc(a->bytes))) err = CL_OUT_OF_HOST_MEMORY;
+        }
+        if (err != CL_SUCCESS) {
+            /* reported below */
+        } else if (a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE || a->kind == WEFT_ARG_REDUCE ||
+                   a->kind == WEFT_ARG_SCATTERED) {
             void *host = a->kind == WEFT_ARG_REDUCE ? op->partials[i] : a->data;
             size_t bytes = a->kind == WEFT_ARG_REDUCE ? op->ngroups * op->blocks_per_group * a->unit : a->bytes;
             if (bytes > c->dev->info.max_alloc_bytes) {
@@ -211,6 +221,8 @@ static void release(weft__op *op, weft__place *pl)
         free(c->mems);
     }
     if (c->kernel) weft__kernel_give_back(op->rt, c->built, op->cl_entry, c->kernel, c->kernel_nargs);
+    for (size_t i = 0; c->scattered && i < op->nargs; i++) free(c->scattered[i]);
+    free(c->scattered);
     free(c);
     pl->impl = NULL;
 }
@@ -239,6 +251,8 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
         if (failure) weft__write_check_free(op, &c->wc);
         else failure = weft__write_check_finish(op, pl, &c->wc); /* also copies the written bytes home */
     }
+    for (size_t i = 0; !failure && c->scattered && i < op->nargs; i++)
+        if (c->scattered[i]) failure = weft__scatter_merge(op, pl, i, c->scattered[i]);
     /* Only bookkeeping and non-blocking enqueues happen from here on (the
      * driver takes the next chunk, perhaps on this thread). */
     if (failure) fail(op, pl, failure);
@@ -338,6 +352,10 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
             size_t off, len;
             weft__args_span(op, a, pl->gb, pl->ge, (a->access & WEFT_READ) != 0, &off, &len);
             err = copy(pl, c, i, 1, off, len, a->data, &last);
+        } else if (a->kind == WEFT_ARG_SCATTERED) {
+            /* The array as the operation found it: what this chunk changes
+             * is told apart from that when it comes back. */
+            err = copy(pl, c, i, 1, 0, a->bytes, op->scatter.original[i], &last);
         } else if (a->kind == WEFT_ARG_WHOLE && !c->whole_uploaded) {
             err = copy(pl, c, i, 1, 0, a->bytes, a->data, &last);
         }
@@ -369,6 +387,8 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
             size_t off, len;
             weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
             err = copy(pl, c, i, 0, off, len, a->data, &last);
+        } else if (a->kind == WEFT_ARG_SCATTERED) {
+            err = copy(pl, c, i, 0, 0, a->bytes, c->scattered[i], &last); /* merged in the callback */
         } else if (a->kind == WEFT_ARG_REDUCE)
             err = copy(pl, c, i, 0, pl->gb * op->blocks_per_group * a->unit,
                        (pl->ge - pl->gb) * op->blocks_per_group * a->unit, op->partials[i], &last);

@@ -126,7 +126,8 @@ typedef enum weft_arg_kind {
     WEFT_ARG_WHOLE = 2,           /**< every chunk may read all of it (read-only) */
     WEFT_ARG_REDUCE = 3,          /**< one partial per work-group, combined in order */
     WEFT_ARG_SCALAR = 4,          /**< a value passed to every chunk */
-    WEFT_ARG_LOCAL = 5            /**< __local memory of `size` bytes per work-group */
+    WEFT_ARG_LOCAL = 5,           /**< __local memory of `size` bytes per work-group */
+    WEFT_ARG_SCATTERED = 6        /**< written where no span can say: merged by changed bytes */
 } weft_arg_kind_t;
 
 /** What a split argument's `unit` counts (weft_arg_t::span). */
@@ -194,6 +195,25 @@ WEFT_API weft_arg_t weft_arg_split_groups(void *data, size_t bytes, size_t bytes
  *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, weft_access_t access);
+/** An array written in places no span describes (a strided transpose, a row
+ *  and a column per work-item). Chunks on the CPU, and on devices that share
+ *  the host's memory, write it in place. A device with memory of its own
+ *  works on a private copy of the array as it was when the operation
+ *  started; after each chunk, only the bytes that chunk changed are merged
+ *  into the host array. Two chunks that change the same byte (or a chunk
+ *  that changes a byte the host array no longer holds as it was, because a
+ *  CPU chunk wrote it) fail the operation with a panic naming both, never
+ *  resolved silently. A chunk that writes a byte's old value back is not
+ *  seen as changing it. Kernels read the array as the operation found it.
+ *  The whole array is borrowed for writing. A device chunk that fails
+ *  merges nothing (failover can rerun it); a CPU chunk that panics may leave
+ *  what it wrote. It costs whole-array copies per device chunk: declare
+ *  spans where the writes allow.
+ *  @param data    the host array (non-NULL).
+ *  @param bytes   its size in bytes (> 0).
+ *  @param access  WEFT_WRITE or WEFT_READ_WRITE.
+ *  @return the descriptor (checked when the operation starts). */
+WEFT_API weft_arg_t weft_arg_scattered(void *data, size_t bytes, weft_access_t access);
 /** A split read argument that also reads `halo` indices on each side (stencils),
  *  cut at the ends of the range.
  *  @param data   the host array, read only.

@@ -16,6 +16,56 @@ static int check_mul(size_t a, size_t b, size_t *out)
     return 0;
 }
 
+/* A mapped split: every group's bytes inside the array, no two groups'. */
+typedef struct group_bytes {
+    size_t off, len, group;
+} group_bytes;
+
+static int by_offset(const void *x, const void *y)
+{
+    const group_bytes *a = x, *b = y;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+static int check_map(const char *c, size_t i, const weft_arg_t *a, size_t n, size_t group)
+{
+    if (!a->map) return weft__fail(WEFT_EINVAL, "%s: argument %zu: a mapped split needs its function", c, i);
+    if (a->access < WEFT_READ || a->access > WEFT_READ_WRITE)
+        return weft__fail(WEFT_EINVAL, "%s: argument %zu: access %d is not valid", c, i, (int)a->access);
+    size_t ngroups = (n + group - 1) / group;
+    group_bytes *g = malloc((ngroups ? ngroups : 1) * sizeof *g);
+    if (!g) return weft__fail(WEFT_ENOMEM, "%s: argument %zu: out of memory checking its map", c, i);
+    size_t m = 0;
+    for (size_t k = 0; k < ngroups; k++) {
+        size_t b = k * group, e = b + group < n ? b + group : n, off = 0, len = 0;
+        a->map(b, e, a->map_ctx, &off, &len);
+        if (!len) continue;
+        if (off > a->bytes || len > a->bytes - off) {
+            free(g);
+            return weft__fail(WEFT_EINVAL, "%s: argument %zu: the map gives indices [%zu, %zu) bytes [%zu, %zu), "
+                              "past the array's %zu", c, i, b, e, off, off + len, a->bytes);
+        }
+        if (!a->data) {
+            free(g);
+            return weft__fail(WEFT_EINVAL, "%s: argument %zu: data is NULL", c, i);
+        }
+        g[m++] = (group_bytes){off, len, k};
+    }
+    qsort(g, m, sizeof *g, by_offset);
+    for (size_t k = 1; k < m; k++) {
+        if (g[k].off < g[k - 1].off + g[k - 1].len) {
+            size_t x = g[k - 1].group, y = g[k].group;
+            int rc = weft__fail(WEFT_EINVAL, "%s: argument %zu: the map gives work-groups %zu and %zu overlapping bytes "
+                                "([%zu, %zu) and [%zu, %zu))", c, i, x < y ? x : y, x < y ? y : x, g[k - 1].off,
+                                g[k - 1].off + g[k - 1].len, g[k].off, g[k].off + g[k].len);
+            free(g);
+            return rc;
+        }
+    }
+    free(g);
+    return 0;
+}
+
 int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t *args, size_t nargs,
                         const weft_policy_t *pol)
 {
@@ -52,8 +102,13 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
             if (a->unit == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: unit is 0 bytes", c, i);
             if (a->access < WEFT_READ || a->access > WEFT_READ_WRITE)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: access %d is not valid", c, i, (int)a->access);
-            if (a->span != WEFT_SPAN_INDEX && a->span != WEFT_SPAN_GROUP)
+            if (a->span != WEFT_SPAN_INDEX && a->span != WEFT_SPAN_GROUP && a->span != WEFT_SPAN_MAP)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: span %d is not valid", c, i, (int)a->span);
+            if (a->span == WEFT_SPAN_MAP) {
+                int rc = check_map(c, i, a, rows, r.group[r.dims - 1]);
+                if (rc) return rc;
+                break;
+            }
             size_t owners = a->span == WEFT_SPAN_GROUP ? (rows + r.group[r.dims - 1] - 1) / r.group[r.dims - 1] : rows;
             if (check_mul(owners, a->unit, &need))
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: %zu x %zu bytes overflows", c, i, owners, a->unit);
@@ -138,6 +193,14 @@ void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t 
                      size_t *len)
 {
     size_t b, e, owners; /* in owners of unit bytes: indices or groups */
+    if (a->span == WEFT_SPAN_MAP) {
+        size_t ib, ie, o = 0, l = 0;
+        weft__op_indices(op, gb, ge, &ib, &ie);
+        if (ie > ib) a->map(ib, ie, a->map_ctx, &o, &l);
+        *off = o;
+        *len = l;
+        return;
+    }
     if (a->span == WEFT_SPAN_GROUP) {
         b = gb;
         e = ge;

@@ -41,6 +41,15 @@ weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, weft_acce
     return a;
 }
 
+weft_arg_t weft_arg_split_map(void *data, size_t bytes, weft_span_fn map, const void *ctx, weft_access_t access)
+{
+    weft_arg_t a = weft_arg_split(data, bytes, 1, access);
+    a.span = WEFT_SPAN_MAP;
+    a.map = map;
+    a.map_ctx = ctx;
+    return a;
+}
+
 weft_arg_t weft_arg_scattered(void *data, size_t bytes, weft_access_t access)
 {
     weft_arg_t a = {.kind = WEFT_ARG_SCATTERED, .access = access, .data = data, .bytes = bytes};

@@ -133,10 +133,26 @@ typedef enum weft_arg_kind {
 /** What a split argument's `unit` counts (weft_arg_t::span). */
 typedef enum weft_span {
     WEFT_SPAN_INDEX = 0,          /**< unit bytes per split index (per row in 2-D) */
-    WEFT_SPAN_GROUP = 1           /**< unit bytes per work-group along the split
+    WEFT_SPAN_GROUP = 1,          /**< unit bytes per work-group along the split
                                        dimension (per row of tiles in 2-D), whatever
                                        the group's size in items */
+    WEFT_SPAN_MAP = 2             /**< the bytes come from a function (weft_span_fn) */
 } weft_span_t;
+
+/** The bytes a chunk of a split argument touches, for layouts no unit
+ *  describes (an output shifted by a header, tiles of a size not tied to
+ *  the items): the chunk of split indices [begin, end) touches bytes
+ *  [*offset, *offset + *bytes) of the array. Called when the operation
+ *  starts (for every work-group, to check that no two groups' bytes overlap
+ *  and that all lie inside the array) and for each chunk (with whole groups;
+ *  end may be the range's end). It must be a pure function of its
+ *  arguments, and a chunk's bytes must be those of its groups together.
+ *  @param begin   first split index of the chunk.
+ *  @param end     one past its last.
+ *  @param ctx     the pointer given to weft_arg_split_map().
+ *  @param offset  receives the first byte.
+ *  @param bytes   receives how many bytes (0: none). */
+typedef void (*weft_span_fn)(size_t begin, size_t end, const void *ctx, size_t *offset, size_t *bytes);
 
 /** How the operation uses one argument. Build with the weft_arg_* helpers.
  *  The descriptor itself is copied when the operation starts; what its
@@ -152,6 +168,8 @@ typedef struct weft_arg {
     int clip;                     /**< SPLIT: 1 when data may hold less than the range
                                        covers: every chunk's bytes are cut at `bytes`
                                        (the kernel must not touch past them) */
+    weft_span_fn map;             /**< SPLIT with span WEFT_SPAN_MAP: the chunk's bytes */
+    const void *map_ctx;          /**< passed to map */
     size_t halo;                  /**< SPLIT, read: extra split indices each side */
     const void *value;            /**< SCALAR: the value (copied); REDUCE: the identity
                                        (read at the start and at the end: keep it
@@ -195,6 +213,18 @@ WEFT_API weft_arg_t weft_arg_split_groups(void *data, size_t bytes, size_t bytes
  *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, weft_access_t access);
+/** A split argument whose chunks' bytes a function gives (see
+ *  weft_span_fn): checked when the operation starts, so that no two
+ *  work-groups claim the same byte (WEFT_EINVAL naming both, otherwise).
+ *  @param data    the host array.
+ *  @param bytes   its size in bytes: every group's bytes must lie inside.
+ *  @param map     the chunk-to-bytes function (non-NULL).
+ *  @param ctx     passed to map (may be NULL; must stay valid until the
+ *                 operation is joined).
+ *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
+ *  @return the descriptor (checked when the operation starts). */
+WEFT_API weft_arg_t weft_arg_split_map(void *data, size_t bytes, weft_span_fn map, const void *ctx,
+                                       weft_access_t access);
 /** An array written in places no span describes (a strided transpose, a row
  *  and a column per work-item). Chunks on the CPU, and on devices that share
  *  the host's memory, write it in place. A device with memory of its own

@@ -1,8 +1,9 @@
 /* test_parallel_spans.c — split arguments whose bytes are not "unit bytes per
  * index": owned per work-group (a 256-item group writing 216 cells, as
  * Rodinia's pathfinder does; one result per group of 255 items, as the AMD
- * SDK's binomial does), and arrays shorter than the range (a launch grid
- * larger than the data). Every element is checked, and the bytes past each
+ * SDK's binomial does), arrays shorter than the range (a launch grid
+ * larger than the data), and bytes a function gives (an output behind a
+ * header), with overlapping maps refused. Every element is checked, and the bytes past each
  * array stay untouched, on every place mix and policy, as the devices are
  * and in separate-memory mode (test_parallel_spans_separate). */
 #define _GNU_SOURCE /* mkdtemp, setenv (parallel_kernels.h) */
@@ -204,6 +205,79 @@ static void shorter_than_the_range(void **state)
     weft_runtime_destroy(rt);
 }
 
+/* ---- bytes from a function: an output behind a header ----------------------------- */
+
+#define HEADER 37
+
+static void header_map(size_t begin, size_t end, const void *ctx, size_t *offset, size_t *bytes)
+{
+    size_t extra = ctx ? *(const size_t *)ctx : 0; /* a wrong map claims that much more */
+    *offset = (HEADER + begin) * sizeof(uint32_t);
+    *bytes = (end - begin + extra) * sizeof(uint32_t);
+}
+
+static void behind_header_cpu(size_t begin, size_t end, void *const *argv)
+{
+    uint32_t *out = argv[0];
+    for (size_t i = begin; i < end; i++) out[HEADER + i] = (uint32_t)(5 * i + 2);
+}
+
+static const char behind_header_src[] =
+    "__kernel void behind_header(__global uint *out, ulong n) {\n"
+    "    size_t i = get_global_id(0);\n"
+    "    if (i < n) out[37 + i] = (uint)(5 * i + 2);\n"
+    "}\n";
+
+static const weft_kernel_t behind_header = {
+    .name = "behind_header", .cpu = behind_header_cpu, .cl_source = behind_header_src, .cl_entry = "behind_header"};
+
+static void mapped_bytes(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
+    wt_mix mixes[4];
+    int nmix = pk_mixes(rt, mixes);
+    const uint64_t n = 3000;
+    const size_t total = HEADER + (size_t)n;
+    uint32_t *out = guarded(total);
+    for (int m = 0; m < nmix; m++) {
+        for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+            for (size_t i = 0; i < total; i++) out[i] = i < HEADER ? 0xabcdu : 0;
+            weft_arg_t args[] = {
+                weft_arg_split_map(out, total * sizeof *out, header_map, NULL, WEFT_WRITE),
+                weft_arg_scalar(&n, sizeof n),
+            };
+            weft_policy_t pol = wt_mix_policy(KINDS[k], &mixes[m], 256);
+            char what[96];
+            snprintf(what, sizeof what, "mapped, %s on %s", wt_policy_name(KINDS[k]), mixes[m].name);
+            WT_CHECK(weft_parallel_run(rt, &behind_header, weft_range_1d((size_t)n, 64), args, 2, &pol, WT_PANIC));
+            wt_check_stats(rt, (size_t)n, &pol, what);
+            for (size_t i = 0; i < HEADER; i++)
+                if (out[i] != 0xabcdu) fail_msg("%s: header word %zu was changed", what, i);
+            for (size_t i = 0; i < n; i++)
+                if (out[HEADER + i] != 5 * i + 2) fail_msg("%s: element %zu is %u", what, i, out[HEADER + i]);
+            check_guard(out, total, what);
+        }
+    }
+    /* A map whose groups overlap, and one past the array: refused before anything runs. */
+    size_t one_more = 1;
+    weft_arg_t overlapping[] = {weft_arg_split_map(out, (total + 1) * sizeof *out, header_map, &one_more, WEFT_WRITE),
+                                weft_arg_scalar(&n, sizeof n)};
+    assert_int_equal(weft_parallel_run(rt, &behind_header, weft_range_1d((size_t)n, 64), overlapping, 2, NULL, NULL),
+                     WEFT_EINVAL);
+    wt_assert_contains(weft_last_error_message(), "overlapping bytes");
+    wt_assert_contains(weft_last_error_message(), "work-groups 0 and 1");
+    weft_arg_t past[] = {weft_arg_split_map(out, (total - 1) * sizeof *out, header_map, NULL, WEFT_WRITE),
+                         weft_arg_scalar(&n, sizeof n)};
+    assert_int_equal(weft_parallel_run(rt, &behind_header, weft_range_1d((size_t)n, 64), past, 2, NULL, NULL),
+                     WEFT_EINVAL);
+    wt_assert_contains(weft_last_error_message(), "past the array");
+    weft_arg_t nofn[] = {weft_arg_split_map(out, total * sizeof *out, NULL, NULL, WEFT_WRITE), weft_arg_scalar(&n, sizeof n)};
+    assert_int_equal(weft_parallel_run(rt, &behind_header, weft_range_1d((size_t)n, 64), nofn, 2, NULL, NULL), WEFT_EINVAL);
+    free(out);
+    weft_runtime_destroy(rt);
+}
+
 /* While an operation writes the bytes its groups own, another that would
  * write some of them is refused, and one writing other bytes of the same
  * array runs: the borrow covers exactly what the groups own. */
@@ -257,6 +331,7 @@ int main(void)
         cmocka_unit_test(per_group_results),
         cmocka_unit_test(shorter_than_the_range),
         cmocka_unit_test(per_group_borrows),
+        cmocka_unit_test(mapped_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,6 +249,8 @@ int main(int argc, char **argv)
     int status = run_workloads(&b);
     /* The timelines, for the JSON file: after every measurement. */
     if (o.json_path && bench_timelines_run(&b)) status = 1;
+    if (b.rt_sep) weft_runtime_destroy(b.rt_sep);
+    b.rt_sep = NULL;
     weft_runtime_destroy(rt);
     b.rt = NULL;
     bench_progress("measuring effective cores (end)");

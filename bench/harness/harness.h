@@ -167,7 +167,7 @@ typedef struct bench_record {
                                 'e' efficiency >= goal */
     double efficiency;       /* co-execution efficiency, NAN when not measured */
     double eff_cores;        /* effective cores around the record's workload (NAN: not measured) */
-    char note[384];          /* how it was measured, when the table cannot say */
+    char note[512];          /* how it was measured, when the table cannot say */
 } bench_record;
 
 /* Place ids of trace chunks: 0 the CPU, 1 + n device n. */
@@ -187,6 +187,8 @@ struct bench_ctx {
     const bench_options *opt;
     bench_machine *machine;
     weft_runtime_t *rt;
+    weft_runtime_t *rt_sep;  /* separate_memory = 1: the sepmem rows' runtime, made on first use */
+    int rt_sep_failed;       /* ... and it could not be made */
     int workers;
     bench_record *records;
     size_t nrecords, cap;

@@ -82,4 +82,5 @@ const bench_op_def bench_op_saxpy = {
     .cpu_note = "omp parallel for schedule(static), one element per iteration; GB/s counts 12 B per element",
     .cpu_goal = 1.0 / 1.2, .cpu_target = "parallel_for on the CPU workers within 1.2x of OpenMP (saxpy)",
     .device_goal = 1.0 / 1.05, .device_target = "saxpy through weft within 5% of raw OpenCL on the same device",
+    .sepmem = &bench_op_saxpy,
 };

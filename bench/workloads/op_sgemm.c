@@ -130,7 +130,10 @@ static int clblast_run(bench_devbase *d, bench_op *w)
     if (!d->unified) {
         err = clEnqueueWriteBuffer(d->q, d->mem[0], CL_FALSE, 0, bytes, g->A, 0, NULL, NULL);
         if (err == CL_SUCCESS) err = clEnqueueWriteBuffer(d->q, d->mem[1], CL_FALSE, 0, bytes, g->B, 0, NULL, NULL);
-        if (err == CL_SUCCESS) err = clEnqueueFillBuffer(d->q, d->mem[2], &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
+        /* C goes up too where weft's copies are matched (the sepmem row): weft uploads its write-only rows. */
+        if (err == CL_SUCCESS)
+            err = d->upload_writes ? clEnqueueWriteBuffer(d->q, d->mem[2], CL_FALSE, 0, bytes, g->C, 0, NULL, NULL)
+                                   : clEnqueueFillBuffer(d->q, d->mem[2], &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
         if (err != CL_SUCCESS) return bench_devbase_fail(d, "copies", err);
     }
     CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, n, n, n, 1.0f,
@@ -167,4 +170,5 @@ const bench_op_def bench_op_sgemm = {
     .split_goal = 0.9,
     .split_target = "SGEMM on the whole machine (guided) >= 0.9x OpenBLAS on all usable cores",
     .target_apart = 1,
+    .sepmem = &bench_op_sgemm,
 };

@@ -5,8 +5,12 @@
  *   weft on device d alone          vs  the device baseline on d (raw OpenCL, CLBlast)
  *   weft split across all places    vs  the CPU baseline, once per policy
  *
- * then one record per weft case. Single places run the default policy
- * (guided); every block of every case is checked. */
+ * then one record per weft case; then, for the ops that name one (def->sepmem),
+ *
+ *   weft on device 0, separate memory  vs  the device baseline there, same copies
+ *
+ * on a second runtime made once with separate_memory = 1. Single places run
+ * the default policy (guided); every block of every case is checked. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +96,7 @@ static int case_body(void *p, uint64_t iters)
     const bench_op_def *d = c->w->def;
     for (uint64_t i = 0; i < iters; i++) {
         if (c->kind == BENCH_WEFT) {
-            if (bench_op_run_weft(c->w, c->b->rt, &c->pol, c->who)) return -1;
+            if (bench_op_run_weft(c->w, c->rt, &c->pol, c->who)) return -1;
         } else if (c->kind == BENCH_CPU_BASE) {
             d->cpu_base(c->w);
         } else if (!c->ready || (d->dev_run ? d->dev_run : bench_rawcl_run)(&c->dev, c->w)) {
@@ -116,7 +120,7 @@ static bench_op_case *add_case(bench_op_set *s, bench_op *w, bench_ctx *b, int k
 {
     bench_op_case *c = &s->cs[s->n++];
     int split = place == BENCH_SPLIT;
-    *c = (bench_op_case){.w = w, .b = b, .kind = kind, .place = place, .policy = policy,
+    *c = (bench_op_case){.w = w, .b = b, .kind = kind, .place = place, .policy = policy, .rt = b->rt,
                          .pol = bench_policy(policy, place < 0 || split,
                                              split ? WEFT_ALL_DEVICES : place >= 0 ? (uint64_t)1 << place : 0)};
     const char *dev_base = w->def->dev_baseline ? w->def->dev_baseline : "opencl";
@@ -138,38 +142,36 @@ void bench_op_set_free(bench_op_set *s)
     memset(s, 0, sizeof *s);
 }
 
-int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines, int devices, int guided_only,
-                     bench_op_set *s)
+static int set_alloc(bench_op_set *s, size_t max)
 {
-    const bench_op_def *d = w->def;
-    int ndev = weft_device_count(b->rt);
-    if (ndev > 62) ndev = 62;
-    size_t max = 2 + 2 * (size_t)ndev + BENCH_NPOLICIES;
     memset(s, 0, sizeof *s);
     s->cs = calloc(max, sizeof *s->cs);
     s->m = calloc(max, sizeof *s->m);
-    bench_case *bc = calloc(max, sizeof *bc);
-    if (!s->cs || !s->m || !bc) {
-        free(bc);
-        bench_op_set_free(s);
-        return -1;
-    }
-    add_case(s, w, b, BENCH_WEFT, -1, BENCH_SINGLE_POLICY);
-    if (baselines) add_case(s, w, b, BENCH_CPU_BASE, -1, -1);
-    for (int dv = 0; devices && dv < ndev; dv++) {
-        add_case(s, w, b, BENCH_WEFT, dv, BENCH_SINGLE_POLICY);
-        if (!baselines) continue;
-        bench_op_case *c = add_case(s, w, b, BENCH_DEV_BASE, dv, -1);
-        int (*init)(bench_devbase *, bench_op *) = d->dev_init ? d->dev_init : bench_rawcl_init;
-        if (bench_devbase_open(&c->dev, b->rt, dv) == 0 && init(&c->dev, w) == 0) c->ready = 1;
-        else {
-            bench_progress("%s: %s", d->name, c->dev.err);
-            bench_devbase_free(&c->dev);
+    if (s->cs && s->m) return 0;
+    bench_op_set_free(s);
+    return -1;
+}
+
+/* The device baseline of case c on its place, from c->rt's device. */
+static void open_dev_base(bench_op_case *c, int upload_writes)
+{
+    const bench_op_def *d = c->w->def;
+    int (*init)(bench_devbase *, bench_op *) = d->dev_init ? d->dev_init : bench_rawcl_init;
+    if (bench_devbase_open(&c->dev, c->rt, c->place) == 0) {
+        c->dev.upload_writes = upload_writes;
+        if (init(&c->dev, c->w) == 0) {
+            c->ready = 1;
+            return;
         }
     }
-    for (int p = 0; ndev && p < BENCH_NPOLICIES; p++)
-        if (!guided_only || bench_policies[p] == WEFT_POLICY_GUIDED)
-            add_case(s, w, b, BENCH_WEFT, BENCH_SPLIT, bench_policies[p]);
+    bench_progress("%s: %s", d->name, c->dev.err);
+    bench_devbase_free(&c->dev);
+}
+
+static int measure_set(bench_ctx *b, const char *label, bench_op_set *s)
+{
+    bench_case *bc = calloc((size_t)s->n, sizeof *bc);
+    if (!bc) return -1;
     for (int i = 0; i < s->n; i++)
         bc[i] = (bench_case){.name = s->cs[i].who, .body = case_body, .ctx = &s->cs[i], .ops_per_iter = 1.0,
                              .check = case_check};
@@ -178,7 +180,31 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
     return 0;
 }
 
+int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines, int devices, int guided_only,
+                     bench_op_set *s)
+{
+    int ndev = weft_device_count(b->rt);
+    if (ndev > 62) ndev = 62;
+    if (set_alloc(s, 2 + 2 * (size_t)ndev + BENCH_NPOLICIES)) return -1;
+    add_case(s, w, b, BENCH_WEFT, -1, BENCH_SINGLE_POLICY);
+    if (baselines) add_case(s, w, b, BENCH_CPU_BASE, -1, -1);
+    for (int dv = 0; devices && dv < ndev; dv++) {
+        add_case(s, w, b, BENCH_WEFT, dv, BENCH_SINGLE_POLICY);
+        if (baselines) open_dev_base(add_case(s, w, b, BENCH_DEV_BASE, dv, -1), 0);
+    }
+    for (int p = 0; ndev && p < BENCH_NPOLICIES; p++)
+        if (!guided_only || bench_policies[p] == WEFT_POLICY_GUIDED)
+            add_case(s, w, b, BENCH_WEFT, BENCH_SPLIT, bench_policies[p]);
+    if (measure_set(b, label, s) == 0) return 0;
+    bench_op_set_free(s);
+    return -1;
+}
+
 /* ---- the records ---------------------------------------------------------------- */
+
+#define RAW_NOTE                                                                                                      \
+    "weft_k_<op> on one device vs raw OpenCL: the kernel's own source (weft_k_<op>_kernel.cl_source) built by the "   \
+    "bench, one launch over the whole range, buffers made once"
 
 /* One record per weft case of s (made with baselines): the CPU and the split
  * against the CPU baseline (case 1), a device against the case after it. */
@@ -221,10 +247,7 @@ static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, 
         } else if (dev) {
             bench_record_place(r, info.name, c->place);
             snprintf(r->note, sizeof r->note, "%s (%s)",
-                     d->dev_note ? d->dev_note
-                                 : "weft_k_<op> on one device vs raw OpenCL: the kernel's own source "
-                                   "(weft_k_<op>_kernel.cl_source) built by the bench, one launch over the whole "
-                                   "range, buffers made once",
+                     d->dev_note ? d->dev_note : RAW_NOTE,
                      s->cs[i + 1].dev.unified ? "wrapping the host arrays" : "copies in and out each op");
         } else {
             snprintf(r->note, sizeof r->note, "%s%s; %s", prefix, desc, d->cpu_note);
@@ -248,6 +271,78 @@ static int measure_op(bench_ctx *b, const bench_op_def *d, size_t n, int apart, 
     return status ? -1 : 0;
 }
 
+/* ---- the separate-memory row ------------------------------------------------------ */
+
+/* The sepmem rows' runtime: every device copies as a discrete GPU does. Made
+ * on first use, destroyed by main.c. */
+static weft_runtime_t *sepmem_runtime(bench_ctx *b)
+{
+    if (b->rt_sep || b->rt_sep_failed) return b->rt_sep;
+    weft_runtime_options_t o;
+    weft_runtime_options_init(&o);
+    o.separate_memory = 1;
+    int rc = weft_runtime_create(&o, &b->rt_sep);
+    if (rc) {
+        bench_progress("the separate-memory runtime: weft_runtime_create: %s: %s", weft_err_name(rc),
+                       weft_last_error_message());
+        b->rt_sep = NULL;
+        b->rt_sep_failed = 1;
+    }
+    return b->rt_sep;
+}
+
+/* weft on device 0 of the separate-memory runtime against the device
+ * baseline on the same device through that runtime, copying what weft copies
+ * (write-only outputs included), in one interleaved set; one record. */
+static int measure_sepmem(bench_ctx *b, const bench_op_def *d)
+{
+    const bench_op_def *sd = d->sepmem;
+    weft_runtime_t *rt = sepmem_runtime(b);
+    weft_device_info_t info;
+    if (!rt || weft_device_count(rt) < 1 || weft_device_info(rt, 0, &info)) {
+        if (rt) bench_progress("%s: the separate-memory runtime has no device 0", d->name);
+        return -1;
+    }
+    char label[48];
+    snprintf(label, sizeof label, "%s (separate memory)", d->name);
+    size_t n = bench_op_size(sd, b->opt);
+    bench_progress("%s: setting up size %zu (inputs and a reference computed serially)", label, n);
+    bench_op *w = bench_op_new(sd, n, b);
+    bench_op_set s;
+    if (!w || set_alloc(&s, 2)) {
+        bench_op_free(w);
+        return -1;
+    }
+    bench_op_case *c = add_case(&s, w, b, BENCH_WEFT, 0, BENCH_SINGLE_POLICY);
+    c->rt = rt;
+    snprintf(c->who, sizeof c->who, "weft dev 0, separate memory");
+    c = add_case(&s, w, b, BENCH_DEV_BASE, 0, -1);
+    c->rt = rt;
+    snprintf(c->who + strlen(c->who), sizeof c->who - strlen(c->who), ", separate memory");
+    open_dev_base(c, 1);
+    int status = measure_set(b, label, &s);
+    const char *base = sd->dev_baseline ? sd->dev_baseline : "opencl";
+    bench_record *r = status ? NULL
+                             : bench_add_record(b, d->name, "sepmem", w->size, (int)info.compute_units, &s.m[0],
+                                                sd->unit, base, &s.m[1], 1.0 / 1.05);
+    if (r) {
+        bench_record_policy(r, BENCH_SINGLE_POLICY);
+        bench_record_work(r, sd->work(w), sd->unit);
+        bench_record_place(r, info.name, 0);
+        snprintf(r->placement, sizeof r->placement, "%.100s (separate memory)", info.name);
+        snprintf(r->target, sizeof r->target, "weft within 1.05x of raw OpenCL, same copies, separate memory (%s)",
+                 d->name);
+        snprintf(r->note, sizeof r->note,
+                 "%s; on device 0 of a second runtime made with separate_memory = 1 (device buffers of its own): "
+                 "each op uploads its inputs (write-only outputs too, as weft does) and reads its outputs back, and "
+                 "the baseline, on that runtime's context and queue, makes the same copies",
+                 sd->dev_note ? sd->dev_note : RAW_NOTE);
+    }
+    bench_op_set_free(&s);
+    bench_op_free(w);
+    return status;
+}
+
 int bench_op_workload(bench_ctx *b, const bench_op_def *d)
 {
     const bench_options *o = b->opt;
@@ -261,5 +356,7 @@ int bench_op_workload(bench_ctx *b, const bench_op_def *d)
         status = measure_op(b, d, d->size_full, apart, 1);
         b->max_reps = 0;
     }
+    /* No device: no device row, so no separate-memory row either. */
+    if (d->sepmem && weft_device_count(b->rt) && status == 0) status = measure_sepmem(b, d);
     return status;
 }

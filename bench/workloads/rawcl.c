@@ -9,8 +9,12 @@
  * (CL_MEM_USE_HOST_PTR, no copy); elsewhere each op writes the arrays the
  * kernel reads, launches, and reads back the arrays it writes (what weft's
  * parallel_for moves by itself). WEFT_SEPARATE_MEMORY=1 takes that path on
- * unified devices too, for weft and the baseline alike. Reductions get one partial per work-group, folded on
- * the host in block order with the argument's combine function, as weft does. */
+ * unified devices too, for weft and the baseline alike. weft also uploads a
+ * write-only output before the launch (bytes a kernel leaves alone must come
+ * back as the host had them); the baseline does so when d->upload_writes
+ * (the separate-memory rows, which compare the same copies). Reductions get
+ * one partial per work-group, folded on the host in block order with the
+ * argument's combine function, as weft does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +131,9 @@ int bench_rawcl_run(bench_devbase *d, bench_op *w)
     cl_int err = CL_SUCCESS;
     for (size_t i = 0; !d->unified && i < a->nargs && err == CL_SUCCESS; i++) {
         const weft_arg_t *g = &a->args[i];
-        int reads = g->kind == WEFT_ARG_WHOLE || (g->kind == WEFT_ARG_SPLIT && (g->access & WEFT_READ));
-        if (reads && g->bytes)
+        int up = g->kind == WEFT_ARG_WHOLE ||
+                 (g->kind == WEFT_ARG_SPLIT && ((g->access & WEFT_READ) || d->upload_writes));
+        if (up && g->bytes)
             err = clEnqueueWriteBuffer(d->q, d->mem[i], CL_FALSE, 0, g->bytes, g->data, 0, NULL, NULL);
     }
     if (err != CL_SUCCESS) return bench_devbase_fail(d, "clEnqueueWriteBuffer", err);

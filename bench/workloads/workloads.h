@@ -11,7 +11,9 @@
  * device baseline (the same kernel through raw OpenCL, rawcl.c; CLBlast for
  * sgemm). The driver (ops.c) measures it on every placement — the CPU workers
  * alone, each device alone, and split across all places under each policy —
- * with its baselines in the same interleaved set. */
+ * with its baselines in the same interleaved set; and, when the op names one
+ * (sepmem), in separate-memory mode on the first device against its device
+ * baseline making the same copies. */
 #ifndef WEFT_BENCH_WORKLOADS_H
 #define WEFT_BENCH_WORKLOADS_H
 
@@ -55,6 +57,8 @@ typedef struct bench_op {
  * (weft_device_cl); bench_devbase_free releases them. */
 typedef struct bench_devbase {
     int dev, unified;        /* unified: buffers wrap the host arrays */
+    int upload_writes;       /* not unified: write-only outputs go up too before each
+                                launch, as weft's copying places send them (sepmem rows) */
     cl_device_id id;
     cl_context ctx;
     cl_command_queue q;
@@ -89,6 +93,11 @@ struct bench_op_def {
     double cpu_goal, device_goal, split_goal;                /* 0: none; split: guided only */
     const char *cpu_target, *device_target, *split_target;
     int target_apart; /* a quick run measures the split's target at size_full on its own */
+    /* The separate-memory row (case "sepmem"): the op it measures (this def,
+     * or an iterated form of it) on device 0 of a runtime made with
+     * separate_memory = 1, against its device baseline making the same
+     * copies; NULL: no such row. */
+    const bench_op_def *sepmem;
 };
 
 extern const bench_op_def bench_op_saxpy, bench_op_sdot, bench_op_mandelbrot, bench_op_stencil5,
@@ -121,6 +130,7 @@ typedef struct bench_op_case {
     int place;               /* -1 the CPU, d device d, BENCH_SPLIT every place */
     int policy;
     weft_policy_t pol;       /* weft's: policy on place */
+    weft_runtime_t *rt;      /* the runtime weft's case runs on, and the baseline's device comes from */
     bench_devbase dev;
     int ready;               /* dev was set up */
     char who[64];

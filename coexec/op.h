@@ -50,7 +50,8 @@ typedef struct weft__op {
     weft_range_fn cpu;
     weft_cl_body_fn cl_body;
     char *cl_entry;
-    char *cl_source;              /* the user's source with the whole-range preamble */
+    char *cl_source;              /* the user's source (place_cl.c builds it with
+                                     whole-range builtins, cl_rewrite.h) */
     char *cl_options;
     /* the range */
     weft_range_t range;

@@ -35,6 +35,7 @@ typedef struct weft__place {
     size_t gb, ge;                /* work-groups along the split dimension */
     uint64_t t_start;
     uint64_t bytes;               /* moved for it (the place adds) */
+    uint64_t bytes_up, bytes_down; /* of which host->device, device->host */
     void **snapshot;              /* per argument, failover copies of RW rows */
 } weft__place;
 

@@ -249,6 +249,8 @@ static cl_int copy(weft__place *pl, cl_place *c, size_t i, int to_device, size_t
 {
     if (bytes == 0) return CL_SUCCESS;
     pl->bytes += bytes;
+    if (to_device) pl->bytes_up += bytes;
+    else pl->bytes_down += bytes;
     if (*ev) clReleaseEvent(*ev);
     *ev = NULL;
     cl_command_queue q = c->dev->queue;

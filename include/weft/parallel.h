@@ -394,7 +394,12 @@ typedef struct weft_run_stats {
     size_t chunks;                /**< chunks run (failed ones included) */
     size_t failed_chunks;         /**< chunks that failed (re-run or not) */
     size_t items[65];             /**< split indices done per place: [0] CPU, [1+i] device i */
-    uint64_t bytes_moved;         /**< host<->device bytes copied */
+    uint64_t bytes_moved;         /**< host<->device bytes copied: the sum of
+                                       bytes_up and bytes_down over the places */
+    uint64_t bytes_up[65];        /**< host->device bytes copied per place, indexed
+                                       as items ([0], the CPU, is always 0); 0 on
+                                       unified-memory devices, which copy nothing */
+    uint64_t bytes_down[65];      /**< device->host bytes copied per place, as bytes_up */
 } weft_run_stats_t;
 
 /** Statistics of the most recent parallel operation finished in rt (failed

@@ -193,6 +193,8 @@ static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
     pl->owed = 1;
     op->stats.chunks++;
     op->stats.bytes_moved += pl->bytes;
+    op->stats.bytes_up[pl->trace_id] += pl->bytes_up;
+    op->stats.bytes_down[pl->trace_id] += pl->bytes_down;
     if (!failure) {
         pl->items += ie - ib;
         weft__split_record(&op->sp, (int)(pl - op->places), pl->ge - pl->gb, (double)(now - pl->t_start) / 1e9);
@@ -247,7 +249,7 @@ static void pump(weft__op *op, weft__place *pl)
             op->in_flight++;
             pl->gb = gb;
             pl->ge = ge;
-            pl->bytes = 0;
+            pl->bytes = pl->bytes_up = pl->bytes_down = 0;
             pthread_mutex_unlock(&op->m);
             pl->t_start = weft__now_ns();
             if (op->on_fault == WEFT_FAULT_FAILOVER) weft__args_snapshot(op, pl, 1);

@@ -36,6 +36,7 @@ typedef struct weft__place {
     size_t gb, ge;                /* work-groups along the split dimension */
     uint64_t t_start;
     uint64_t bytes;               /* moved for it (the place adds) */
+    uint64_t bytes_up, bytes_down; /* of which host->device, device->host */
     void **snapshot;              /* per argument, failover copies of RW rows */
 } weft__place;
 
@@ -51,7 +52,8 @@ typedef struct weft__op {
     weft_range_fn cpu;
     weft_cl_body_fn cl_body;
     char *cl_entry;
-    char *cl_source;              /* the user's source with the whole-range preamble */
+    char *cl_source;              /* the user's source (place_cl.c builds it with
+                                     whole-range builtins, cl_rewrite.h) */
     char *cl_options;
     /* the range */
     weft_range_t range;

@@ -1,6 +1,7 @@
 /* coexec/place_cl.c — a device as a place, in one of two modes:
  *   - kernel: the operation's OpenCL kernel, built with whole-range
- *     semantics and launched over the chunk's rows (an NDRange with a global
+ *     builtins (cl_rewrite.h: once per source, the range's geometry a hidden
+ *     argument) and launched over the chunk's rows (an NDRange with a global
  *     offset);
  *   - body: the operation's device body (weft_kernel_t::cl_body) enqueues
  *     the work itself, on the same buffers.
@@ -14,6 +15,7 @@
 
 #include "../host/host.h"
 #include "args.h"
+#include "cl_rewrite.h"
 #include "op.h"
 #include "write_check.h"
 
@@ -23,6 +25,8 @@ typedef struct cl_place {
     weft__built *built;           /* kernel mode */
     cl_kernel kernel;             /* kernel mode */
     cl_uint kernel_nargs;         /* its argument count, as the pool knows it */
+    int geometry;                 /* 1: the entry takes the geometry as a hidden
+                                     last argument (cl_rewrite.h) */
     cl_mem *mems;                 /* per argument, NULL where none */
     int unified;                  /* the buffers wrap the host arrays */
     int whole_uploaded;
@@ -68,39 +72,34 @@ static void fail(weft__op *op, weft__place *pl, weft_panic_t *why)
 /* ---- setting up ---------------------------------------------------------- */
 
 /* Inside a chunk the kernel must see the unsplit launch. A global offset
- * already makes get_global_id absolute; these make the rest agree. #line keeps
- * build-log line numbers those of the user's source. */
-static char *whole_range_source(const weft__op *op)
+ * already makes get_global_id absolute; the rest comes from the whole
+ * range's global sizes: at launch, through one hidden last argument of the
+ * entry (the source is then the same for every range, and so is the build),
+ * or, where cl_rewrite.c cannot make that form safely, written into the
+ * source as numbers (a build per range size). */
+static void whole_size(const weft__op *op, size_t gs[2])
 {
-    size_t gs0, gs1 = 1;
+    gs[1] = 1;
     if (op->range.dims == 1) {
-        gs0 = op->ngroups * op->group;
+        gs[0] = op->ngroups * op->group;
     } else {
         size_t g0 = op->range.group[0];
-        gs0 = (op->range.size[0] + g0 - 1) / g0 * g0;
-        gs1 = op->ngroups * op->group;
+        gs[0] = (op->range.size[0] + g0 - 1) / g0 * g0;
+        gs[1] = op->ngroups * op->group;
     }
-    static const char fmt[] =
-        "#define WEFT_GLOBAL_SIZE_0 %zuUL\n"
-        "#define WEFT_GLOBAL_SIZE_1 %zuUL\n"
-        "#define get_global_size(d) ((size_t)((d) == 0 ? WEFT_GLOBAL_SIZE_0 : (d) == 1 ? WEFT_GLOBAL_SIZE_1 : 1))\n"
-        "#define get_num_groups(d) (get_global_size(d) / get_local_size(d))\n"
-        "#define get_group_id(d) (get_global_id(d) / get_local_size(d))\n"
-        "#line 1\n";
-    int head = snprintf(NULL, 0, fmt, gs0, gs1);
-    size_t len = (size_t)head + strlen(op->cl_source) + 1;
-    char *out = malloc(len);
-    if (!out) return NULL;
-    snprintf(out, len, fmt, gs0, gs1);
-    strcpy(out + head, op->cl_source);
-    return out;
 }
 
-/* Kernel mode: the program (cached by the host layer) and a kernel object. */
+/* Kernel mode: the program (cached by the host layer), a kernel object and,
+ * in the entry form, the geometry argument. */
 static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t **why)
 {
     weft_runtime_t *rt = op->rt;
-    char *source = whole_range_source(op);
+    size_t gs[2];
+    whole_size(op, gs);
+    const char *why_not = NULL;
+    char *source = weft__cl_rewrite_entry(op->cl_source, op->cl_entry, op->cl_options, &why_not);
+    c->geometry = source != NULL;
+    if (!source && why_not) source = weft__cl_sized_source(op->cl_source, gs[0], gs[1]);
     if (!source) {
         *why = setup_panic(op, pl, CL_OUT_OF_HOST_MEMORY, "out of memory");
         return -1;
@@ -124,10 +123,18 @@ static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t
         return -1;
     }
     /* Pooled kernels keep an earlier operation's arguments: every one must be
-     * set again, so the counts must match. */
-    if (c->kernel_nargs != op->nargs) {
+     * set again, so the counts must match (the hidden one aside). */
+    if (c->kernel_nargs != op->nargs + (cl_uint)c->geometry) {
         *why = setup_panic(op, pl, CL_INVALID_KERNEL_ARGS, "kernel takes a different number of arguments than were given");
         return -1;
+    }
+    if (c->geometry) {
+        cl_ulong4 g = {{(cl_ulong)gs[0], (cl_ulong)gs[1], 1, 0}};
+        err = clSetKernelArg(c->kernel, (cl_uint)op->nargs, sizeof g, &g);
+        if (err != CL_SUCCESS) {
+            *why = setup_panic(op, pl, err, "the range's geometry could not be set");
+            return -1;
+        }
     }
     return 0;
 }
@@ -265,6 +272,8 @@ static cl_int copy(weft__place *pl, cl_place *c, size_t i, int to_device, size_t
 {
     if (bytes == 0) return CL_SUCCESS;
     pl->bytes += bytes;
+    if (to_device) pl->bytes_up += bytes;
+    else pl->bytes_down += bytes;
     if (*ev) clReleaseEvent(*ev);
     *ev = NULL;
     cl_command_queue q = c->dev->queue;

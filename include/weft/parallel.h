@@ -78,11 +78,43 @@ typedef int (*weft_cl_body_fn)(struct weft_cl_chunk *chunk);
  *  The device body is either an OpenCL kernel (cl_source and cl_entry) or a
  *  function that enqueues the work itself (cl_body, named by cl_entry); a
  *  kernel has at most one of the two.
- *  The OpenCL kernel takes the arguments in the same order. Inside a chunk it
- *  sees what an unsplit launch would: get_global_id, get_group_id,
- *  get_num_groups and get_global_size are those of the whole range (weft
- *  defines them so before the source). The device range is the range rounded
- *  up to whole work-groups: kernels must ignore indices past the real size.
+ *  The OpenCL kernel takes the arguments in the same order. The device range
+ *  is the range rounded up to whole work-groups: kernels must ignore indices
+ *  past the real size.
+ *
+ *  Inside a chunk the kernel (and every function it calls) sees what one
+ *  unsplit launch over the whole range would. With G[d] = ceil(size[d] /
+ *  group[d]) * group[d] the rounded-up global size (G[1] = 1 in 1-D):
+ *  - get_work_dim(): the range's dims, 1 or 2;
+ *  - get_global_size(d): G[d]; 1 for d >= dims;
+ *  - get_global_id(d): the item's index in the whole range (a chunk is
+ *    launched with its real global offset);
+ *  - get_local_size(d): group[d] (1 for d >= dims); get_enqueued_local_size(d)
+ *    (OpenCL 2.0) the same: weft launches no partial work-group;
+ *  - get_local_id(d), get_local_linear_id() (OpenCL 2.0), sub-group
+ *    builtins: the device's own, which a split does not change;
+ *  - get_num_groups(d): G[d] / group[d];
+ *  - get_group_id(d): get_global_id(d) / group[d], the work-group's index in
+ *    the whole range;
+ *  - get_global_offset(d): 0, as for a launch without an offset;
+ *  - get_global_linear_id(): get_global_id(1) * G[0] + get_global_id(0)
+ *    (weft defines it, on OpenCL 1.2 devices too).
+ *  weft passes the geometry at launch: it adds one hidden last parameter to
+ *  the definition of cl_entry, set for each operation, and makes the five
+ *  range-dependent builtins (get_global_size, get_num_groups, get_group_id,
+ *  get_global_offset, get_global_linear_id) macros within that definition,
+ *  so a program is built once per (source, entry, options, device) whatever
+ *  the range. Other kernels of the source keep the real builtins; names
+ *  beginning with weft__ are reserved. Where weft's scan of the source cannot
+ *  be sure of that form — a function the entry may call, or code outside
+ *  any function, uses one of the five; the entry is declared, called or
+ *  named by a macro besides its definition, or defined twice; \#include,
+ *  \#line or -include; an \#if branch with unbalanced braces; a macro named
+ *  like one of the five, in the source or the options — it writes the
+ *  range's sizes into the whole source instead: the same values everywhere,
+ *  at the cost of one build per range size. Build logs give the lines and
+ *  columns of cl_source either way.
+ *
  *  weft copies what it needs when an operation starts: the struct and its
  *  strings may go once the starting call returns. */
 typedef struct weft_kernel {
@@ -449,7 +481,12 @@ typedef struct weft_run_stats {
     size_t chunks;                /**< chunks run (failed ones included) */
     size_t failed_chunks;         /**< chunks that failed (re-run or not) */
     size_t items[65];             /**< split indices done per place: [0] CPU, [1+i] device i */
-    uint64_t bytes_moved;         /**< host<->device bytes copied */
+    uint64_t bytes_moved;         /**< host<->device bytes copied: the sum of
+                                       bytes_up and bytes_down over the places */
+    uint64_t bytes_up[65];        /**< host->device bytes copied per place, indexed
+                                       as items ([0], the CPU, is always 0); 0 on
+                                       unified-memory devices, which copy nothing */
+    uint64_t bytes_down[65];      /**< device->host bytes copied per place, as bytes_up */
 } weft_run_stats_t;
 
 /** Statistics of the most recent parallel operation finished in rt (failed

@@ -21,7 +21,7 @@ for a in "$@"; do
     *) names+=("$a") ;;
   esac
 done
-((${#names[@]})) || names=(fuzz_device_select fuzz_fault_parse fuzz_parallel_args)
+((${#names[@]})) || names=(fuzz_device_select fuzz_fault_parse fuzz_parallel_args fuzz_cl_rewrite)
 seconds=${WEFT_FUZZ_SECONDS:-40}
 if ((seconds > 60)); then seconds=60; fi # each harness: at most a minute
 

@@ -157,6 +157,14 @@ static void body(size_t b, size_t e, void *const *argv)
         case WEFT_ARG_LOCAL:
             if (argv[i] != NULL) body_error = 6;
             break;
+        case WEFT_ARG_SCATTERED: {
+            /* The array itself (on the CPU, written in place); read only:
+             * pieces run at once and may not write the same bytes. */
+            const unsigned char *d = argv[i];
+            if (d != a->data) body_error = 8;
+            else (void)(*(volatile const unsigned char *)&d[0] + *(volatile const unsigned char *)&d[a->bytes - 1]);
+            break;
+        }
         default:
             body_error = 7;
         }
@@ -169,7 +177,7 @@ static void decode_arg(reader *r, weft_arg_t *a, unsigned char *scalar_store)
 {
     memset(a, 0, sizeof *a);
     uint8_t kind = u8(r), flags = u8(r);
-    a->kind = (weft_arg_kind_t)(kind % 7); /* 0 and 6: not a kind */
+    a->kind = (weft_arg_kind_t)(kind % 8); /* 0 and 7: not a kind */
     a->access = (weft_access_t)(flags % 5); /* 0 and 4: not an access */
     size_t off = size_val(r) % BUF;
     size_t bytes = size_val(r);

@@ -175,9 +175,13 @@ static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_
                 *why = setup_panic(op, pl, CL_INVALID_BUFFER_SIZE, "argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE");
                 return -1;
             }
-            /* Unified memory: the device works in the host's own pages. */
-            cl_mem_flags flags = mem_flags(a, c->body) | (c->unified ? CL_MEM_USE_HOST_PTR : 0);
-            c->mems[i] = clCreateBuffer(c->dev->ctx, flags, bytes, c->unified ? host : NULL, &err);
+            /* Unified memory: the device works in the host's own pages.
+             * Otherwise a buffer of the device's pool: the same arrays come
+             * back operation after operation. */
+            if (c->unified)
+                c->mems[i] = clCreateBuffer(c->dev->ctx, mem_flags(a, c->body) | CL_MEM_USE_HOST_PTR, bytes, host, &err);
+            else
+                c->mems[i] = weft__devmem_take(c->dev, mem_flags(a, c->body), bytes, &err);
             if (err == CL_SUCCESS && !c->body) err = clSetKernelArg(c->kernel, (cl_uint)i, sizeof(cl_mem), &c->mems[i]);
         } else if (c->body) {
             continue; /* scalars reach a body through argv; __local means nothing to it */
@@ -223,8 +227,14 @@ static void release(weft__op *op, weft__place *pl)
     cl_place *c = pl->impl;
     if (!c) return;
     if (c->mems) {
-        for (size_t i = 0; i < op->nargs; i++)
-            if (c->mems[i]) clReleaseMemObject(c->mems[i]);
+        for (size_t i = 0; i < op->nargs; i++) {
+            if (!c->mems[i]) continue;
+            const weft_arg_t *a = &op->args[i];
+            /* Every command on it has finished: the chunks' callbacks ran. */
+            if (c->unified) clReleaseMemObject(c->mems[i]);
+            else weft__devmem_give(c->dev, c->mems[i], mem_flags(a, c->body),
+                                   a->kind == WEFT_ARG_REDUCE ? op->ngroups * op->blocks_per_group * a->unit : a->bytes);
+        }
         free(c->mems);
     }
     if (c->kernel) weft__kernel_give_back(op->rt, c->built, op->cl_entry, c->kernel, c->kernel_nargs);

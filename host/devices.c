@@ -90,6 +90,7 @@ static void device_free(weft__device *d)
         clFinish(d->queue);
         clReleaseCommandQueue(d->queue);
     }
+    weft__devmem_free(d);
     if (d->ctx) clReleaseContext(d->ctx);
     free(d);
 }
@@ -118,6 +119,7 @@ static int add_device(weft__host *h, weft__device *d, int *index)
 static int open_device(weft__host *h, const found *f)
 {
     weft__device *d = calloc(1, sizeof *d);
+    if (d) weft__devmem_init(d);
     if (!d) return weft__fail(WEFT_ENOMEM, "out of memory opening device '%s'", f->name);
     d->platform = f->platform;
     d->id = f->id;
@@ -290,6 +292,7 @@ int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue
         return weft__fail(WEFT_ECL, "weft_device_adopt: queue query failed: %s", weft_cl_status_name(err));
     if (qctx != ctx) return weft__fail(WEFT_EINVAL, "weft_device_adopt: the queue belongs to another context");
     weft__device *d = calloc(1, sizeof *d);
+    if (d) weft__devmem_init(d);
     if (!d) return weft__fail(WEFT_ENOMEM, "weft_device_adopt: out of memory");
     clGetDeviceInfo(id, CL_DEVICE_PLATFORM, sizeof d->platform, &d->platform, NULL);
     d->id = id;

@@ -11,6 +11,14 @@
 
 #define WEFT__MAX_DEVICES 64
 
+/* A device buffer kept for reuse (devmem.c). */
+typedef struct weft__devmem {
+    cl_mem mem;
+    cl_mem_flags flags;
+    size_t bytes;
+    struct weft__devmem *next;
+} weft__devmem;
+
 typedef struct weft__device {
     cl_platform_id platform;
     cl_device_id id;
@@ -18,6 +26,9 @@ typedef struct weft__device {
     cl_command_queue queue;
     weft_device_info_t info;
     atomic_long launches;         /* launches so far, for fault injection */
+    pthread_mutex_t pool_m;       /* guards the buffer pool */
+    weft__devmem *pool;           /* free device buffers, newest first */
+    size_t pooled;                /* their bytes */
 } weft__device;
 
 typedef struct weft__fault {
@@ -72,6 +83,16 @@ void weft__host_destroy(weft_runtime_t *rt);
 
 /* The device, or NULL (with a message) when index is out of range. */
 weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *caller);
+
+/* Device buffers that operations reuse instead of allocating anew each time
+ * (devmem.c): a buffer of `flags` (no host pointer) of at least `bytes`
+ * (and at most twice as many), or a new one; NULL with *err on failure. Give
+ * it back, with what take was asked, once no command uses it any more. */
+cl_mem weft__devmem_take(weft__device *d, cl_mem_flags flags, size_t bytes, cl_int *err);
+void weft__devmem_give(weft__device *d, cl_mem mem, cl_mem_flags flags, size_t bytes);
+void weft__devmem_init(weft__device *d);
+/* Release every pooled buffer (device close). */
+void weft__devmem_free(weft__device *d);
 
 /* Build (or find in the cache) source+options for a device. On failure
  * returns NULL and, when why is not NULL, a panic payload with the log. */

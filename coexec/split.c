@@ -18,6 +18,11 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
                       const double *speed, const int *measured, size_t chunk_groups)
 {
     memset(sp, 0, sizeof *sp);
+    /* One place has no one to balance against: cutting its range would only
+     * add chunks (launches, copies, barriers). Static, guided and adaptive
+     * give it the whole range at once; dynamic keeps its chunks (the user
+     * may size them for memory or latency). */
+    if (nplaces == 1 && kind != WEFT_POLICY_DYNAMIC) kind = WEFT_POLICY_STATIC;
     sp->kind = kind;
     sp->total = total_groups;
     sp->nplaces = nplaces;

@@ -30,7 +30,9 @@ typedef struct weft__split {
 } weft__split;
 
 /* speed: a prior per place (relative is fine); measured[p] says whether it is
- * a real measurement (ADAPTIVE skips calibration for those). chunk: 0 = auto. */
+ * a real measurement (ADAPTIVE skips calibration for those). chunk: 0 = auto.
+ * With one place, every kind but DYNAMIC hands it the whole range as one
+ * chunk (there is nothing to balance). */
 void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplaces,
                       const double *speed, const int *measured, size_t chunk_groups);
 void weft__split_free(weft__split *sp);

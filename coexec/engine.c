@@ -7,17 +7,14 @@
 
 int weft__engine_create(weft_runtime_t *rt, int check_writes)
 {
-    if (check_writes == 0) {
-        const char *env = getenv("WEFT_CHECK_WRITES");
-        if (env && *env && strcmp(env, "0") != 0 && strcmp(env, "1") != 0)
-            return weft__fail(WEFT_EINVAL, "WEFT_CHECK_WRITES=\"%s\": expected 0 or 1", env);
-        check_writes = env && strcmp(env, "1") == 0 ? 1 : -1;
-    }
+    int check;
+    int rc = weft__env_switch("WEFT_CHECK_WRITES", check_writes, &check);
+    if (rc) return rc;
     weft__engine *e = calloc(1, sizeof *e);
     if (!e) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
     pthread_mutex_init(&e->m, NULL);
     atomic_init(&e->trace, NULL);
-    e->check_writes = check_writes > 0;
+    e->check_writes = check;
     weft__set_layer(rt, WEFT__LAYER_ENGINE, e);
     return weft__trace_from_env(rt);
 }

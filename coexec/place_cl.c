@@ -149,6 +149,12 @@ static cl_mem_flags mem_flags(const weft_arg_t *a, int body)
     return a->access == WEFT_WRITE ? CL_MEM_WRITE_ONLY : CL_MEM_READ_WRITE;
 }
 
+/* The bytes of argument a's device buffer: its reduction partials, or the array. */
+static size_t buffer_bytes(const weft__op *op, const weft_arg_t *a)
+{
+    return a->kind == WEFT_ARG_REDUCE ? op->ngroups * op->blocks_per_group * a->unit : a->bytes;
+}
+
 /* One buffer per array argument (and the kernel's arguments, kernel mode). */
 static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t **why)
 {
@@ -170,7 +176,7 @@ static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_
         } else if (a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE || a->kind == WEFT_ARG_REDUCE ||
                    a->kind == WEFT_ARG_SCATTERED) {
             void *host = a->kind == WEFT_ARG_REDUCE ? op->partials[i] : a->data;
-            size_t bytes = a->kind == WEFT_ARG_REDUCE ? op->ngroups * op->blocks_per_group * a->unit : a->bytes;
+            size_t bytes = buffer_bytes(op, a);
             if (bytes > c->dev->info.max_alloc_bytes) {
                 *why = setup_panic(op, pl, CL_INVALID_BUFFER_SIZE, "argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE");
                 return -1;
@@ -232,8 +238,7 @@ static void release(weft__op *op, weft__place *pl)
             const weft_arg_t *a = &op->args[i];
             /* Every command on it has finished: the chunks' callbacks ran. */
             if (c->unified) clReleaseMemObject(c->mems[i]);
-            else weft__devmem_give(c->dev, c->mems[i], mem_flags(a, c->body),
-                                   a->kind == WEFT_ARG_REDUCE ? op->ngroups * op->blocks_per_group * a->unit : a->bytes);
+            else weft__devmem_give(c->dev, c->mems[i], mem_flags(a, c->body), buffer_bytes(op, a));
         }
         free(c->mems);
     }

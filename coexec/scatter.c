@@ -8,11 +8,13 @@
 int weft__scatter_init(weft__op *op)
 {
     weft__scatter *sc = &op->scatter;
-    pthread_mutex_init(&sc->m, NULL);
-    sc->ready = 1;
     for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];
         if (a->kind != WEFT_ARG_SCATTERED) continue;
+        if (!sc->ready) { /* only operations with a scattered argument need it */
+            pthread_mutex_init(&sc->m, NULL);
+            sc->ready = 1;
+        }
         if (!sc->original && !(sc->original = calloc(op->nargs, sizeof *sc->original))) return -1;
         if (!(sc->original[i] = malloc(a->bytes))) return -1;
         memcpy(sc->original[i], a->data, a->bytes);

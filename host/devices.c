@@ -134,21 +134,6 @@ static int open_device(weft__host *h, const found *f)
     return add_device(h, d, NULL);
 }
 
-/* $WEFT_SEPARATE_MEMORY: 0 or 1 (empty or unset: 0). */
-static int separate_from_env(int *out)
-{
-    const char *env = getenv("WEFT_SEPARATE_MEMORY");
-    if (!env || !*env || strcmp(env, "0") == 0) {
-        *out = 0;
-        return 0;
-    }
-    if (strcmp(env, "1") == 0) {
-        *out = 1;
-        return 0;
-    }
-    return weft__fail(WEFT_EINVAL, "WEFT_SEPARATE_MEMORY=\"%s\": expected 0 or 1", env);
-}
-
 int weft__host_create(weft_runtime_t *rt, const char *spec, int separate_memory)
 {
     weft__set_layer(rt, WEFT__LAYER_HOST, NULL);
@@ -157,16 +142,11 @@ int weft__host_create(weft_runtime_t *rt, const char *spec, int separate_memory)
     pthread_mutex_init(&h->m, NULL);
     atomic_init(&h->ndevices, 0);
     weft__set_layer(rt, WEFT__LAYER_HOST, h);
-    if (separate_memory == 0) {
-        int rc = separate_from_env(&h->separate);
-        if (rc) return rc;
-    } else {
-        h->separate = separate_memory > 0;
-    }
+    int rc = weft__env_switch("WEFT_SEPARATE_MEMORY", separate_memory, &h->separate);
+    if (rc) return rc;
 
     if (!spec) spec = getenv("WEFT_DEVICES");
     if (!spec || !*spec) spec = "all";
-    int rc = 0;
     if (strcmp(spec, "none") != 0) {
         found *all = malloc(MAX_FOUND * sizeof *all);
         if (!all) return weft__fail(WEFT_ENOMEM, "out of memory listing devices");

@@ -1,7 +1,9 @@
-/* scheduler/env.c — the environment's say in the pool: how many workers. */
+/* scheduler/env.c — the environment's say in the runtime: how many workers,
+ * and the on/off switches of the layers above (weft__env_switch). */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -44,4 +46,22 @@ int weft__env_threads(int *out)
         return weft__fail(WEFT_EINVAL, "%s=\"%s\": expected a whole number from 1 to 4096", var, env);
     *out = (int)n;
     return 0;
+}
+
+int weft__env_switch(const char *name, int option, int *on)
+{
+    if (option != 0) {
+        *on = option > 0;
+        return 0;
+    }
+    const char *env = getenv(name);
+    if (!env || !*env || strcmp(env, "0") == 0) {
+        *on = 0;
+        return 0;
+    }
+    if (strcmp(env, "1") == 0) {
+        *on = 1;
+        return 0;
+    }
+    return weft__fail(WEFT_EINVAL, "%s=\"%s\": expected 0 or 1", name, env);
 }

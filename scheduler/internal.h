@@ -23,6 +23,10 @@ int weft__name_is_valid(const char *s);
 char *weft__strdup(const char *s);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t weft__now_ns(void);
+/* (env.c) A runtime option that is -1 (off), 1 (on) or 0 (the environment
+ * variable `name` decides: "1" on; unset, empty or "0" off). *on gets 0 or 1;
+ * WEFT_EINVAL with a message for any other value of the variable. */
+int weft__env_switch(const char *name, int option, int *on);
 
 /* ---- the runtime's layer slots (pool.c) ---------------------------------- */
 /* A runtime is the scheduler's pool plus the state of the layers above it,

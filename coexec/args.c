@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "array.h"
 
 /* ---- checking the request ------------------------------------------------ */
 
@@ -149,6 +150,15 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
         default:
             return weft__fail(WEFT_EINVAL, "%s: argument %zu: unknown kind %d", c, i, (int)a->kind);
         }
+        if (a->array) {
+            if (a->kind != WEFT_ARG_SPLIT && a->kind != WEFT_ARG_WHOLE)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: only split and whole arguments can be on a "
+                                  "registered array", c, i);
+            if (a->data != weft_array_data(a->array) || a->bytes > weft_array_bytes(a->array))
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: its data must be the registered array's first "
+                                  "byte and its %zu bytes fit in the array's %zu", c, i, a->bytes,
+                                  weft_array_bytes(a->array));
+        }
     }
     if (pol && (pol->kind < WEFT_POLICY_STATIC || pol->kind > WEFT_POLICY_ADAPTIVE))
         return weft__fail(WEFT_EINVAL, "%s: unknown policy kind %d", c, (int)pol->kind);
@@ -277,6 +287,7 @@ int weft__args_snapshot(weft__op *op, weft__place *pl, int save)
             memcpy(pl->snapshot[i], (char *)a->data + off, len);
         } else if (pl->snapshot[i]) {
             memcpy((char *)a->data + off, pl->snapshot[i], len);
+            if (a->array) weft__array_host_restored(a->array, off, off + len);
         }
     }
     return 0;

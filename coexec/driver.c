@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "array.h"
 #include "op.h"
 #include "place.h"
 
@@ -133,6 +134,13 @@ static void finish(weft__op *op)
         }
     }
     for (int p = 0; p < op->nplaces; p++) op->stats.items[op->places[p].trace_id] = op->places[p].items;
+    op->stats.bytes_moved = 0;
+    for (int i = 0; i < WEFT__MAX_PLACES; i++) {
+        op->stats.bytes_up[i] += atomic_load(&op->moved_up[i]);
+        op->stats.bytes_down[i] += atomic_load(&op->moved_down[i]);
+        op->stats.bytes_moved += op->stats.bytes_up[i] + op->stats.bytes_down[i];
+    }
+    weft__arrays_end(op, failure == NULL);
     weft__engine_publish_stats(rt, &op->stats);
     weft__borrow_release(rt, op->id);
 
@@ -192,7 +200,6 @@ static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
      * free it before that pump runs. */
     pl->owed = 1;
     op->stats.chunks++;
-    op->stats.bytes_moved += pl->bytes;
     op->stats.bytes_up[pl->trace_id] += pl->bytes_up;
     op->stats.bytes_down[pl->trace_id] += pl->bytes_down;
     if (!failure) {
@@ -382,9 +389,15 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
         op_free(op);
         return rc;
     }
+    if ((rc = weft__arrays_begin(op))) {
+        weft__borrow_release(rt, op->id);
+        op_free(op);
+        return rc;
+    }
     weft_builder_t b;
     weft_builder_init(&b);
     if ((rc = weft__task_new(rt, &b, NULL, NULL, &op->task))) {
+        weft__arrays_end(op, 0);
         weft__borrow_release(rt, op->id);
         op_free(op);
         return rc;
@@ -411,6 +424,11 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     priors(op, speed, measured);
     size_t chunk_groups = pol->chunk ? (pol->chunk + op->group - 1) / op->group : 0;
     weft__split_init(&op->sp, op->kind, op->ngroups, op->nplaces, speed, measured, chunk_groups);
+    /* Registered arrays: keep each place's rows where the last static split
+     * that wrote them left them. */
+    size_t keep_b[WEFT__MAX_PLACES], keep_e[WEFT__MAX_PLACES];
+    if (op->sp.kind == WEFT_POLICY_STATIC && weft__arrays_static_split(op, keep_b, keep_e))
+        weft__split_prefer_static(&op->sp, keep_b, keep_e);
     for (int p = 0; p < op->nplaces; p++)
         if (op->places[p].state == WEFT__PLACE_RETIRED) weft__split_retire(&op->sp, p);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "engine.h"
 
 int weft__engine_create(weft_runtime_t *rt, int check_writes)
@@ -23,6 +24,7 @@ void weft__engine_destroy(weft_runtime_t *rt)
 {
     weft__engine *e = weft__engine_of(rt);
     if (!e) return;
+    weft__arrays_orphan(rt);
     weft__trace_destroy(rt);
     weft__borrows_free(rt);
     pthread_mutex_destroy(&e->m);

@@ -28,6 +28,7 @@ typedef struct weft__engine {
     _Atomic(struct weft__trace *) trace; /* chunk trace, NULL when off; never
                                             freed before the runtime */
     int check_writes;             /* copying device places check write sets (write_check.c) */
+    struct weft_array *arrays;    /* registered arrays alive (array.c), under m */
 } weft__engine;
 
 static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)

@@ -80,6 +80,9 @@ typedef struct weft__op {
     int finalizing;
     weft_panic_t *failure;
     weft_run_stats_t stats;
+    /* registered arrays' moves (array.c), per place as stats index them:
+     * host->device into the device, device->host out of it */
+    _Atomic uint64_t moved_up[WEFT__MAX_PLACES], moved_down[WEFT__MAX_PLACES];
 } weft__op;
 
 /* Indices [*ib, *ie) that split groups [gb, ge) cover. */

@@ -8,13 +8,16 @@
  * Both bind the arrays once, move only the bytes a chunk touches (its rows
  * with halo, whole arrays once, written rows and partials back; nothing on
  * unified-memory devices, whose buffers wrap the host arrays), and report
- * the chunk's end from the completion callback of its last command. */
+ * the chunk's end from the completion callback of its last command. A
+ * registered array (array.h) is the device's own copy of it instead: only
+ * the bytes that copy lacks move, and written rows stay there. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../host/host.h"
 #include "args.h"
+#include "array.h"
 #include "cl_rewrite.h"
 #include "op.h"
 #include "write_check.h"
@@ -186,6 +189,8 @@ static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_
              * back operation after operation. */
             if (c->unified)
                 c->mems[i] = clCreateBuffer(c->dev->ctx, mem_flags(a, c->body) | CL_MEM_USE_HOST_PTR, bytes, host, &err);
+            else if (a->array)
+                c->mems[i] = weft__array_mem(a->array, c->dev, pl->device, &err); /* the array's, kept */
             else
                 c->mems[i] = weft__devmem_take(c->dev, mem_flags(a, c->body), bytes, &err);
             if (err == CL_SUCCESS && !c->body) err = clSetKernelArg(c->kernel, (cl_uint)i, sizeof(cl_mem), &c->mems[i]);
@@ -238,6 +243,7 @@ static void release(weft__op *op, weft__place *pl)
             const weft_arg_t *a = &op->args[i];
             /* Every command on it has finished: the chunks' callbacks ran. */
             if (c->unified) clReleaseMemObject(c->mems[i]);
+            else if (a->array) continue; /* the array's own copy */
             else weft__devmem_give(c->dev, c->mems[i], mem_flags(a, c->body), buffer_bytes(op, a));
         }
         free(c->mems);
@@ -275,6 +281,7 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
     }
     for (size_t i = 0; !failure && c->scattered && i < op->nargs; i++)
         if (c->scattered[i]) failure = weft__scatter_merge(op, pl, i, c->scattered[i]);
+    weft__arrays_done(op, pl, failure == NULL);
     /* Only bookkeeping and non-blocking enqueues happen from here on (the
      * driver takes the next chunk, perhaps on this thread). */
     if (failure) fail(op, pl, failure);
@@ -341,24 +348,66 @@ static cl_int enqueue_body(weft__op *op, weft__place *pl, cl_place *c, int *fail
     return err;
 }
 
+static void go(weft__op *op, weft__place *pl, int may_wait);
+
+/* A pool task: read back to the host what the device's copy of registered
+ * arrays lacks and only other devices hold, then enqueue the chunk. */
+static void *stage_task(void *arg)
+{
+    weft__place *pl = arg;
+    go(pl->op, pl, 1);
+    return NULL;
+}
+
 static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
 {
     cl_place *c = pl->impl;
     c->report = report;
-    cl_int err = CL_SUCCESS;
-    cl_event last = NULL;
-    c->compute_event = NULL;
-
     int injected = weft__fault_check(op->rt, pl->device, op->cl_entry);
     if (injected) {
         fail(op, pl, chunk_panic(op, pl, injected, NULL, "failed during execution (injected fault)"));
         return;
+    }
+    go(op, pl, 0);
+}
+
+/* The chunk's moves, compute and read-backs, enqueued. may_wait: this
+ * thread may block (a pool task), else it is perhaps a driver's callback. */
+static void go(weft__op *op, weft__place *pl, int may_wait)
+{
+    cl_place *c = pl->impl;
+    weft__device *dev = c->dev; /* c may be gone once the callback is set */
+    cl_int err = CL_SUCCESS;
+    cl_event last = NULL;
+    c->compute_event = NULL;
+    /* Registered arrays first: the bytes the device's copy lacks go up; bytes
+     * that must first come back from another device are staged by a thread
+     * that may wait (twice at most: only an operation racing on the same
+     * array could take them away again meanwhile). From the first upload to
+     * the callback's registration this thread alone enqueues on the queue. */
+    for (int tries = 0;; tries++) {
+        weft__queue_lock(dev);
+        if (weft__arrays_fetch(op, pl, dev, &err) != 1) break;
+        weft__queue_unlock(dev);
+        weft_handle_t *h;
+        if (!may_wait && weft_spawn(op->rt, stage_task, pl, &h) == 0) {
+            weft_handle_detach(h);
+            return;
+        }
+        err = tries < 2 ? weft__arrays_stage(op, pl) : CL_INVALID_OPERATION;
+        if (err != CL_SUCCESS) {
+            weft__arrays_done(op, pl, 0);
+            fail(op, pl, chunk_panic(op, pl, err, NULL, "could not read a registered array's bytes back from "
+                                     "another device"));
+            return;
+        }
     }
     /* Write-set checking: only where the device copies (its own memory, or
      * separate-memory mode): on shared memory there is nothing to compare. */
     c->checking = 0;
     if (!c->unified && weft__engine_of(op->rt)->check_writes) {
         if (weft__write_check_prepare(op, pl->gb, pl->ge, &c->wc)) {
+            weft__queue_unlock(dev);
             fail(op, pl, chunk_panic(op, pl, CL_OUT_OF_HOST_MEMORY, NULL, "could not set up write checking"));
             return;
         }
@@ -370,6 +419,7 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
      * back as the host had them, not as whatever the device buffer held. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
+        if (a->array) continue;
         if (a->kind == WEFT_ARG_SPLIT && c->checking && c->wc.image[i]) {
             err = copy(pl, c, i, 1, 0, a->bytes, c->wc.image[i], &last); /* canary around the real bytes */
         } else if (a->kind == WEFT_ARG_SPLIT) {
@@ -405,6 +455,7 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
     /* Outputs: only the rows this chunk wrote, and its partials. */
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
+        if (a->array) continue; /* written rows stay on the device */
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && c->checking) {
             err = copy(pl, c, i, 0, 0, a->bytes, c->wc.after[i], &last); /* all of it, checked in the callback */
         } else if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
@@ -421,6 +472,7 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
     /* The callback may run at once, on this thread, and the driver may then
      * finish the whole op: nothing of op or pl may be touched after it is set. */
     if (err == CL_SUCCESS) err = clSetEventCallback(last, CL_COMPLETE, on_chunk_event, pl);
+    weft__queue_unlock(dev);
     if (err != CL_SUCCESS) {
         /* Whatever was queued must finish before the chunk can be retried. */
         clFinish(c->dev->queue);
@@ -429,6 +481,7 @@ static void submit(weft__op *op, weft__place *pl, weft__report_fn report)
         c->compute_event = NULL;
         if (c->checking) weft__write_check_free(op, &c->wc);
         c->checking = 0;
+        weft__arrays_done(op, pl, 0);
         fail(op, pl, chunk_panic(op, pl, err, body_status[0] ? body_status : NULL, when));
     }
 }

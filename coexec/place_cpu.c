@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../host/host.h"
+#include "array.h"
 #include "op.h"
 
 typedef struct piece {
@@ -95,9 +97,29 @@ static int cpu_setup(weft__op *op, weft__place *pl, weft_panic_t **why)
     return 0;
 }
 
+/* Registered arrays: the host's copy of the chunk's bytes made current
+ * first (this runs on a worker or the starting thread, which may wait), and
+ * the written bytes the only current ones after. */
 static void cpu_submit(weft__op *op, weft__place *pl, weft__report_fn report)
 {
-    report(op, pl, run_chunk(op, pl)); /* a CPU body's panic was heard already */
+    cl_int err;
+    weft__arrays_fetch(op, pl, NULL, &err);
+    if (err != CL_SUCCESS) {
+        size_t ib, ie;
+        weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
+        weft__failure f = {.thread = op->launcher, .file = op->file, .line = op->line, .device = pl->name,
+                           .kernel = op->name, .cl_status = err, .cl_status_name = weft_cl_status_name(err),
+                           .has_range = 1, .begin = ib, .end = ie};
+        weft_panic_t *why = weft__panic_failure(&f, "kernel '%s': a registered array's bytes for chunk [%zu, %zu) "
+                                                "could not be read back: %s (%d)", op->name, ib, ie,
+                                                weft_cl_status_name(err), err);
+        weft__panic_notify(why);
+        report(op, pl, why);
+        return;
+    }
+    weft_panic_t *failure = run_chunk(op, pl);
+    weft__arrays_done(op, pl, failure == NULL);
+    report(op, pl, failure); /* a CPU body's panic was heard already */
 }
 
 const weft__place_ops weft__place_cpu = {

@@ -10,6 +10,11 @@
  * bigger first chunks. */
 #define GUIDED_K 2.0
 #define ADAPTIVE_K 1.5
+/* A static split given to keep (weft__split_prefer_static) is kept while
+ * the speeds predict it at most this much slower than a fresh one: chunks
+ * of milliseconds measure with noise of tens of percent, and rows that move
+ * cost copies. */
+#define PREFER_SLACK 1.25
 
 static void set_bit(uint64_t m[2], int p) { m[p / 64] |= (uint64_t)1 << (p % 64); }
 static int has_bit(const uint64_t m[2], int p) { return (int)((m[p / 64] >> (p % 64)) & 1u); }
@@ -54,6 +59,27 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
             b = e;
         }
         sp->next = total_groups;
+    }
+}
+
+void weft__split_prefer_static(weft__split *sp, const size_t *b, const size_t *e)
+{
+    if (sp->kind != WEFT_POLICY_STATIC) return;
+    /* Each split's predicted time: its slowest place's share over speed. */
+    double t_given = 0, t_own = 0;
+    size_t at = 0;
+    for (int p = 0; p < sp->nplaces; p++) {
+        if (b[p] != at || e[p] < b[p]) return;
+        at = e[p];
+        double given = (double)(e[p] - b[p]) / sp->speed[p];
+        double own = (double)(sp->static_e[p] - sp->static_b[p]) / sp->speed[p];
+        if (given > t_given) t_given = given;
+        if (own > t_own) t_own = own;
+    }
+    if (at != sp->total || t_given > PREFER_SLACK * t_own) return;
+    for (int p = 0; p < sp->nplaces; p++) {
+        sp->static_b[p] = b[p];
+        sp->static_e[p] = e[p];
     }
 }
 

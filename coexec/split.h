@@ -36,6 +36,13 @@ typedef struct weft__split {
 void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplaces,
                       const double *speed, const int *measured, size_t chunk_groups);
 void weft__split_free(weft__split *sp);
+/* A static split: take the given shares (per place, in groups: contiguous,
+ * in place order, covering the whole range) instead of the speeds' own,
+ * unless the speeds predict them more than a quarter slower (the slowest
+ * place's share over its speed): a split that stays put keeps registered
+ * arrays' rows where they are, until the speeds really moved. Nothing for
+ * other kinds, or shares that do not cover the range in order. */
+void weft__split_prefer_static(weft__split *sp, const size_t *b, const size_t *e);
 /* Next chunk for place p: 1 with [*gb, *ge), or 0 when nothing is left for it. */
 int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge);
 /* Place p ran `groups` groups in `seconds`. */

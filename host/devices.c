@@ -83,6 +83,16 @@ static void fill_info(weft__device *d, int index)
     i->unified_memory = unified == CL_TRUE;
 }
 
+static void device_init(weft__device *d)
+{
+    weft__devmem_init(d);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&d->queue_m, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
 static void device_free(weft__device *d)
 {
     if (!d) return;
@@ -91,6 +101,7 @@ static void device_free(weft__device *d)
         clReleaseCommandQueue(d->queue);
     }
     weft__devmem_free(d);
+    pthread_mutex_destroy(&d->queue_m);
     if (d->ctx) clReleaseContext(d->ctx);
     free(d);
 }
@@ -119,7 +130,7 @@ static int add_device(weft__host *h, weft__device *d, int *index)
 static int open_device(weft__host *h, const found *f)
 {
     weft__device *d = calloc(1, sizeof *d);
-    if (d) weft__devmem_init(d);
+    if (d) device_init(d);
     if (!d) return weft__fail(WEFT_ENOMEM, "out of memory opening device '%s'", f->name);
     d->platform = f->platform;
     d->id = f->id;
@@ -272,7 +283,7 @@ int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue
         return weft__fail(WEFT_ECL, "weft_device_adopt: queue query failed: %s", weft_cl_status_name(err));
     if (qctx != ctx) return weft__fail(WEFT_EINVAL, "weft_device_adopt: the queue belongs to another context");
     weft__device *d = calloc(1, sizeof *d);
-    if (d) weft__devmem_init(d);
+    if (d) device_init(d);
     if (!d) return weft__fail(WEFT_ENOMEM, "weft_device_adopt: out of memory");
     clGetDeviceInfo(id, CL_DEVICE_PLATFORM, sizeof d->platform, &d->platform, NULL);
     d->id = id;

@@ -26,6 +26,7 @@ typedef struct weft__device {
     cl_command_queue queue;
     weft_device_info_t info;
     atomic_long launches;         /* launches so far, for fault injection */
+    pthread_mutex_t queue_m;      /* recursive: see weft__queue_lock() */
     pthread_mutex_t pool_m;       /* guards the buffer pool */
     weft__devmem *pool;           /* free device buffers, newest first */
     size_t pooled;                /* their bytes */
@@ -80,6 +81,15 @@ static inline weft__host *weft__host_of(const weft_runtime_t *rt) { return (weft
 int weft__host_create(weft_runtime_t *rt, const char *spec, int separate_memory);
 /* Release everything weft__host_create made. Safe when it made nothing. */
 void weft__host_destroy(weft_runtime_t *rt);
+
+/* Commands go on a device's queue from one thread at a time: PoCL 3.1's
+ * basic device deadlocks when several threads enqueue and flush on one
+ * queue at once. Hold the lock across enqueues, flushes and callback
+ * registrations — never across a wait. It is recursive: the basic device
+ * runs commands, and their completion callbacks (which enqueue the next
+ * chunk), inside the flush of the thread that holds it. */
+static inline void weft__queue_lock(weft__device *d) { pthread_mutex_lock(&d->queue_m); }
+static inline void weft__queue_unlock(weft__device *d) { pthread_mutex_unlock(&d->queue_m); }
 
 /* The device, or NULL (with a message) when index is out of range. */
 weft__device *weft__device_get(const weft_runtime_t *rt, int index, const char *caller);

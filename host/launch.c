@@ -263,6 +263,8 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     cl_uint bad = 0;
     if (err == CL_SUCCESS) err = set_args(k, l, &bad);
     cl_event ev = NULL;
+    weft__device *dev = ls->dev; /* ls may be gone once the callback is set */
+    weft__queue_lock(dev);
     if (err == CL_SUCCESS)
         err = clEnqueueNDRangeKernel(ls->dev->queue, k, l->dims, l->offset, l->global,
                                      l->local[0] ? l->local : NULL, 0, NULL, &ev);
@@ -275,6 +277,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         clFlush(queue);
         /* The callback may run at once and finish t: touch nothing of it after. */
         err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
+        weft__queue_unlock(dev);
         if (err == CL_SUCCESS) return;
         /* Queued but cannot report back: wait for it here. */
         weft__task_unref(t);
@@ -285,6 +288,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         finish(t);
         return;
     }
+    weft__queue_unlock(dev);
     device_panic(t, ls, err, "could not be enqueued");
     finish(t);
 }

@@ -51,6 +51,9 @@ extern "C" {
 typedef void (*weft_range_fn)(size_t begin, size_t end, void *const *argv);
 
 struct weft_cl_chunk; /* weft/opencl.h defines it: this header needs no CL headers */
+/** A registered array (weft/array.h): host memory whose copies on devices
+ *  outlive an operation. */
+typedef struct weft_array weft_array_t;
 
 /** Device body that enqueues a chunk's work itself, instead of an OpenCL
  *  kernel weft builds and launches (weft_kernel_t::cl_body). weft moves the
@@ -208,6 +211,8 @@ typedef struct weft_arg {
                                        valid until the handle is joined) */
     size_t size;                  /**< SCALAR: bytes of value; LOCAL: bytes */
     void (*combine)(void *acc, const void *partial); /**< REDUCE: acc = acc (+) partial */
+    weft_array_t *array;          /**< SPLIT, WHOLE: the registered array data
+                                       belongs to (weft_arg_on()), or NULL */
 } weft_arg_t;
 
 /** A split argument: chunk [b,e) uses bytes [b*unit, e*unit) of data. Read

@@ -1,6 +1,6 @@
 /** @file
  *  @brief One include for the core API: CPU tasks, scopes, panics, locals,
- *  devices, launches and parallel operations. Needs no OpenCL headers. The
+ *  devices, launches, parallel operations and registered arrays. Needs no OpenCL headers. The
  *  rest is opt-in: weft/opencl.h (raw OpenCL objects, interop),
  *  weft/kernels.h (the bundled operations, library weft_kernels) and
  *  weft/testing.h (fault injection, test builds only).
@@ -17,5 +17,6 @@
 #include "weft/sync.h"
 #include "weft/device.h"
 #include "weft/parallel.h"
+#include "weft/array.h"
 
 #endif

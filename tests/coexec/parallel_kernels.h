@@ -215,4 +215,36 @@ static inline void pk_run_iota(weft_runtime_t *rt, size_t n, size_t g, const wef
     free(cnt);
 }
 
+/* ---- 2-D 5-point: interior = (c + up + down + left + right) * 0.2f, the
+ * border is copied (args: in, out, w, h; halo 1 row) ------------------------------------------------------------ */
+
+static inline float pk_cell2d(const float *in, size_t x, size_t y, size_t w, size_t h)
+{
+    size_t i = y * w + x;
+    if (x == 0 || y == 0 || x == w - 1 || y == h - 1) return in[i];
+    return (in[i] + in[i - w] + in[i + w] + in[i - 1] + in[i + 1]) * 0.2f;
+}
+
+static inline void pk_stencil2d_cpu(size_t b, size_t e, void *const *argv)
+{
+    const float *in = argv[0];
+    float *out = argv[1];
+    uint64_t w = *(const uint64_t *)argv[2], h = *(const uint64_t *)argv[3];
+    for (size_t y = b; y < e && y < h; y++)
+        for (size_t x = 0; x < w; x++) out[y * w + x] = pk_cell2d(in, x, y, w, h);
+}
+
+static const char PK_STENCIL2D_SRC[] =
+    "__kernel void pk_stencil2d(__global const float *in, __global float *out, ulong w, ulong h)\n"
+    "{\n"
+    "    size_t x = get_global_id(0), y = get_global_id(1);\n"
+    "    if (x >= w || y >= h) return;\n"
+    "    size_t i = y * w + x;\n"
+    "    if (x == 0 || y == 0 || x == w - 1 || y == h - 1) out[i] = in[i];\n"
+    "    else out[i] = (in[i] + in[i - w] + in[i + w] + in[i - 1] + in[i + 1]) * 0.2f;\n"
+    "}\n";
+
+static const weft_kernel_t PK_STENCIL2D = {
+    .name = "pk_stencil2d", .cpu = pk_stencil2d_cpu, .cl_source = PK_STENCIL2D_SRC, .cl_entry = "pk_stencil2d"};
+
 #endif

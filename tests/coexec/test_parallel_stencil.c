@@ -15,37 +15,7 @@
 
 #define ITERS 10
 
-/* ---- 2-D 5-point: interior = (c + up + down + left + right) * 0.2f, the
- * border is copied ------------------------------------------------------------ */
-
-static inline float cell2d(const float *in, size_t x, size_t y, size_t w, size_t h)
-{
-    size_t i = y * w + x;
-    if (x == 0 || y == 0 || x == w - 1 || y == h - 1) return in[i];
-    return (in[i] + in[i - w] + in[i + w] + in[i - 1] + in[i + 1]) * 0.2f;
-}
-
-static void stencil2d_cpu(size_t b, size_t e, void *const *argv)
-{
-    const float *in = argv[0];
-    float *out = argv[1];
-    uint64_t w = *(const uint64_t *)argv[2], h = *(const uint64_t *)argv[3];
-    for (size_t y = b; y < e && y < h; y++)
-        for (size_t x = 0; x < w; x++) out[y * w + x] = cell2d(in, x, y, w, h);
-}
-
-static const char STENCIL2D_SRC[] =
-    "__kernel void pk_stencil2d(__global const float *in, __global float *out, ulong w, ulong h)\n"
-    "{\n"
-    "    size_t x = get_global_id(0), y = get_global_id(1);\n"
-    "    if (x >= w || y >= h) return;\n"
-    "    size_t i = y * w + x;\n"
-    "    if (x == 0 || y == 0 || x == w - 1 || y == h - 1) out[i] = in[i];\n"
-    "    else out[i] = (in[i] + in[i - w] + in[i + w] + in[i - 1] + in[i + 1]) * 0.2f;\n"
-    "}\n";
-
-static const weft_kernel_t STENCIL2D = {
-    .name = "pk_stencil2d", .cpu = stencil2d_cpu, .cl_source = STENCIL2D_SRC, .cl_entry = "pk_stencil2d"};
+/* ---- 2-D 5-point: PK_STENCIL2D (parallel_kernels.h) --------------------------- */
 
 static void init_grid(float *g, size_t n, unsigned seed)
 {
@@ -73,7 +43,7 @@ static void stencil2d(const wt_mix *m, weft_runtime_t *rt, weft_policy_kind_t ki
         const float *in = ref[it & 1];
         float *out = ref[(it + 1) & 1];
         for (size_t y = 0; y < h; y++)
-            for (size_t x = 0; x < w; x++) out[y * w + x] = cell2d(in, x, y, w, h);
+            for (size_t x = 0; x < w; x++) out[y * w + x] = pk_cell2d(in, x, y, w, h);
     }
     weft_policy_t pol = wt_mix_policy(kind, m, chunk);
     uint64_t w64 = w, h64 = h;
@@ -87,7 +57,7 @@ static void stencil2d(const wt_mix *m, weft_runtime_t *rt, weft_policy_kind_t ki
         };
         snprintf(what, sizeof what, "2-D stencil %zux%zu %s chunk %zu on %s, iteration %d", w, h,
                  wt_policy_name(kind), chunk, m->name, it);
-        WT_CHECK(weft_parallel_run(rt, &STENCIL2D, weft_range_2d(w, h, gx, gy), args, 4, &pol, WT_PANIC));
+        WT_CHECK(weft_parallel_run(rt, &PK_STENCIL2D, weft_range_2d(w, h, gx, gy), args, 4, &pol, WT_PANIC));
         wt_check_stats(rt, h, &pol, what);
     }
     const float *got = a[ITERS & 1], *want = ref[ITERS & 1];

@@ -59,6 +59,7 @@ static const char WHY_REACHED[] = "a function the kernel may call, or code outsi
                                   "builtin whose value depends on the range";
 static const char WHY_MACRO[] = "a macro of the name of a work-item builtin";
 static const char WHY_RESERVED[] = "it uses the name " WEFT__CL_GEOMETRY;
+static const char WHY_SPLICED[] = "the kernel's name is split by a line splice";
 
 /* ---- the lexer ---------------------------------------------------------------- */
 
@@ -696,6 +697,9 @@ const char *weft__cl_find_entry(const char *src, const char *entry, const char *
         else if (entry_named_elsewhere(&sc)) refuse(&sc, WHY_NAMED);
     }
     if (!sc.why) walk_entry(&sc, options);
+    /* The rewrite puts text around the name as written: spelled across a
+     * backslash-newline, it is not there to be found. */
+    if (!sc.why && strncmp(src + sc.loc.name, entry, strlen(entry)) != 0) refuse(&sc, WHY_SPLICED);
     if (!sc.why) *loc = sc.loc;
     free(sc.code);
     free(sc.dtok);

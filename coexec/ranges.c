@@ -52,7 +52,7 @@ int weft__ranges_add(weft__ranges *s, size_t lo, size_t hi)
 
 int weft__ranges_remove(weft__ranges *s, size_t lo, size_t hi)
 {
-    if (lo >= hi) return 0;
+    if (lo >= hi || !s->n) return 0;
     size_t i = first_reaching(s, lo);
     if (i < s->n && s->v[i].hi == lo) i++; /* touching is not overlapping */
     if (i < s->n && s->v[i].lo < lo && s->v[i].hi > hi) {

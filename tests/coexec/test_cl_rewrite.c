@@ -339,6 +339,8 @@ static const refusal UNSURE[] = {
     {"#define KNAME k\n__kernel void KNAME(__global int *o) { }\n", "k", NULL, "no definition"},
     {"__kernel void KNAME(__global int *o) { }\n", "k", "-DKNAME=k", "no definition"},
     {"", "k", NULL, "no definition"},
+    /* the name written across a backslash-newline (found by fuzzing) */
+    {"__kernel void a\\\ndd(__global int *o) { }\n", "add", NULL, "line splice"},
 };
 
 static void refused_all(const refusal *r, size_t n)

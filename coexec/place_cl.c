@@ -10,7 +10,10 @@
  * unified-memory devices, whose buffers wrap the host arrays), and report
  * the chunk's end from the completion callback of its last command. A
  * registered array (array.h) is the device's own copy of it instead: only
- * the bytes that copy lacks move, and written rows stay there. */
+ * the bytes that copy lacks move, and written rows stay there. A chunk that
+ * moves enough bytes runs in pieces: each piece's uploads go on the device's
+ * copy queue while the previous piece computes on its compute queue, and its
+ * read-backs follow on the copy queue once it has computed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,13 @@
 #include "cl_rewrite.h"
 #include "op.h"
 #include "write_check.h"
+
+/* A chunk that copies is cut into up to this many pieces, pipelined: a
+ * piece's uploads run on the copy queue while the previous piece computes. */
+#define PIECES_MAX 4
+/* ... each moving at least this many bytes (smaller ones are not worth the
+ * extra commands). */
+#define PIECE_MIN_BYTES (256u * 1024u)
 
 typedef struct cl_place {
     int body;                     /* 1: the device body computes, 0: the kernel */
@@ -33,7 +43,8 @@ typedef struct cl_place {
     cl_mem *mems;                 /* per argument, NULL where none */
     int unified;                  /* the buffers wrap the host arrays */
     int whole_uploaded;
-    cl_event compute_event;       /* the chunk's kernel, or the body's done event */
+    cl_event compute[PIECES_MAX]; /* per piece: its kernel, or the body's done event */
+    int ncompute;
     weft__report_fn report;       /* where the chunk in flight reports */
     unsigned char **scattered;    /* per scattered argument: the device copy read back */
     int checking;                 /* the chunk in flight checks its write set */
@@ -264,12 +275,14 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
     cl_place *c = pl->impl;
     /* Report the compute step's own status when it is the command that failed. */
     cl_int kstatus = CL_COMPLETE;
-    if (c->compute_event) {
-        if (c->compute_event != ev)
-            clGetEventInfo(c->compute_event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof kstatus, &kstatus, NULL);
-        clReleaseEvent(c->compute_event); /* its own reference; ev holds another */
+    for (int i = 0; i < c->ncompute; i++) {
+        cl_int st = CL_COMPLETE;
+        if (c->compute[i] != ev)
+            clGetEventInfo(c->compute[i], CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof st, &st, NULL);
+        if (st < 0 && kstatus >= 0) kstatus = st;
+        clReleaseEvent(c->compute[i]); /* its own reference; ev may hold another */
     }
-    c->compute_event = NULL;
+    c->ncompute = 0;
     clReleaseEvent(ev);
     weft_panic_t *failure = NULL;
     if (status < 0 || kstatus < 0)
@@ -288,23 +301,28 @@ static void CL_CALLBACK on_chunk_event(cl_event ev, cl_int status, void *user)
     else c->report(op, pl, NULL);
 }
 
-/* Non-blocking copy between host memory and c's buffer for argument i. */
+/* Non-blocking copy between host memory and c's buffer for argument i, on
+ * queue q after `wait` (may be NULL); *ev becomes its event. */
 static cl_int copy(weft__place *pl, cl_place *c, size_t i, int to_device, size_t offset, size_t bytes, void *host,
-                   cl_event *ev)
+                   cl_command_queue q, cl_event wait, cl_event *ev)
 {
     if (bytes == 0) return CL_SUCCESS;
     pl->bytes += bytes;
     if (to_device) pl->bytes_up += bytes;
     else pl->bytes_down += bytes;
-    if (*ev) clReleaseEvent(*ev);
+    cl_event prev = *ev;
     *ev = NULL;
-    cl_command_queue q = c->dev->queue;
-    return to_device ? clEnqueueWriteBuffer(q, c->mems[i], CL_FALSE, offset, bytes, (char *)host + offset, 0, NULL, ev)
-                     : clEnqueueReadBuffer(q, c->mems[i], CL_FALSE, offset, bytes, (char *)host + offset, 0, NULL, ev);
+    cl_uint nw = wait ? 1 : 0;
+    const cl_event *list = wait ? &wait : NULL;
+    char *at = (char *)host + offset;
+    cl_int err = to_device ? clEnqueueWriteBuffer(q, c->mems[i], CL_FALSE, offset, bytes, at, nw, list, ev)
+                           : clEnqueueReadBuffer(q, c->mems[i], CL_FALSE, offset, bytes, at, nw, list, ev);
+    if (prev) clReleaseEvent(prev);
+    return err;
 }
 
 /* Kernel mode: the NDRange over the chunk's work-groups, with a global offset. */
-static cl_int enqueue_kernel(weft__op *op, weft__place *pl, cl_place *c)
+static cl_int enqueue_kernel(weft__op *op, size_t gb, size_t ge, cl_place *c, cl_event *done)
 {
     size_t offset[2] = {0, 0}, global[2], local[2];
     unsigned d = op->range.dims - 1;
@@ -313,16 +331,16 @@ static cl_int enqueue_kernel(weft__op *op, weft__place *pl, cl_place *c)
         global[0] = (op->range.size[0] + local[0] - 1) / local[0] * local[0];
     }
     local[d] = op->group;
-    offset[d] = pl->gb * op->group;
-    global[d] = (pl->ge - pl->gb) * op->group;
-    return clEnqueueNDRangeKernel(c->dev->queue, c->kernel, op->range.dims, offset, global, local, 0, NULL,
-                                  &c->compute_event);
+    offset[d] = gb * op->group;
+    global[d] = (ge - gb) * op->group;
+    return clEnqueueNDRangeKernel(c->dev->queue, c->kernel, op->range.dims, offset, global, local, 0, NULL, done);
 }
 
 /* Body mode: the body enqueues; its done event (or a marker) ends the step.
  * A nonzero status the body returns sets *failed, and its name goes to name
  * (cap bytes) when the body gives one. */
-static cl_int enqueue_body(weft__op *op, weft__place *pl, cl_place *c, int *failed, char *name, size_t cap)
+static cl_int enqueue_body(weft__op *op, weft__place *pl, size_t gb, size_t ge, cl_place *c, cl_event *done,
+                           int *failed, char *name, size_t cap)
 {
     weft_cl_chunk_t ch = {
         .context = c->dev->ctx,
@@ -334,7 +352,7 @@ static cl_int enqueue_body(weft__op *op, weft__place *pl, cl_place *c, int *fail
         .argv = op->argv,
         .range = op->range,
     };
-    weft__op_indices(op, pl->gb, pl->ge, &ch.begin, &ch.end);
+    weft__op_indices(op, gb, ge, &ch.begin, &ch.end);
     int st = op->cl_body(&ch);
     if (st != 0) {
         *failed = 1;
@@ -344,11 +362,38 @@ static cl_int enqueue_body(weft__op *op, weft__place *pl, cl_place *c, int *fail
     }
     cl_int err = CL_SUCCESS;
     if (!ch.done) err = clEnqueueMarkerWithWaitList(c->dev->queue, 0, NULL, &ch.done);
-    c->compute_event = ch.done;
+    *done = ch.done;
     return err;
 }
 
 static void go(weft__op *op, weft__place *pl, int may_wait);
+
+/* Arguments a pipelined chunk can track (more: one piece). */
+#define PIECES_ARGS_MAX 64
+
+/* How many pieces pl's chunk runs in: one on unified memory, with write
+ * checking or a scattered argument (both copy whole arrays per chunk), or
+ * without a copy queue; else one per PIECE_MIN_BYTES moved, up to
+ * PIECES_MAX and the chunk's work-groups. */
+static size_t pieces_for(const weft__op *op, const weft__place *pl, const cl_place *c)
+{
+    if (c->unified || c->checking || !c->dev->copy_queue || op->nargs > PIECES_ARGS_MAX) return 1;
+    size_t bytes = 0;
+    for (size_t i = 0; i < op->nargs; i++) {
+        const weft_arg_t *a = &op->args[i];
+        size_t off, len;
+        if (a->array) continue;
+        if (a->kind == WEFT_ARG_SCATTERED) return 1;
+        if (a->kind == WEFT_ARG_SPLIT) {
+            weft__args_span(op, a, pl->gb, pl->ge, (a->access & WEFT_READ) != 0, &off, &len);
+            bytes += len * ((a->access & WEFT_WRITE) ? 2 : 1);
+        }
+    }
+    size_t n = bytes / PIECE_MIN_BYTES, groups = pl->ge - pl->gb;
+    if (n > PIECES_MAX) n = PIECES_MAX;
+    if (n > groups) n = groups;
+    return n ? n : 1;
+}
 
 /* A pool task: read back to the host what the device's copy of registered
  * arrays lacks and only other devices hold, then enqueue the chunk. */
@@ -379,7 +424,6 @@ static void go(weft__op *op, weft__place *pl, int may_wait)
     weft__device *dev = c->dev; /* c may be gone once the callback is set */
     cl_int err = CL_SUCCESS;
     cl_event last = NULL;
-    c->compute_event = NULL;
     /* Registered arrays first: the bytes the device's copy lacks go up; bytes
      * that must first come back from another device are staged by a thread
      * that may wait (twice at most: only an operation racing on the same
@@ -413,72 +457,120 @@ static void go(weft__op *op, weft__place *pl, int may_wait)
         }
         c->checking = 1;
     }
-    /* Inputs: only the rows this chunk reads (with halo), whole arrays once.
-     * A write-only split goes up too, without halo: the chunk's rows are read
-     * back whole, and the bytes the kernel never writes (a border) must come
-     * back as the host had them, not as whatever the device buffer held. */
+    /* Arrays that go up whole: whole arguments once per operation, a
+     * scattered array as the operation found it (what this chunk changes is
+     * told apart from that when it comes back), a checked split's image (a
+     * canary around the real bytes). */
+    cl_command_queue q = dev->queue;
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
         const weft_arg_t *a = &op->args[i];
         if (a->array) continue;
-        if (a->kind == WEFT_ARG_SPLIT && c->checking && c->wc.image[i]) {
-            err = copy(pl, c, i, 1, 0, a->bytes, c->wc.image[i], &last); /* canary around the real bytes */
-        } else if (a->kind == WEFT_ARG_SPLIT) {
-            size_t off, len;
-            weft__args_span(op, a, pl->gb, pl->ge, (a->access & WEFT_READ) != 0, &off, &len);
-            err = copy(pl, c, i, 1, off, len, a->data, &last);
-        } else if (a->kind == WEFT_ARG_SCATTERED) {
-            /* The array as the operation found it: what this chunk changes
-             * is told apart from that when it comes back. */
-            err = copy(pl, c, i, 1, 0, a->bytes, op->scatter.original[i], &last);
-        } else if (a->kind == WEFT_ARG_WHOLE && !c->whole_uploaded) {
-            err = copy(pl, c, i, 1, 0, a->bytes, a->data, &last);
-        }
+        if (a->kind == WEFT_ARG_SPLIT && c->checking && c->wc.image[i])
+            err = copy(pl, c, i, 1, 0, a->bytes, c->wc.image[i], q, NULL, &last);
+        else if (a->kind == WEFT_ARG_SCATTERED)
+            err = copy(pl, c, i, 1, 0, a->bytes, op->scatter.original[i], q, NULL, &last);
+        else if (a->kind == WEFT_ARG_WHOLE && !c->whole_uploaded)
+            err = copy(pl, c, i, 1, 0, a->bytes, a->data, q, NULL, &last);
     }
     if (err == CL_SUCCESS) c->whole_uploaded = 1;
 
+    /* Then the chunk, in pieces when it moves enough (pipelined: a piece's
+     * rows go up on the copy queue while the previous piece computes, its
+     * results come back there after it). Per piece: the rows it reads (with
+     * halo, never again those an earlier piece sent: the kernel may have
+     * written them since), the compute, the rows it wrote and its partials.
+     * A write-only split goes up too, without halo: the bytes the kernel
+     * never writes (a border) must come back as the host had them. */
+    size_t pieces = pieces_for(op, pl, c);
+    cl_command_queue cq = pieces > 1 ? dev->copy_queue : q;
+    size_t sent[PIECES_ARGS_MAX] = {0}; /* per argument: bytes sent up to here */
     const char *when = "could not be enqueued";
     char body_status[128] = "";
-    if (err == CL_SUCCESS) {
-        if (c->body) {
-            int failed = 0;
-            err = enqueue_body(op, pl, c, &failed, body_status, sizeof body_status);
-            if (failed) when = "failed in its device body";
-        } else {
-            err = enqueue_kernel(op, pl, c);
-        }
-        if (err == CL_SUCCESS) {
-            if (last) clReleaseEvent(last);
-            clRetainEvent(c->compute_event);
-            last = c->compute_event;
-        }
-    }
-    /* Outputs: only the rows this chunk wrote, and its partials. */
-    for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
-        const weft_arg_t *a = &op->args[i];
-        if (a->array) continue; /* written rows stay on the device */
-        if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && c->checking) {
-            err = copy(pl, c, i, 0, 0, a->bytes, c->wc.after[i], &last); /* all of it, checked in the callback */
-        } else if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
+    cl_event up = NULL, down = NULL;
+    size_t groups = pl->ge - pl->gb;
+    c->ncompute = 0;
+    for (size_t k = 0; k < pieces && err == CL_SUCCESS; k++) {
+        size_t gb = pl->gb + groups * k / pieces, ge = pl->gb + groups * (k + 1) / pieces;
+        for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
+            const weft_arg_t *a = &op->args[i];
+            if (a->array || a->kind != WEFT_ARG_SPLIT || (c->checking && c->wc.image[i])) continue;
             size_t off, len;
-            weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
-            err = copy(pl, c, i, 0, off, len, a->data, &last);
-        } else if (a->kind == WEFT_ARG_SCATTERED) {
-            err = copy(pl, c, i, 0, 0, a->bytes, c->scattered[i], &last); /* merged in the callback */
-        } else if (a->kind == WEFT_ARG_REDUCE)
-            err = copy(pl, c, i, 0, pl->gb * op->blocks_per_group * a->unit,
-                       (pl->ge - pl->gb) * op->blocks_per_group * a->unit, op->partials[i], &last);
+            weft__args_span(op, a, gb, ge, (a->access & WEFT_READ) != 0, &off, &len);
+            if (i < PIECES_ARGS_MAX && k > 0 && sent[i] > off) {
+                size_t skip = sent[i] - off < len ? sent[i] - off : len;
+                off += skip;
+                len -= skip;
+            }
+            if (i < PIECES_ARGS_MAX && off + len > sent[i]) sent[i] = off + len;
+            err = copy(pl, c, i, 1, off, len, a->data, cq, NULL, &up);
+        }
+        /* The compute waits for its piece's rows (same queue: in order). */
+        if (err == CL_SUCCESS && up && cq != q) err = clEnqueueMarkerWithWaitList(q, 1, &up, NULL);
+        cl_event done = NULL;
+        if (err == CL_SUCCESS) {
+            if (c->body) {
+                int failed = 0;
+                err = enqueue_body(op, pl, gb, ge, c, &done, &failed, body_status, sizeof body_status);
+                if (failed) when = "failed in its device body";
+            } else {
+                err = enqueue_kernel(op, gb, ge, c, &done);
+            }
+            if (err == CL_SUCCESS) c->compute[c->ncompute++] = done;
+        }
+        /* Its results, once it has computed. */
+        cl_event after = cq != q ? done : NULL;
+        for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
+            const weft_arg_t *a = &op->args[i];
+            if (a->array) continue; /* written rows stay on the device */
+            if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && c->checking) {
+                err = copy(pl, c, i, 0, 0, a->bytes, c->wc.after[i], cq, after, &down); /* checked in the callback */
+            } else if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
+                size_t off, len;
+                weft__args_span(op, a, gb, ge, 0, &off, &len);
+                err = copy(pl, c, i, 0, off, len, a->data, cq, after, &down);
+            } else if (a->kind == WEFT_ARG_SCATTERED) {
+                err = copy(pl, c, i, 0, 0, a->bytes, c->scattered[i], cq, after, &down); /* merged in the callback */
+            } else if (a->kind == WEFT_ARG_REDUCE) {
+                size_t unit = op->blocks_per_group * a->unit;
+                err = copy(pl, c, i, 0, gb * unit, (ge - gb) * unit, op->partials[i], cq, after, &down);
+            }
+        }
     }
-    if (err == CL_SUCCESS) clFlush(c->dev->queue);
+    /* The chunk's last command: on one queue, whatever came last; pipelined,
+     * a marker on the compute queue after the copy queue's last read-back. */
+    if (err == CL_SUCCESS) {
+        cl_event tail = down ? down : up;
+        if (cq != q) {
+            if (last) clReleaseEvent(last);
+            last = NULL;
+            err = clEnqueueMarkerWithWaitList(q, tail ? 1 : 0, tail ? &tail : NULL, &last);
+        } else if (down) {
+            if (last) clReleaseEvent(last);
+            last = down;
+            down = NULL;
+        } else if (c->ncompute) {
+            if (last) clReleaseEvent(last);
+            last = c->compute[c->ncompute - 1];
+            clRetainEvent(last);
+        }
+    }
+    if (up) clReleaseEvent(up);
+    if (down) clReleaseEvent(down);
+    if (err == CL_SUCCESS) {
+        if (cq != q) clFlush(cq);
+        clFlush(q);
+    }
     /* The callback may run at once, on this thread, and the driver may then
      * finish the whole op: nothing of op or pl may be touched after it is set. */
     if (err == CL_SUCCESS) err = clSetEventCallback(last, CL_COMPLETE, on_chunk_event, pl);
     weft__queue_unlock(dev);
     if (err != CL_SUCCESS) {
         /* Whatever was queued must finish before the chunk can be retried. */
-        clFinish(c->dev->queue);
+        if (dev->copy_queue) clFinish(dev->copy_queue);
+        clFinish(q);
         if (last) clReleaseEvent(last);
-        if (c->compute_event) clReleaseEvent(c->compute_event);
-        c->compute_event = NULL;
+        for (int i = 0; i < c->ncompute; i++) clReleaseEvent(c->compute[i]);
+        c->ncompute = 0;
         if (c->checking) weft__write_check_free(op, &c->wc);
         c->checking = 0;
         weft__arrays_done(op, pl, 0);

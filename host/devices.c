@@ -93,9 +93,22 @@ static void device_init(weft__device *d)
     pthread_mutexattr_destroy(&attr);
 }
 
+/* The second queue pipelined chunks copy on; NULL when the device will not
+ * give one (chunks then run in one piece). */
+static cl_command_queue copy_queue(weft__device *d)
+{
+    cl_int err;
+    cl_command_queue q = clCreateCommandQueue(d->ctx, d->id, 0, &err);
+    return err == CL_SUCCESS ? q : NULL;
+}
+
 static void device_free(weft__device *d)
 {
     if (!d) return;
+    if (d->copy_queue) {
+        clFinish(d->copy_queue);
+        clReleaseCommandQueue(d->copy_queue);
+    }
     if (d->queue) {
         clFinish(d->queue);
         clReleaseCommandQueue(d->queue);
@@ -138,6 +151,7 @@ static int open_device(weft__host *h, const found *f)
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)f->platform, 0};
     d->ctx = clCreateContext(props, 1, &f->id, NULL, NULL, &err);
     if (d->ctx) d->queue = clCreateCommandQueue(d->ctx, f->id, 0, &err);
+    if (d->queue) d->copy_queue = copy_queue(d);
     if (!d->ctx || !d->queue) {
         device_free(d);
         return weft__fail(WEFT_ECL, "could not open device '%s': %s", f->name, weft_cl_status_name(err));
@@ -291,5 +305,6 @@ int weft_device_adopt(weft_runtime_t *rt, cl_context ctx, cl_command_queue queue
     clRetainCommandQueue(queue);
     d->ctx = ctx;
     d->queue = queue;
+    d->copy_queue = copy_queue(d);
     return add_device(weft__host_of(rt), d, index);
 }

@@ -24,6 +24,8 @@ typedef struct weft__device {
     cl_device_id id;
     cl_context ctx;
     cl_command_queue queue;
+    cl_command_queue copy_queue;  /* a second in-order queue on ctx, for the copies
+                                     of pipelined chunks (NULL: none) */
     weft_device_info_t info;
     atomic_long launches;         /* launches so far, for fault injection */
     pthread_mutex_t queue_m;      /* recursive: see weft__queue_lock() */

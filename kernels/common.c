@@ -44,6 +44,26 @@ int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_a
     return weft_parallel_run_at(file, line, rt, a->kernel, a->range, a->args, a->nargs, pol, panic);
 }
 
+/* The largest byte count of an array or whole argument on p (0: none). */
+static size_t bytes_on(const weft_k_args_t *args, const float *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < args->nargs; i++) {
+        const weft_arg_t *a = &args->args[i];
+        if ((a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE) && a->data == p && a->bytes > n) n = a->bytes;
+    }
+    return n;
+}
+
+/* Put the arguments on p (split or whole) on registered array r. */
+static void put_on(weft_k_args_t *args, const float *p, weft_array_t *r)
+{
+    for (size_t i = 0; i < args->nargs && r; i++) {
+        weft_arg_t *a = &args->args[i];
+        if ((a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE) && a->data == p) *a = weft_arg_on(*a, r);
+    }
+}
+
 int weft__k_ping_pong(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                       unsigned steps, float *a, float *b, weft__k_step_args_fn fill, const void *ctx,
                       float **result, weft_panic_t **panic)
@@ -53,14 +73,33 @@ int weft__k_ping_pong(const char *file, int line, weft_runtime_t *rt, const weft
     weft_k_args_t args;
     int rc = fill(&args, ctx, a, b); /* checks the arguments, even for 0 steps */
     if (rc) return rc;
+    /* Over several steps both arrays are registered: on a device with memory
+     * of its own, each place's rows stay there and only halos move. */
+    weft_array_t *ra = NULL, *rb = NULL;
+    size_t na = bytes_on(&args, a), nb = bytes_on(&args, b);
+    if (steps > 1 && na && nb &&
+        ((rc = weft_array_create(rt, a, na, &ra)) || (rc = weft_array_create(rt, b, nb, &rb)))) {
+        weft_array_destroy(ra);
+        return rc;
+    }
     float *src = a, *dst = b;
-    for (unsigned s = 0; s < steps; s++) {
+    weft_array_t *rsrc = ra, *rdst = rb;
+    for (unsigned s = 0; s < steps && rc == 0; s++) {
         if (s) fill(&args, ctx, src, dst);
-        if ((rc = weft_k_run_at(file, line, rt, &args, pol, panic))) return rc;
+        put_on(&args, src, rsrc);
+        put_on(&args, dst, rdst);
+        rc = weft_k_run_at(file, line, rt, &args, pol, panic);
         float *t = src;
         src = dst;
         dst = t;
+        weft_array_t *rt_ = rsrc;
+        rsrc = rdst;
+        rdst = rt_;
     }
-    if (result) *result = src;
-    return 0;
+    /* Both hold their bytes on the host again (a failed step's outputs
+     * excepted, as for any failed operation). */
+    int rc_a = weft_array_destroy(ra), rc_b = weft_array_destroy(rb);
+    if (rc == 0) rc = rc_a ? rc_a : rc_b;
+    if (rc == 0 && result) *result = src;
+    return rc;
 }

@@ -27,7 +27,9 @@ typedef int (*weft__k_step_args_fn)(weft_k_args_t *a, const void *ctx, float *sr
 
 /* Run `steps` operations, swapping src and dst after each (ping-pong between
  * a and b); *result (may be NULL) gets the array holding the last output, a
- * for 0 steps. The first fill also checks the arguments when steps is 0. */
+ * for 0 steps. The first fill also checks the arguments when steps is 0.
+ * With more than one step, a and b are registered arrays (weft/array.h)
+ * for the steps, and current on the host again when it returns. */
 int weft__k_ping_pong(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,
                       unsigned steps, float *a, float *b, weft__k_step_args_fn fill, const void *ctx,
                       float **result, weft_panic_t **panic);

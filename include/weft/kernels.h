@@ -184,7 +184,11 @@ WEFT_API int weft_k_stencil5_args(weft_k_args_t *args, size_t width, size_t heig
 
 /** (A macro.) `iters` steps, ping-pong between a (the initial grid) and b (scratch of
  *  the same size): each step is one parallel operation over the whole grid,
- *  joined before the next.
+ *  joined before the next. Over more than one step both grids are
+ *  registered arrays (weft/array.h) for the call: on a device with memory of
+ *  its own each place's rows stay there, and only the halo rows its
+ *  neighbours wrote move between steps; both grids are current on the host
+ *  when the call returns.
  *  @param result  receives the grid holding the final state: a when iters is
  *                 even, else b (may be NULL). */
 #define weft_k_stencil5(...) weft_k_stencil5_at(__FILE__, __LINE__, __VA_ARGS__)
@@ -247,7 +251,11 @@ WEFT_API int weft_k_nbody_args(weft_k_args_t *args, size_t n, float dt, float ep
                       float *vel, float *pos_out);
 
 /** (A macro.) `steps` steps, ping-pong of positions between pos (the initial state) and
- *  pos_tmp (scratch, 4n floats); vel is updated in place.
+ *  pos_tmp (scratch, 4n floats); vel is updated in place. Over more than one
+ *  step pos and pos_tmp are registered arrays (weft/array.h) for the call:
+ *  a device with memory of its own keeps its copy of the positions and gets
+ *  only those other places computed; both are current on the host when the
+ *  call returns (vel moves each step, as a plain split argument).
  *  @param result  receives the array holding the final positions: pos when
  *                 steps is even, else pos_tmp (may be NULL). */
 #define weft_k_nbody(...) weft_k_nbody_at(__FILE__, __LINE__, __VA_ARGS__)

@@ -67,6 +67,26 @@ static int check_map(const char *c, size_t i, const weft_arg_t *a, size_t n, siz
     return 0;
 }
 
+/* A rectangle: rows of width bytes, pitch apart from origin, inside the array. */
+static int check_rect(const char *c, size_t i, const weft_arg_t *a, size_t rows)
+{
+    if (a->width == 0 || a->width > a->unit)
+        return weft__fail(WEFT_EINVAL, "%s: argument %zu: a row of %zu bytes does not fit the pitch of %zu", c, i,
+                          a->width, a->unit);
+    if (a->array)
+        return weft__fail(WEFT_EINVAL, "%s: argument %zu: a rectangle cannot be on a registered array", c, i);
+    if (!rows) return 0;
+    size_t last, need;
+    if (check_mul(rows - 1, a->unit, &last) || last > SIZE_MAX - a->origin || last + a->origin > SIZE_MAX - a->width)
+        return weft__fail(WEFT_EINVAL, "%s: argument %zu: %zu rows of pitch %zu overflow", c, i, rows, a->unit);
+    need = a->origin + last + a->width;
+    if (!a->data) return weft__fail(WEFT_EINVAL, "%s: argument %zu: data is NULL", c, i);
+    if (a->bytes < need)
+        return weft__fail(WEFT_EINVAL, "%s: argument %zu: array of %zu bytes is smaller than the %zu the range's "
+                          "rows need", c, i, a->bytes, need);
+    return 0;
+}
+
 int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t *args, size_t nargs,
                         const weft_policy_t *pol)
 {
@@ -103,8 +123,14 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
             if (a->unit == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: unit is 0 bytes", c, i);
             if (a->access < WEFT_READ || a->access > WEFT_READ_WRITE)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: access %d is not valid", c, i, (int)a->access);
-            if (a->span != WEFT_SPAN_INDEX && a->span != WEFT_SPAN_GROUP && a->span != WEFT_SPAN_MAP)
+            if (a->span != WEFT_SPAN_INDEX && a->span != WEFT_SPAN_GROUP && a->span != WEFT_SPAN_MAP &&
+                a->span != WEFT_SPAN_RECT)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: span %d is not valid", c, i, (int)a->span);
+            if (a->span == WEFT_SPAN_RECT) {
+                int rc = check_rect(c, i, a, rows);
+                if (rc) return rc;
+                break;
+            }
             if (a->span == WEFT_SPAN_MAP) {
                 int rc = check_map(c, i, a, rows, r.group[r.dims - 1]);
                 if (rc) return rc;
@@ -211,6 +237,13 @@ void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t 
         *len = l;
         return;
     }
+    if (a->span == WEFT_SPAN_RECT) {
+        size_t first, rows;
+        weft__args_rows(op, a, gb, ge, with_halo, &first, &rows);
+        *off = a->origin + first * a->unit;
+        *len = rows ? (rows - 1) * a->unit + a->width : 0;
+        return;
+    }
     if (a->span == WEFT_SPAN_GROUP) {
         b = gb;
         e = ge;
@@ -232,10 +265,48 @@ void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t 
     *len = hi - lo;
 }
 
+void weft__args_rows(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo, size_t *first,
+                     size_t *rows)
+{
+    size_t b, e;
+    weft__op_indices(op, gb, ge, &b, &e);
+    if (with_halo) {
+        b = b > a->halo ? b - a->halo : 0;
+        e = e + a->halo < op->n ? e + a->halo : op->n;
+    }
+    *first = b;
+    *rows = e > b ? e - b : 0;
+}
+
+int weft__args_each(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo,
+                    int (*fn)(size_t off, size_t len, void *ctx), void *ctx)
+{
+    if (a->span != WEFT_SPAN_RECT) {
+        size_t off, len;
+        weft__args_span(op, a, gb, ge, with_halo, &off, &len);
+        return len ? fn(off, len, ctx) : 0;
+    }
+    size_t first, rows;
+    weft__args_rows(op, a, gb, ge, with_halo, &first, &rows);
+    for (size_t r = first; r < first + rows; r++) {
+        int rc = fn(a->origin + r * a->unit, a->width, ctx);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int weft__args_touches(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, size_t byte)
+{
+    size_t off, len;
+    weft__args_span(op, a, gb, ge, 0, &off, &len);
+    if (byte < off || byte >= off + len) return 0;
+    return a->span != WEFT_SPAN_RECT || (byte - a->origin) % a->unit < a->width;
+}
+
 /* Write ranges this op takes; refused when a running op writes them too. */
 int weft__args_borrow(weft__op *op)
 {
-    const char *b[64], *e[64];
+    weft__region r[64];
     size_t n = 0;
     for (size_t i = 0; i < op->nargs && n < 64; i++) {
         const weft_arg_t *a = &op->args[i];
@@ -243,17 +314,15 @@ int weft__args_borrow(weft__op *op)
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && op->n) {
             weft__args_span(op, a, 0, op->ngroups, 0, &off, &len);
             if (!len) continue;
-            b[n] = (const char *)a->data + off;
-            e[n++] = (const char *)a->data + off + len;
+            r[n++] = (weft__region){(const char *)a->data + off, (const char *)a->data + off + len,
+                                    a->span == WEFT_SPAN_RECT ? a->unit : 0, a->width};
         } else if (a->kind == WEFT_ARG_REDUCE) {
-            b[n] = a->data;
-            e[n++] = (const char *)a->data + a->unit;
+            r[n++] = (weft__region){a->data, (const char *)a->data + a->unit, 0, 0};
         } else if (a->kind == WEFT_ARG_SCATTERED) {
-            b[n] = a->data;
-            e[n++] = (const char *)a->data + a->bytes;
+            r[n++] = (weft__region){a->data, (const char *)a->data + a->bytes, 0, 0};
         }
     }
-    return weft__borrow_take(op->rt, op->id, op->name, b, e, n);
+    return weft__borrow_take(op->rt, op->id, op->name, r, n);
 }
 
 void weft__args_free(weft__op *op)
@@ -273,6 +342,23 @@ void weft__args_free(weft__op *op)
 
 /* ---- failover snapshots --------------------------------------------------- */
 
+/* Saving or restoring one argument's bytes, piece by piece (a rectangle's
+ * rows; the padding between them belongs to others). */
+typedef struct snap {
+    char *data, *copy;
+    size_t at;
+    int save;
+} snap;
+
+static int snap_piece(size_t off, size_t len, void *ctx)
+{
+    snap *s = ctx;
+    if (s->save) memcpy(s->copy + s->at, s->data + off, len);
+    else memcpy(s->data + off, s->copy + s->at, len);
+    s->at += len;
+    return 0;
+}
+
 int weft__args_snapshot(weft__op *op, weft__place *pl, int save)
 {
     for (size_t i = 0; i < op->nargs; i++) {
@@ -284,11 +370,12 @@ int weft__args_snapshot(weft__op *op, weft__place *pl, int save)
         if (save) {
             free(pl->snapshot[i]);
             if (!(pl->snapshot[i] = malloc(len ? len : 1))) return -1;
-            memcpy(pl->snapshot[i], (char *)a->data + off, len);
-        } else if (pl->snapshot[i]) {
-            memcpy((char *)a->data + off, pl->snapshot[i], len);
-            if (a->array) weft__array_host_restored(a->array, off, off + len);
+        } else if (!pl->snapshot[i]) {
+            continue;
         }
+        snap s = {a->data, pl->snapshot[i], 0, save};
+        weft__args_each(op, a, pl->gb, pl->ge, 0, snap_piece, &s);
+        if (!save && a->array) weft__array_host_restored(a->array, off, off + len);
     }
     return 0;
 }

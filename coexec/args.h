@@ -22,9 +22,22 @@ int weft__args_copy(weft__op *op, const weft_arg_t *args, size_t nargs);
 void weft__args_free(weft__op *op);
 /* The bytes [*off, *off + *len) of split argument a that groups [gb, ge)
  * touch: per index or per group, with a's halo when with_halo (reads), cut
- * at a->bytes when the argument clips. */
+ * at a->bytes when the argument clips; for a rectangle, the range from its
+ * first row's first byte to its last row's last (the rows are in it, with
+ * the padding between them). */
 void weft__args_span(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo, size_t *off,
                      size_t *len);
+/* A rectangle's rows that groups [gb, ge) touch: *rows from *first (with
+ * a's halo when with_halo, within the range). */
+void weft__args_rows(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo, size_t *first,
+                     size_t *rows);
+/* Call fn for each contiguous piece of the bytes groups [gb, ge) touch:
+ * once with weft__args_span's range, or per row of a rectangle (whose
+ * padding is not the argument's). Stops at and returns fn's first nonzero. */
+int weft__args_each(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo,
+                    int (*fn)(size_t off, size_t len, void *ctx), void *ctx);
+/* 1 when groups [gb, ge) write byte `byte` of split argument a (no halo). */
+int weft__args_touches(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, size_t byte);
 /* Borrow the bytes op writes (written split arrays, reduction results):
  * 0, or WEFT_EBORROW when a running operation writes some of them. */
 int weft__args_borrow(weft__op *op);

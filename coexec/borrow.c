@@ -1,18 +1,60 @@
 /* coexec/borrow.c — C's stand-in for Rust's Send/Sync checks: two running
  * parallel operations may not write the same bytes. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "engine.h"
 
-int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
-                      const char *const *begin, const char *const *end, size_t n)
+/* Whether contiguous bytes [lo, hi) meet a row of rectangle s. */
+static int range_meets_rows(const char *lo, const char *hi, const weft__region *s)
+{
+    if (hi <= s->begin || lo >= s->end) return 0;
+    if (lo <= s->begin) return 1; /* reaches the first row's first byte */
+    size_t at = (size_t)(lo - s->begin), into = at % s->pitch;
+    if (into < s->width) return 1; /* starts inside a row */
+    const char *next = lo + (s->pitch - into); /* the next row's start */
+    return next < hi && next < s->end;
+}
+
+/* Rows of a and b (same pitch p): a's row i is [ab + i p, + wa), b's row j
+ * [bb + j p, + wb). Rows whose starts differ by d = bb - ab + (j - i) p meet
+ * when -wb < d < wa; as widths are at most p, only two row offsets can. */
+static int rows_meet(const weft__region *a, const weft__region *b)
+{
+    size_t p = a->pitch;
+    size_t na = (size_t)(a->end - a->begin - (ptrdiff_t)a->width) / p + 1;
+    size_t nb = (size_t)(b->end - b->begin - (ptrdiff_t)b->width) / p + 1;
+    ptrdiff_t d0 = b->begin - a->begin;
+    /* k = i - j; row offset d = d0 - k p; try k = floor(d0 / p) and one more */
+    ptrdiff_t k0 = d0 >= 0 ? d0 / (ptrdiff_t)p : -((-d0 + (ptrdiff_t)p - 1) / (ptrdiff_t)p);
+    for (ptrdiff_t k = k0; k <= k0 + 1; k++) {
+        ptrdiff_t d = d0 - k * (ptrdiff_t)p;
+        if (!(d > -(ptrdiff_t)b->width && d < (ptrdiff_t)a->width)) continue;
+        /* some i in [0, na) with j = i - k in [0, nb) */
+        ptrdiff_t lo = k > 0 ? k : 0, hi = (ptrdiff_t)nb + k < (ptrdiff_t)na ? (ptrdiff_t)nb + k : (ptrdiff_t)na;
+        if (lo < hi) return 1;
+    }
+    return 0;
+}
+
+int weft__region_overlap(const weft__region *a, const weft__region *b)
+{
+    if (a->begin >= b->end || b->begin >= a->end) return 0;
+    if (!a->pitch && !b->pitch) return 1;
+    if (!a->pitch) return range_meets_rows(a->begin, a->end, b);
+    if (!b->pitch) return range_meets_rows(b->begin, b->end, a);
+    if (a->pitch == b->pitch) return rows_meet(a, b);
+    return 1; /* different pitches: the ranges overlap, and that is enough */
+}
+
+int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, const weft__region *r, size_t n)
 {
     pthread_mutex_lock(&weft__engine_of(rt)->m);
     for (size_t i = 0; i < n; i++) {
         for (weft__borrow *b = weft__engine_of(rt)->borrows; b; b = b->next) {
-            if (b->id != id && begin[i] < b->end && b->begin < end[i]) {
-                const char *lo = begin[i] > b->begin ? begin[i] : b->begin;
-                const char *hi = end[i] < b->end ? end[i] : b->end;
+            if (b->id != id && weft__region_overlap(&r[i], &b->r)) {
+                const char *lo = r[i].begin > b->r.begin ? r[i].begin : b->r.begin;
+                const char *hi = r[i].end < b->r.end ? r[i].end : b->r.end;
                 pthread_mutex_unlock(&weft__engine_of(rt)->m);
                 weft__borrow_release(rt, id);
                 return weft__fail(WEFT_EBORROW,
@@ -27,8 +69,7 @@ int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
             weft__borrow_release(rt, id);
             return weft__fail(WEFT_ENOMEM, "out of memory recording a write borrow");
         }
-        nb->begin = begin[i];
-        nb->end = end[i];
+        nb->r = r[i];
         nb->kernel = kernel;
         nb->id = id;
         nb->next = weft__engine_of(rt)->borrows;

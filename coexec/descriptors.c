@@ -50,6 +50,16 @@ weft_arg_t weft_arg_split_map(void *data, size_t bytes, weft_span_fn map, const 
     return a;
 }
 
+weft_arg_t weft_arg_split_rect(void *data, size_t bytes, size_t pitch, size_t origin, size_t width,
+                               weft_access_t access)
+{
+    weft_arg_t a = weft_arg_split(data, bytes, pitch, access);
+    a.span = WEFT_SPAN_RECT;
+    a.origin = origin;
+    a.width = width;
+    return a;
+}
+
 weft_arg_t weft_arg_scattered(void *data, size_t bytes, weft_access_t access)
 {
     weft_arg_t a = {.kind = WEFT_ARG_SCATTERED, .access = access, .data = data, .bytes = bytes};

@@ -14,8 +14,16 @@
 /* The engine's slot in weft_runtime's layer[] (the host layer has 0). */
 #define WEFT__LAYER_ENGINE 1
 
+/* Bytes an operation writes: [begin, end), or with pitch > 0 the rows of
+ * width bytes that start every pitch bytes from begin, the last ending at
+ * end. */
+typedef struct weft__region {
+    const char *begin, *end;
+    size_t pitch, width;
+} weft__region;
+
 typedef struct weft__borrow {
-    const char *begin, *end;      /* bytes written */
+    weft__region r;               /* bytes written */
     const char *kernel;           /* name of the operation (owned by its caller) */
     unsigned long id;             /* the operation's own id */
     struct weft__borrow *next;
@@ -46,10 +54,12 @@ void weft__engine_destroy(weft_runtime_t *rt);
 void weft__engine_publish_stats(weft_runtime_t *rt, const weft_run_stats_t *stats);
 
 /* ---- borrows (borrow.c): refusing overlapping writes --------------------- */
-/* Register n write ranges of operation `id` named kernel; refuse (WEFT_EBORROW,
- * message naming both) if one overlaps a running operation's. */
-int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel,
-                      const char *const *begin, const char *const *end, size_t n);
+/* Register n write regions of operation `id` named kernel; refuse
+ * (WEFT_EBORROW, message naming both) if one overlaps a running operation's. */
+int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, const weft__region *r, size_t n);
+/* 1 when regions a and b share a byte (two rectangles of different pitches:
+ * when their ranges do, which may say so of disjoint ones). */
+int weft__region_overlap(const weft__region *a, const weft__region *b);
 void weft__borrow_release(weft_runtime_t *rt, unsigned long id);
 void weft__borrows_free(weft_runtime_t *rt);
 

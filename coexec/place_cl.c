@@ -321,6 +321,30 @@ static cl_int copy(weft__place *pl, cl_place *c, size_t i, int to_device, size_t
     return err;
 }
 
+/* copy() for rows [first, first + rows) of rectangle argument i: one rect
+ * copy, the buffer laid out as the host array. */
+static cl_int copy_rows(weft__place *pl, cl_place *c, size_t i, int to_device, size_t first, size_t rows,
+                        cl_command_queue q, cl_event wait, cl_event *ev)
+{
+    const weft_arg_t *a = &pl->op->args[i];
+    if (rows == 0) return CL_SUCCESS;
+    size_t bytes = rows * a->width;
+    pl->bytes += bytes;
+    if (to_device) pl->bytes_up += bytes;
+    else pl->bytes_down += bytes;
+    cl_event prev = *ev;
+    *ev = NULL;
+    size_t origin[3] = {a->origin + first * a->unit, 0, 0}, region[3] = {a->width, rows, 1};
+    cl_uint nw = wait ? 1 : 0;
+    const cl_event *list = wait ? &wait : NULL;
+    cl_int err = to_device ? clEnqueueWriteBufferRect(q, c->mems[i], CL_FALSE, origin, origin, region, a->unit, 0,
+                                                      a->unit, 0, a->data, nw, list, ev)
+                           : clEnqueueReadBufferRect(q, c->mems[i], CL_FALSE, origin, origin, region, a->unit, 0,
+                                                     a->unit, 0, a->data, nw, list, ev);
+    if (prev) clReleaseEvent(prev);
+    return err;
+}
+
 /* Kernel mode: the NDRange over the chunk's work-groups, with a global offset. */
 static cl_int enqueue_kernel(weft__op *op, size_t gb, size_t ge, cl_place *c, cl_event *done)
 {
@@ -494,6 +518,19 @@ static void go(weft__op *op, weft__place *pl, int may_wait)
         for (size_t i = 0; i < op->nargs && err == CL_SUCCESS && !c->unified; i++) {
             const weft_arg_t *a = &op->args[i];
             if (a->array || a->kind != WEFT_ARG_SPLIT || (c->checking && c->wc.image[i])) continue;
+            if (a->span == WEFT_SPAN_RECT) {
+                /* the same in rows: sent[i] is the first row not yet sent */
+                size_t first, rows;
+                weft__args_rows(op, a, gb, ge, (a->access & WEFT_READ) != 0, &first, &rows);
+                if (i < PIECES_ARGS_MAX && k > 0 && sent[i] > first) {
+                    size_t skip = sent[i] - first < rows ? sent[i] - first : rows;
+                    first += skip;
+                    rows -= skip;
+                }
+                if (i < PIECES_ARGS_MAX && first + rows > sent[i]) sent[i] = first + rows;
+                err = copy_rows(pl, c, i, 1, first, rows, cq, NULL, &up);
+                continue;
+            }
             size_t off, len;
             weft__args_span(op, a, gb, ge, (a->access & WEFT_READ) != 0, &off, &len);
             if (i < PIECES_ARGS_MAX && k > 0 && sent[i] > off) {
@@ -524,6 +561,10 @@ static void go(weft__op *op, weft__place *pl, int may_wait)
             if (a->array) continue; /* written rows stay on the device */
             if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && c->checking) {
                 err = copy(pl, c, i, 0, 0, a->bytes, c->wc.after[i], cq, after, &down); /* checked in the callback */
+            } else if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && a->span == WEFT_SPAN_RECT) {
+                size_t first, rows;
+                weft__args_rows(op, a, gb, ge, 0, &first, &rows);
+                err = copy_rows(pl, c, i, 0, first, rows, cq, after, &down);
             } else if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
                 size_t off, len;
                 weft__args_span(op, a, gb, ge, 0, &off, &len);

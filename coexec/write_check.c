@@ -20,6 +20,20 @@ void weft__write_check_free(const weft__op *op, weft__write_check *wc)
     wc->image = wc->after = NULL;
 }
 
+typedef struct image_piece_ctx {
+    unsigned char *to;
+    const char *from;
+} image_piece_ctx;
+
+/* Copy bytes [off, off + len) from the host array into the image (or,
+ * after the chunk, from what came back into the host array). */
+static int image_piece(size_t off, size_t len, void *ctx)
+{
+    image_piece_ctx *c = ctx;
+    memcpy(c->to + off, c->from + off, len);
+    return 0;
+}
+
 int weft__write_check_prepare(const weft__op *op, size_t gb, size_t ge, weft__write_check *wc)
 {
     wc->image = calloc(op->nargs ? op->nargs : 1, sizeof *wc->image);
@@ -38,9 +52,8 @@ int weft__write_check_prepare(const weft__op *op, size_t gb, size_t ge, weft__wr
         }
         memset(wc->image[i], WEFT__CANARY, a->bytes);
         /* What the chunk may read is real: with its halo when it reads. */
-        size_t off, len;
-        weft__args_span(op, a, gb, ge, (a->access & WEFT_READ) != 0, &off, &len);
-        if (a->access & WEFT_READ) memcpy(wc->image[i] + off, (const char *)a->data + off, len);
+        image_piece_ctx ctx = {wc->image[i], a->data};
+        if (a->access & WEFT_READ) weft__args_each(op, a, gb, ge, 1, image_piece, &ctx);
     }
     return 0;
 }
@@ -55,9 +68,10 @@ weft_panic_t *weft__write_check_finish(const weft__op *op, const weft__place *pl
         weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
         size_t bad = a->bytes;
         for (size_t b = 0; b < a->bytes && bad == a->bytes; b++)
-            if ((b < off || b >= off + len) && wc->after[i][b] != wc->image[i][b]) bad = b;
+            if (wc->after[i][b] != wc->image[i][b] && !weft__args_touches(op, a, pl->gb, pl->ge, b)) bad = b;
         if (bad == a->bytes) {
-            memcpy((char *)a->data + off, wc->after[i] + off, len);
+            image_piece_ctx home = {a->data, (const char *)wc->after[i]};
+            weft__args_each(op, a, pl->gb, pl->ge, 0, image_piece, &home);
             continue;
         }
         size_t ib, ie;

@@ -174,7 +174,10 @@ typedef enum weft_span {
     WEFT_SPAN_GROUP = 1,          /**< unit bytes per work-group along the split
                                        dimension (per row of tiles in 2-D), whatever
                                        the group's size in items */
-    WEFT_SPAN_MAP = 2             /**< the bytes come from a function (weft_span_fn) */
+    WEFT_SPAN_MAP = 2,            /**< the bytes come from a function (weft_span_fn) */
+    WEFT_SPAN_RECT = 3            /**< split index y touches `width` bytes at
+                                       origin + y * unit (unit: the row pitch):
+                                       a chunk of rows is a rectangle */
 } weft_span_t;
 
 /** The bytes a chunk of a split argument touches, for layouts no unit
@@ -216,6 +219,10 @@ typedef struct weft_arg {
     void (*combine)(void *acc, const void *partial); /**< REDUCE: acc = acc (+) partial */
     weft_array_t *array;          /**< SPLIT, WHOLE: the registered array data
                                        belongs to (weft_arg_on()), or NULL */
+    size_t origin;                /**< SPLIT with span WEFT_SPAN_RECT: the first byte of
+                                       split index 0's row */
+    size_t width;                 /**< SPLIT with span WEFT_SPAN_RECT: bytes per row
+                                       (at most the pitch, unit) */
 } weft_arg_t;
 
 /** A split argument: chunk [b,e) uses bytes [b*unit, e*unit) of data. Read
@@ -265,6 +272,25 @@ WEFT_API weft_arg_t weft_arg_split_count(void *data, size_t count, size_t unit, 
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_split_map(void *data, size_t bytes, weft_span_fn map, const void *ctx,
                                        weft_access_t access);
+/** A split argument over rows of a 2-D array with a row pitch: split index
+ *  y (a row of a 2-D range, an index of a 1-D one) touches bytes [origin +
+ *  y * pitch, origin + y * pitch + width) — a column band of a wider or
+ *  padded matrix, so a chunk of rows touches a rectangle, not a contiguous
+ *  range. Devices with memory of their own copy exactly the rectangle (rect
+ *  copies); two running operations may write different column bands of the
+ *  same rows (write borrows are rectangles too: exact when both have the
+ *  same pitch, their bounding byte ranges otherwise). Not on a registered
+ *  array.
+ *  @param data    the host array.
+ *  @param bytes   its size in bytes: at least origin + (rows - 1) * pitch +
+ *                 width for a range of `rows` split indices.
+ *  @param pitch   bytes from one row's start to the next, > 0.
+ *  @param origin  the first byte of row 0.
+ *  @param width   bytes of each row the argument covers, 1 to pitch.
+ *  @param access  WEFT_READ, WEFT_WRITE or WEFT_READ_WRITE.
+ *  @return the descriptor (checked when the operation starts). */
+WEFT_API weft_arg_t weft_arg_split_rect(void *data, size_t bytes, size_t pitch, size_t origin, size_t width,
+                                        weft_access_t access);
 /** An array written in places no span describes (a strided transpose, a row
  *  and a column per work-item). Chunks on the CPU, and on devices that share
  *  the host's memory, write it in place. A device with memory of its own

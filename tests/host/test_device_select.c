@@ -36,13 +36,15 @@ typedef struct machine {
 
 static machine found;
 
-/* What "all" finds; skips the test when there is nothing. Under CTest there
- * must be PoCL's two CPU devices. */
+/* What "all" finds; skips the test unless it is PoCL's devices and only
+ * them (nothing at all, a GPU machine without PoCL). Under CTest there must
+ * then be PoCL's two CPU devices. */
 static void need_devices(void)
 {
     weft_runtime_t *rt = NULL;
     WT_CHECK(create_with("all", &rt));
     found.n = weft_device_count(rt);
+    if (wt_pocl_devices(rt) != found.n) found.n = 0;
     for (int i = 0; i < found.n && i < 8; i++) {
         weft_device_info_t info;
         WT_CHECK(weft_device_info(rt, i, &info));

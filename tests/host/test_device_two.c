@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Skip without OpenCL. Under CTest POCL_DEVICES="pthread basic" is set and
- * there must be exactly two devices; run by hand without it (one device), the
- * tests skip instead of failing. */
+/* These tests are about PoCL's two devices (basic and pthread). Skip
+ * unless the runtime has PoCL's devices and only them (no OpenCL, PoCL run
+ * by hand with one device, a GPU machine without PoCL); under CTest
+ * POCL_DEVICES="pthread basic" is set and PoCL must then give both. */
 #define SKIP_UNLESS_TWO_DEVICES(rt)                                                   \
     do {                                                                              \
-        int n_ = weft_device_count(rt);                                               \
-        if (n_ == 0 || (n_ == 1 && !getenv("POCL_DEVICES"))) {                        \
+        int n_ = weft_device_count(rt), pocl_ = wt_pocl_devices(rt);                  \
+        if (pocl_ == 0 || pocl_ != n_ || (n_ == 1 && !getenv("POCL_DEVICES"))) {     \
             weft_runtime_destroy(rt);                                                 \
             skip();                                                                   \
         }                                                                             \

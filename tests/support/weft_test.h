@@ -77,10 +77,14 @@ void wt_assert_contains_at(const char *file, int line, const char *hay, const ch
  * skipped (the runtime destroyed, a note on stderr). Fails the test when the
  * runtime cannot be made; checks the worker count, and with WT_ALL_DEVICES
  * under POCL_DEVICES="pthread basic" (how CTest runs the device tests) that
- * there are exactly two devices, when there are any.
+ * PoCL gave both its devices, when PoCL is there at all (a GPU machine
+ * without it runs the same tests on its own devices).
  *   wt_runtime(2, WT_NO_DEVICES, 0)        CPU only
  *   wt_runtime(2, WT_SELECTED_DEVICES, 1)  a device test: skips without one */
 weft_runtime_t *wt_runtime(int cpu_threads, const char *devices, int min_devices);
+
+/* How many of rt's devices are PoCL's. */
+int wt_pocl_devices(const weft_runtime_t *rt);
 
 /* 1 when the test runs in separate-memory mode ($WEFT_SEPARATE_MEMORY=1, how
  * CTest runs the *_separate entries): every device then copies, and reports

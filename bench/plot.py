@@ -24,6 +24,10 @@ except ImportError:
 
 WEFT, BASE, FAIL, MET, MISSED = "#2f6db5", "#b0b0b0", "#d64541", "#2a7a3a", "#b03030"
 SEPMEM = "#8e5ab5"  # weft's bar of a separate-memory row (case "sepmem")
+ARRAYS = "#3aa7b8"  # weft's bar on registered arrays against itself unregistered (case "arrays")
+UNREG = "#c6b3d6"  # that row's baseline: weft too, unregistered, in separate-memory mode
+WEFT_COLORS = {"sepmem": SEPMEM, "arrays": ARRAYS}
+CASE_LABELS = {"sepmem": "separate memory", "arrays": "registered arrays"}
 PLACE_COLORS = ["#e8964a", "#2f6db5", "#3c9d5d", "#8e5ab5", "#c9a227", "#3aa7b8"]
 
 
@@ -72,9 +76,10 @@ def draw_panel(ax, recs):
                  loc="left", fontweight="bold")
     top = max([v for r in recs for v in (r["throughput"], r["baseline_throughput"]) if v] or [1])
     for i, r in enumerate(recs):
-        weft = SEPMEM if r["case"] == "sepmem" else WEFT
+        weft = WEFT_COLORS.get(r["case"], WEFT)
+        base = UNREG if r["case"] == "arrays" else BASE
         for dx, key, ok, color, who in ((-0.2, "throughput", "verified", weft, "weft"),
-                                        (0.2, "baseline_throughput", "baseline_verified", BASE, r["baseline"])):
+                                        (0.2, "baseline_throughput", "baseline_verified", base, r["baseline"])):
             v = r[key]
             if not r[ok] or v is None:
                 ax.text(i + dx, 0, "FAILED", color=FAIL, ha="center", va="bottom", fontsize=8)
@@ -85,7 +90,7 @@ def draw_panel(ax, recs):
             ax.hlines(0.9 * r["baseline_throughput"], i - 0.45, i + 0.45, colors=MISSED, linestyles="dashed")
         if r["ratio"] is not None:
             goal = r["goal_ratio"]
-            sep = " " if len(recs) < 9 else "\n"  # crowded: the goal under the ratio
+            sep = " " if len(recs) < 8 else "\n"  # crowded: the goal under the ratio
             text = f"{r['ratio']:.2f}x" + (f"{sep}(goal >= {goal:.2f}x)" if goal else "")
             ax.annotate(text, xy=(i, 0), xycoords=("data", "axes fraction"), xytext=(0, -44 if one_size else -55),
                         textcoords="offset points", ha="center", fontsize=8, fontweight="bold" if goal else None,
@@ -94,17 +99,21 @@ def draw_panel(ax, recs):
     for r in recs:
         what = (f"{r['policy']}: eff {r['efficiency']:.2f}" if coexec and r["efficiency"] is not None
                 else f"split, {r['policy']}" if r["case"] == "split"
-                else "separate memory" if r["case"] == "sepmem" else r["case"])
+                else CASE_LABELS.get(r["case"], r["case"]))
         labels.append(f"{cut(what, maxc)}\n{cut(r['placement'], maxc)}" + ("" if one_size else f"\nsize {r['size']}"))
     ax.set_xticks(range(len(recs)), labels, fontsize=8)
     ax.set_xlim(-0.6, len(recs) - 0.4)
     ax.set_ylim(0, top * 1.3)  # room for the legend
     ax.set_ylabel(f"throughput ({r0['unit']})")
     ax.yaxis.set_major_formatter(lambda v, _: si(v))
-    legend = [Patch(color=WEFT, label="weft"),
-              Patch(color=BASE, label="baseline: " + ", ".join(dict.fromkeys(r["baseline"] for r in recs)))]
+    grey = dict.fromkeys(r["baseline"] for r in recs if r["case"] != "arrays")
+    legend = [Patch(color=WEFT, label="weft")] + \
+        ([Patch(color=BASE, label="baseline: " + ", ".join(grey))] if grey else [])
     if any(r["case"] == "sepmem" for r in recs):
         legend.insert(1, Patch(color=SEPMEM, label="weft, separate-memory mode"))
+    if any(r["case"] == "arrays" for r in recs):
+        legend += [Patch(color=ARRAYS, label="weft, registered arrays (separate memory)"),
+                   Patch(color=UNREG, label="weft, unregistered (separate memory)")]
     if coexec:
         legend.append(Line2D([], [], color=MISSED, linestyle="dashed",
                              label="0.9 x the sum alone (goal of guided, adaptive)"))

@@ -18,7 +18,7 @@ static void fmt_goal(const bench_record *r, char *buf, size_t cap)
 
 void bench_print_table(FILE *f, const bench_ctx *b)
 {
-    fprintf(f, "%-10s %-6s %-8s %9s %4s %10s %10s %10s  %-9s %10s %7s  %-9s %-6s  %-17s %s\n", "workload", "case",
+    fprintf(f, "%-10s %-6s %-8s %9s %4s %10s %10s %10s  %-18s %10s %7s  %-9s %-6s  %-17s %s\n", "workload", "case",
             "policy", "size", "thr", "weft", "min", "max", "baseline", "baseline", "ratio", "goal", "", "weft throughput",
             "placement");
     for (size_t i = 0; i < b->nrecords; i++) {
@@ -36,7 +36,7 @@ void bench_print_table(FILE *f, const bench_ctx *b)
         if (r->threads > 0) snprintf(thr, sizeof thr, "%d", r->threads);
         fmt_goal(r, goal, sizeof goal);
         const char *verdict = r->goal > 0 && isfinite(r->ratio) ? bench_goal_met(r) ? "met" : "MISSED" : "";
-        fprintf(f, "%-10s %-6s %-8s %9zu %4s %10s %10s %10s  %-9s %10s %7s  %-9s %-6s  %-17s %s%s\n", r->workload,
+        fprintf(f, "%-10s %-6s %-8s %9zu %4s %10s %10s %10s  %-18s %10s %7s  %-9s %-6s  %-17s %s%s\n", r->workload,
                 r->variant, r->policy, r->size, thr, med, mn, mx, r->baseline, bmed, ratio, goal, verdict, tp,
                 r->placement, bench_record_busy(b, r) ? "  [BUSY]" : "");
     }

@@ -1,8 +1,10 @@
 /* bench/workloads/op_stencil5.c — workload "stencil5": one step of a
  * 5-point stencil, rows split with a halo (weft_k_stencil5), and its OpenMP
- * baseline; and its separate-memory row: 100 steps in the iterated form
- * (weft_k_stencil5, one operation per step) against raw OpenCL doing what
- * those 100 operations do. Checked bit for bit. Flags: see op_saxpy.c. */
+ * baseline; and its separate-memory rows: 100 steps, one operation each, on
+ * the two grids registered as arrays (weft/array.h), against raw OpenCL
+ * making the same copies (both grids up once, 100 launches, the result back
+ * once), and against the same 100 operations on plain host arrays. Checked
+ * bit for bit. Flags: see op_saxpy.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -84,9 +86,12 @@ static void stencil_describe(const bench_op *w, char *buf, size_t cap)
     snprintf(buf, cap, "%zux%zu grid, one step", w->size, w->size);
 }
 
-/* ---- the separate-memory row: 100 steps, one operation each --------------------- */
+/* ---- the separate-memory rows: 100 steps, one operation each ------------------ */
 
 #define ST_STEPS 100u
+_Static_assert(ST_STEPS % 2 == 0, "the result is in a, where the check looks");
+#define ST_IN 4  /* weft_k_stencil5_args' arguments: in (split with a halo), */
+#define ST_OUT 5 /* out (split, write-only) */
 
 typedef struct steps_st {
     float *a, *b, *init, *ref; /* a: the grid (then the result: ST_STEPS is even), b: scratch */
@@ -106,50 +111,98 @@ static int steps_setup(bench_op *w)
         ref_step(s->b, s->ref, W, H);
     }
     memset(s->b, 0xff, n * sizeof(float));
-    /* One step from a to b: what the raw baseline builds its buffers for. */
+    /* One step from a to b: what the raw baseline builds its kernel and buffers for. */
     return weft_k_stencil5_args(&w->args, W, H, ST_C0, ST_C1, s->a, s->b);
 }
 
-/* Each op starts from the same grid (a copy, on both sides, inside the time). */
+/* Each op starts from the same grid (a copy, on every side, inside the time). */
 static void steps_start(bench_op *w)
 {
     steps_st *s = w->state;
     memcpy(s->a, s->init, w->size * w->size * sizeof(float));
 }
 
-static int steps_weft(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **panic)
+/* ST_STEPS steps from a, one weft_k_run each, the grids swapping roles. On
+ * registered arrays (arr): a and b are registered for the op, so the device
+ * copies stay on the device from one step to the next (both go up at the
+ * first step, out too: bytes a kernel leaves alone keep the array's values);
+ * at the end the result grid comes back (weft_array_to_host), the scratch
+ * grid's device copy is dropped unread (weft_array_host_changed: its host
+ * bytes count, nothing reads them) and both are destroyed. Unregistered,
+ * each step uploads both grids and reads the result back. */
+static int steps_loop(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **panic, int arr)
 {
     steps_st *s = w->state;
+    const size_t bytes = w->size * w->size * sizeof(float);
+    float *grid[2] = {s->a, s->b};
+    weft_array_t *reg[2] = {NULL, NULL};
+    weft_k_args_t args;
+    int rc = 0;
     steps_start(w);
-    return weft_k_stencil5(rt, pol, w->size, w->size, ST_C0, ST_C1, s->a, s->b, ST_STEPS, NULL, panic);
+    for (int g = 0; arr && g < 2 && !rc; g++) rc = weft_array_create(rt, grid[g], bytes, &reg[g]);
+    for (unsigned k = 0; k < ST_STEPS && !rc; k++) {
+        int src = k % 2, dst = 1 - src;
+        if ((rc = weft_k_stencil5_args(&args, w->size, w->size, ST_C0, ST_C1, grid[src], grid[dst]))) break;
+        if (arr) {
+            args.args[ST_IN] = weft_arg_on(args.args[ST_IN], reg[src]);
+            args.args[ST_OUT] = weft_arg_on(args.args[ST_OUT], reg[dst]);
+        }
+        rc = weft_k_run(rt, &args, pol, panic);
+    }
+    if (!rc && arr) rc = weft_array_to_host(reg[0], 0, bytes);
+    if (!rc && arr) rc = weft_array_host_changed(reg[1], 0, bytes);
+    for (int g = 0; g < 2; g++) {
+        int rd = weft_array_destroy(reg[g]);
+        if (!rc) rc = rd;
+    }
+    return rc;
 }
 
-/* What ST_STEPS separate weft operations do, in raw OpenCL: per step, the
- * step's grids as the arguments' host arrays, then bench_rawcl_run (upload,
- * one launch, read back, clFinish). The buffers are the device's own: it
- * needs copies (no wrapped host arrays to swap). */
+static int steps_registered(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **panic)
+{
+    return steps_loop(w, rt, pol, panic, 1);
+}
+
+static int steps_unregistered(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **panic)
+{
+    return steps_loop(w, rt, pol, panic, 0);
+}
+
+/* The registered loop's copies in raw OpenCL, on the device's own buffers
+ * (both read-write: they swap roles; a unified device has no copies to
+ * compare): both grids up once, ST_STEPS launches, the result back once,
+ * clFinish. */
 static int steps_raw_init(bench_devbase *d, bench_op *w)
 {
     if (d->unified) {
-        snprintf(d->err, sizeof d->err, "device %d: the 100-step baseline copies each step: separate memory only",
+        snprintf(d->err, sizeof d->err, "device %d: the 100-step baseline makes copies: separate memory only",
                  d->dev);
         return -1;
     }
+    d->read_write = 1;
     return bench_rawcl_init(d, w);
 }
 
 static int steps_raw(bench_devbase *d, bench_op *w)
 {
     steps_st *s = w->state;
-    float *src = s->a, *dst = s->b;
+    const size_t bytes = w->size * w->size * sizeof(float);
+    cl_mem mem[2] = {d->mem[ST_IN], d->mem[ST_OUT]}; /* a's buffer, b's */
     steps_start(w);
+    cl_int err = clEnqueueWriteBuffer(d->q, mem[0], CL_FALSE, 0, bytes, s->a, 0, NULL, NULL);
+    if (err == CL_SUCCESS) err = clEnqueueWriteBuffer(d->q, mem[1], CL_FALSE, 0, bytes, s->b, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return bench_devbase_fail(d, "clEnqueueWriteBuffer", err);
     for (unsigned k = 0; k < ST_STEPS; k++) {
-        if (weft_k_stencil5_args(&w->args, w->size, w->size, ST_C0, ST_C1, src, dst) || bench_rawcl_run(d, w))
-            return -1;
-        float *t = src;
-        src = dst;
-        dst = t;
+        int src = k % 2, dst = 1 - src;
+        err = clSetKernelArg(d->k, ST_IN, sizeof(cl_mem), &mem[src]);
+        if (err == CL_SUCCESS) err = clSetKernelArg(d->k, ST_OUT, sizeof(cl_mem), &mem[dst]);
+        if (err != CL_SUCCESS) return bench_devbase_fail(d, "clSetKernelArg", err);
+        err = clEnqueueNDRangeKernel(d->q, d->k, w->args.range.dims, NULL, d->global, d->local, 0, NULL, NULL);
+        if (err != CL_SUCCESS) return bench_devbase_fail(d, "clEnqueueNDRangeKernel", err);
     }
+    err = clEnqueueReadBuffer(d->q, mem[0], CL_FALSE, 0, bytes, s->a, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return bench_devbase_fail(d, "clEnqueueReadBuffer", err);
+    if ((err = clFinish(d->q)) != CL_SUCCESS) return bench_devbase_fail(d, "clFinish", err);
     return 0;
 }
 
@@ -175,21 +228,27 @@ static void steps_describe(const bench_op *w, char *buf, size_t cap)
 
 static const bench_op_def stencil5_steps = {
     .name = "stencil5",
-    .description = "100 steps of the 5-point stencil, one operation each (weft_k_stencil5)",
+    .description = "100 steps of the 5-point stencil, one operation each, on registered arrays",
     .size_help = "grid width = height (default 1024, quick 512)",
     .unit = "GB/s",
     .size_full = 1024, .size_quick = 512, .size_smoke = 37, .size_max = 32768,
-    .setup = steps_setup, .check = steps_check, .work = steps_work, .describe = steps_describe, .run = steps_weft,
+    .setup = steps_setup, .check = steps_check, .work = steps_work, .describe = steps_describe,
+    .run = steps_registered,
     .dev_init = steps_raw_init, .dev_run = steps_raw,
-    .dev_note = "100 steps of weft_k_stencil5 (the iterated form: 100 operations, each joined) vs raw OpenCL doing "
-                "what those 100 operations do: per step, upload, one launch, read back, clFinish (like for like)",
+    .dev_note = "100 steps, one weft_k_run each (joined), on the two grids registered as arrays (both up at the "
+                "first step, the result back at the end, the scratch grid dropped unread) vs raw OpenCL making the "
+                "same copies: both grids up once, 100 launches swapping the buffers, the result back once, clFinish",
+    .unregistered = steps_unregistered,
+    .unregistered_note = "100 steps on registered arrays (the sepmem row's weft case: both grids up once, the "
+                         "result back once) vs the same 100 weft_k_run on plain host arrays, each uploading both "
+                         "grids and reading the result back",
 };
 
 const bench_op_def bench_op_stencil5 = {
     .name = "stencil5",
     .description = "one step of a 5-point stencil, split rows with a halo (weft_k_stencil5): CPU, each device, "
                    "split; vs OpenMP and raw OpenCL",
-    .size_help = "grid width = height (default 4096, quick 2048; the 100-step separate-memory row: 1024, quick 512)",
+    .size_help = "grid width = height (default 4096, quick 2048; the 100-step separate-memory rows: 1024, quick 512)",
     .unit = "GB/s",
     .size_full = 4096, .size_quick = 2048, .size_smoke = 37, .size_max = 32768,
     .setup = stencil_setup, .check = stencil_check, .work = stencil_work, .describe = stencil_describe,

@@ -12,9 +12,11 @@
  * unified devices too, for weft and the baseline alike. weft also uploads a
  * write-only output before the launch (bytes a kernel leaves alone must come
  * back as the host had them); the baseline does so when d->upload_writes
- * (the separate-memory rows, which compare the same copies). Reductions get
- * one partial per work-group, folded on the host in block order with the
- * argument's combine function, as weft does. */
+ * (the separate-memory rows, which compare the same copies), and makes every
+ * buffer read-write when d->read_write (a ping-pong that swaps their roles
+ * runs launches of its own on them). Reductions get one partial per
+ * work-group, folded on the host in block order with the argument's combine
+ * function, as weft does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +115,7 @@ int bench_rawcl_init(bench_devbase *d, bench_op *w)
                 host = d->partials[i] = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
                 if (!host) return bench_devbase_fail(d, "out of memory for partials", CL_OUT_OF_HOST_MEMORY);
             }
-            d->mem[i] = bench_devbase_buffer(d, flags_of(g), host, bytes, &err);
+            d->mem[i] = bench_devbase_buffer(d, d->read_write ? CL_MEM_READ_WRITE : flags_of(g), host, bytes, &err);
             if (err == CL_SUCCESS) err = clSetKernelArg(d->k, (cl_uint)i, sizeof(cl_mem), &d->mem[i]);
         }
         if (err != CL_SUCCESS) {

@@ -27,7 +27,7 @@ static int traced_run(bench_ctx *b, bench_op *w, int policy_kind, bench_timeline
             return -1;
         }
         double t0 = bench_now();
-        if (bench_op_run_weft(w, b->rt, &pol, who)) return -1;
+        if (bench_op_run_weft(w, NULL, b->rt, &pol, who)) return -1;
         tl->wall_ms = (bench_now() - t0) * 1e3;
         if (d->check(w, 1, why, sizeof why)) {
             bench_progress("timeline: %s: WRONG RESULT: %s", pname, why);

@@ -13,7 +13,8 @@
  * alone, each device alone, and split across all places under each policy —
  * with its baselines in the same interleaved set; and, when the op names one
  * (sepmem), in separate-memory mode on the first device against its device
- * baseline making the same copies. */
+ * baseline making the same copies (and, when that form keeps its data on
+ * registered arrays, against the same operations on plain host arrays). */
 #ifndef WEFT_BENCH_WORKLOADS_H
 #define WEFT_BENCH_WORKLOADS_H
 
@@ -25,6 +26,10 @@
 #include "weft/opencl.h"
 
 typedef struct bench_op_def bench_op_def;
+typedef struct bench_op bench_op;
+/* weft's side of a bundled operation: one op under pol; 0, or a weft error
+ * code (with *panic when a chunk failed). */
+typedef int (*bench_weft_fn)(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **panic);
 
 typedef struct bench_workload {
     const char *name;        /* what --workload selects */
@@ -44,14 +49,14 @@ int bench_coexec_child(bench_ctx *b);
 
 /* ---- bundled operations ------------------------------------------------------ */
 
-typedef struct bench_op {
+struct bench_op {
     const bench_op_def *def;
     size_t size;
     int workers, cores;      /* threads of the OpenMP baseline; of OpenBLAS (usable CPUs) */
     weft_k_args_t args;      /* filled in place by setup: do not copy */
     void *state;             /* the op's arrays and reference (bench_op_alloc) */
     void *mem[12];           /* what bench_op_alloc gave, freed by bench_op_free */
-} bench_op;
+};
 
 /* A device baseline's objects on one device's own context and queue
  * (weft_device_cl); bench_devbase_free releases them. */
@@ -59,6 +64,7 @@ typedef struct bench_devbase {
     int dev, unified;        /* unified: buffers wrap the host arrays */
     int upload_writes;       /* not unified: write-only outputs go up too before each
                                 launch, as weft's copying places send them (sepmem rows) */
+    int read_write;          /* every buffer CL_MEM_READ_WRITE (a ping-pong swaps their roles) */
     cl_device_id id;
     cl_context ctx;
     cl_command_queue q;
@@ -82,7 +88,7 @@ struct bench_op_def {
     double (*work)(const bench_op *w);                       /* of one op, in `unit`s */
     void (*describe)(const bench_op *w, char *buf, size_t cap); /* "1024x768, 256 iterations" */
     /* weft's side: NULL runs weft_k_run on w->args. */
-    int (*run)(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **panic);
+    bench_weft_fn run;
     const char *cpu_baseline;                                /* NULL: "openmp" */
     void (*cpu_base)(bench_op *w);                           /* one op */
     const char *cpu_note;
@@ -98,6 +104,13 @@ struct bench_op_def {
      * separate_memory = 1, against its device baseline making the same
      * copies; NULL: no such row. */
     const bench_op_def *sepmem;
+    /* Set in a sepmem def whose run keeps its data on registered arrays
+     * (weft/array.h): the same operations on plain host arrays, each
+     * copying its inputs up and its outputs back. In the sepmem set it is a
+     * third case, and one more record (case "arrays", baseline "weft,
+     * unregistered") compares run with it; unregistered_note says how. */
+    bench_weft_fn unregistered;
+    const char *unregistered_note;
 };
 
 extern const bench_op_def bench_op_saxpy, bench_op_sdot, bench_op_mandelbrot, bench_op_stencil5,
@@ -115,8 +128,9 @@ size_t bench_op_size(const bench_op_def *d, const bench_options *o);
  * with a progress line, when it cannot be set up. */
 bench_op *bench_op_new(const bench_op_def *d, size_t n, const bench_ctx *b);
 void bench_op_free(bench_op *w);
-/* One weft op under pol; -1 with a progress line on failure. */
-int bench_op_run_weft(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, const char *who);
+/* One weft op under pol, by run (NULL: the op's def->run, or weft_k_run on
+ * w->args when that is NULL too); -1 with a progress line on failure. */
+int bench_op_run_weft(bench_op *w, bench_weft_fn run, weft_runtime_t *rt, const weft_policy_t *pol, const char *who);
 weft_policy_t bench_policy(int kind, int use_cpu, uint64_t devices);
 
 /* The cases of one interleaved set, in order: weft on the CPU workers
@@ -127,6 +141,7 @@ typedef struct bench_op_case {
     bench_op *w;
     bench_ctx *b;
     int kind;                /* BENCH_WEFT, BENCH_CPU_BASE, BENCH_DEV_BASE */
+    bench_weft_fn run;       /* BENCH_WEFT: weft's side, NULL for the op's (def->run) */
     int place;               /* -1 the CPU, d device d, BENCH_SPLIT every place */
     int policy;
     weft_policy_t pol;       /* weft's: policy on place */

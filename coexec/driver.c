@@ -130,7 +130,7 @@ static void finish(weft__op *op)
             char key[300];
             if (!op->sp.measured[p]) continue;
             place_key(op, &op->places[p], key, sizeof key);
-            weft__model_store(op->name, key, op->sp.speed[p] * (double)op->group);
+            weft__model_store(rt, op->name, key, op->sp.speed[p] * (double)op->group);
         }
     }
     for (int p = 0; p < op->nplaces; p++) op->stats.items[op->places[p].trace_id] = op->places[p].items;
@@ -315,7 +315,7 @@ static void priors(weft__op *op, double *speed, int *measured)
             char key[300];
             double v;
             place_key(op, pl, key, sizeof key);
-            if (weft__model_load(op->name, key, &v)) {
+            if (weft__model_load(op->rt, op->name, key, &v)) {
                 speed[p] = v / (double)op->group;
                 measured[p] = 1;
             }

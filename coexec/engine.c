@@ -14,6 +14,8 @@ int weft__engine_create(weft_runtime_t *rt, int check_writes)
     weft__engine *e = calloc(1, sizeof *e);
     if (!e) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
     pthread_mutex_init(&e->m, NULL);
+    pthread_mutex_init(&e->models_m, NULL);
+    pthread_mutex_init(&e->forms_m, NULL);
     atomic_init(&e->trace, NULL);
     e->check_writes = check;
     weft__set_layer(rt, WEFT__LAYER_ENGINE, e);
@@ -25,6 +27,10 @@ void weft__engine_destroy(weft_runtime_t *rt)
     weft__engine *e = weft__engine_of(rt);
     if (!e) return;
     weft__arrays_orphan(rt);
+    weft__models_flush(rt);
+    pthread_mutex_destroy(&e->models_m);
+    weft__forms_free(rt);
+    pthread_mutex_destroy(&e->forms_m);
     weft__trace_destroy(rt);
     weft__borrows_free(rt);
     pthread_mutex_destroy(&e->m);

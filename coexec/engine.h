@@ -37,6 +37,10 @@ typedef struct weft__engine {
                                             freed before the runtime */
     int check_writes;             /* copying device places check write sets (write_check.c) */
     struct weft_array *arrays;    /* registered arrays alive (array.c), under m */
+    pthread_mutex_t forms_m;      /* guards forms */
+    struct weft__form *forms;     /* recent entry forms (place_cl.c), newest first */
+    pthread_mutex_t models_m;     /* guards models */
+    struct weft__model *models;   /* speeds read or learned (model.c) */
 } weft__engine;
 
 static inline weft__engine *weft__engine_of(const weft_runtime_t *rt)
@@ -71,10 +75,17 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
 int weft__trace_from_env(weft_runtime_t *rt);
 void weft__trace_destroy(weft_runtime_t *rt);
 
+/* ---- entry forms (place_cl.c) --------------------------------------------- */
+/* Free the recent entry forms (engine destroy). */
+void weft__forms_free(weft_runtime_t *rt);
+
 /* ---- speed models on disk (model.c) ------------------------------------- */
 /* Load the indices-per-second figure of (kernel, place) into *speed; 1 if known. */
-int weft__model_load(const char *kernel, const char *place, double *speed);
+int weft__model_load(weft_runtime_t *rt, const char *kernel, const char *place, double *speed);
 /* Store it (best effort: a cache that cannot be written is not an error). */
-void weft__model_store(const char *kernel, const char *place, double speed);
+void weft__model_store(weft_runtime_t *rt, const char *kernel, const char *place, double speed);
+/* Write what the runtime learned and has not written yet; free the memory
+ * (engine destroy). */
+void weft__models_flush(weft_runtime_t *rt);
 
 #endif

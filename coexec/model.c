@@ -1,10 +1,15 @@
-/* coexec/model.c — the adaptive policy's memory: indices per second of each
- * (kernel, place), one small text file per kernel in a cache folder. */
+/* coexec/model.c — the adaptive and static policies' memory: indices per
+ * second of each (kernel, place), one small text file per kernel in a cache
+ * folder. A runtime keeps what it read and learned in memory, so that an
+ * operation does not open files: a speed is read from disk once, and
+ * written back when it moved by more than a tenth from what the file holds,
+ * at most once a second per (kernel, place), and at runtime destroy. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -50,7 +55,7 @@ static int model_path(const char *kernel, char *buf, size_t cap)
     return 0;
 }
 
-int weft__model_load(const char *kernel, const char *place, double *speed)
+static int disk_load(const char *kernel, const char *place, double *speed)
 {
     char path[1024], line[LINE_MAX_LEN];
     if (!kernel || model_path(kernel, path, sizeof path)) return 0;
@@ -71,7 +76,7 @@ int weft__model_load(const char *kernel, const char *place, double *speed)
     return found;
 }
 
-void weft__model_store(const char *kernel, const char *place, double speed)
+static void disk_store(const char *kernel, const char *place, double speed)
 {
     char path[1024], tmp[1100], line[LINE_MAX_LEN];
     if (!kernel || speed <= 0 || model_path(kernel, path, sizeof path)) return;
@@ -89,4 +94,84 @@ void weft__model_store(const char *kernel, const char *place, double speed)
     /* rename() makes the update atomic for concurrent readers. */
     if (fclose(out) == 0) rename(tmp, path);
     else remove(tmp);
+}
+
+/* ---- in memory ------------------------------------------------------------- */
+
+struct weft__model {
+    char *kernel, *place;
+    int known;                    /* speed holds a value (read or learned) */
+    double speed;
+    double on_disk;               /* what the file holds (0: nothing) */
+    uint64_t written_ns;          /* when this runtime last wrote it */
+    struct weft__model *next;
+};
+
+#define WRITE_EVERY_NS 1000000000ull
+#define WRITE_CHANGE 0.1
+
+/* The entry of (kernel, place), made (and read from disk) on first use;
+ * NULL when memory ran out. Under models_m. */
+static struct weft__model *entry(weft__engine *e, const char *kernel, const char *place)
+{
+    for (struct weft__model *m = e->models; m; m = m->next)
+        if (strcmp(m->kernel, kernel) == 0 && strcmp(m->place, place) == 0) return m;
+    struct weft__model *m = calloc(1, sizeof *m);
+    if (!m || !(m->kernel = weft__strdup(kernel)) || !(m->place = weft__strdup(place))) {
+        if (m) free(m->kernel);
+        free(m);
+        return NULL;
+    }
+    m->known = disk_load(kernel, place, &m->speed);
+    m->on_disk = m->known ? m->speed : 0;
+    m->next = e->models;
+    e->models = m;
+    return m;
+}
+
+int weft__model_load(weft_runtime_t *rt, const char *kernel, const char *place, double *speed)
+{
+    if (!kernel) return 0;
+    weft__engine *e = weft__engine_of(rt);
+    pthread_mutex_lock(&e->models_m);
+    struct weft__model *m = entry(e, kernel, place);
+    int known = m ? m->known : disk_load(kernel, place, speed);
+    if (m && known) *speed = m->speed;
+    pthread_mutex_unlock(&e->models_m);
+    return known;
+}
+
+void weft__model_store(weft_runtime_t *rt, const char *kernel, const char *place, double speed)
+{
+    if (!kernel || speed <= 0) return;
+    weft__engine *e = weft__engine_of(rt);
+    uint64_t now = weft__now_ns();
+    pthread_mutex_lock(&e->models_m);
+    struct weft__model *m = entry(e, kernel, place);
+    int write = !m;
+    if (m) {
+        m->speed = speed;
+        m->known = 1;
+        double moved = m->on_disk > 0 ? (speed > m->on_disk ? speed / m->on_disk : m->on_disk / speed) - 1.0 : 1.0;
+        write = moved > WRITE_CHANGE && now - m->written_ns >= WRITE_EVERY_NS;
+        if (write) {
+            m->on_disk = speed;
+            m->written_ns = now;
+        }
+    }
+    pthread_mutex_unlock(&e->models_m);
+    if (write) disk_store(kernel, place, speed); /* outside the lock: files are slow */
+}
+
+void weft__models_flush(weft_runtime_t *rt)
+{
+    weft__engine *e = weft__engine_of(rt);
+    while (e->models) {
+        struct weft__model *m = e->models;
+        e->models = m->next;
+        if (m->known && m->speed != m->on_disk) disk_store(m->kernel, m->place, m->speed);
+        free(m->kernel);
+        free(m->place);
+        free(m);
+    }
 }

@@ -103,6 +103,82 @@ static void whole_size(const weft__op *op, size_t gs[2])
     }
 }
 
+/* The entry form of (source, entry, options) — cl_rewrite.c's scan, which
+ * costs more than the rest of an operation's start — remembered for the
+ * runtime's last few sources, so that an iterated operation scans once.
+ * Returns a copy (the caller frees it), or NULL with *why_not as the scan's
+ * (NULL alone: out of memory). */
+struct weft__form {
+    char *source, *entry, *options; /* options may be NULL */
+    char *form;                   /* NULL: refused */
+    const char *why_not;          /* a static string of cl_rewrite.c */
+    struct weft__form *next;
+};
+
+#define FORMS_KEPT 8
+
+static int same_opt(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* Free f and the forms after it. */
+static void forms_drop(struct weft__form *f)
+{
+    while (f) {
+        struct weft__form *next = f->next;
+        free(f->source);
+        free(f->entry);
+        free(f->options);
+        free(f->form);
+        free(f);
+        f = next;
+    }
+}
+
+static char *entry_form(weft_runtime_t *rt, const char *source, const char *entry, const char *options,
+                        const char **why_not)
+{
+    weft__engine *e = weft__engine_of(rt);
+    *why_not = NULL;
+    pthread_mutex_lock(&e->forms_m);
+    for (struct weft__form **p = &e->forms; *p; p = &(*p)->next) {
+        struct weft__form *f = *p;
+        if (strcmp(f->entry, entry) || !same_opt(f->options, options) || strcmp(f->source, source)) continue;
+        *p = f->next; /* to the front */
+        f->next = e->forms;
+        e->forms = f;
+        char *copy = f->form ? weft__strdup(f->form) : NULL;
+        *why_not = f->why_not;
+        pthread_mutex_unlock(&e->forms_m);
+        return copy;
+    }
+    pthread_mutex_unlock(&e->forms_m);
+    char *form = weft__cl_rewrite_entry(source, entry, options, why_not);
+    if (!form && !*why_not) return NULL; /* out of memory: nothing to keep */
+    struct weft__form *f = calloc(1, sizeof *f);
+    if (f && (f->source = weft__strdup(source)) && (f->entry = weft__strdup(entry)) &&
+        (!options || (f->options = weft__strdup(options))) && (!form || (f->form = weft__strdup(form)))) {
+        f->why_not = *why_not;
+        pthread_mutex_lock(&e->forms_m);
+        f->next = e->forms;
+        e->forms = f;
+        /* keep the newest FORMS_KEPT */
+        struct weft__form *cut = e->forms;
+        for (int n = 1; cut && n < FORMS_KEPT; n++) cut = cut->next;
+        struct weft__form *drop = cut ? cut->next : NULL;
+        if (cut) cut->next = NULL;
+        pthread_mutex_unlock(&e->forms_m);
+        f = drop;
+    }
+    forms_drop(f);
+    return form;
+}
+
+void weft__forms_free(weft_runtime_t *rt)
+{
+    weft__engine *e = weft__engine_of(rt);
+    forms_drop(e->forms);
+    e->forms = NULL;
+}
+
 /* Kernel mode: the program (cached by the host layer), a kernel object and,
  * in the entry form, the geometry argument. */
 static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t **why)
@@ -111,7 +187,7 @@ static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t
     size_t gs[2];
     whole_size(op, gs);
     const char *why_not = NULL;
-    char *source = weft__cl_rewrite_entry(op->cl_source, op->cl_entry, op->cl_options, &why_not);
+    char *source = entry_form(rt, op->cl_source, op->cl_entry, op->cl_options, &why_not);
     c->geometry = source != NULL;
     if (!source && why_not) source = weft__cl_sized_source(op->cl_source, gs[0], gs[1]);
     if (!source) {

@@ -2,7 +2,8 @@
  * 5-point stencil, rows split with a halo (weft_k_stencil5), and its OpenMP
  * baseline; and its separate-memory rows: 100 steps, one operation each, on
  * the two grids registered as arrays (weft/array.h), against raw OpenCL
- * making the same copies (both grids up once, 100 launches, the result back
+ * making the same copies and the same waits (both grids up once, 100
+ * launches each waited for, as each operation is joined, the result back
  * once), and against the same 100 operations on plain host arrays. Checked
  * bit for bit. Flags: see op_saxpy.c. */
 #include <stdio.h>
@@ -199,6 +200,8 @@ static int steps_raw(bench_devbase *d, bench_op *w)
         if (err != CL_SUCCESS) return bench_devbase_fail(d, "clSetKernelArg", err);
         err = clEnqueueNDRangeKernel(d->q, d->k, w->args.range.dims, NULL, d->global, d->local, 0, NULL, NULL);
         if (err != CL_SUCCESS) return bench_devbase_fail(d, "clEnqueueNDRangeKernel", err);
+        /* Each weft operation is joined before the next starts: so is each launch. */
+        if ((err = clFinish(d->q)) != CL_SUCCESS) return bench_devbase_fail(d, "clFinish", err);
     }
     err = clEnqueueReadBuffer(d->q, mem[0], CL_FALSE, 0, bytes, s->a, 0, NULL, NULL);
     if (err != CL_SUCCESS) return bench_devbase_fail(d, "clEnqueueReadBuffer", err);
@@ -237,7 +240,8 @@ static const bench_op_def stencil5_steps = {
     .dev_init = steps_raw_init, .dev_run = steps_raw,
     .dev_note = "100 steps, one weft_k_run each (joined), on the two grids registered as arrays (both up at the "
                 "first step, the result back at the end, the scratch grid dropped unread) vs raw OpenCL making the "
-                "same copies: both grids up once, 100 launches swapping the buffers, the result back once, clFinish",
+                "same copies and waits: both grids up once, 100 launches swapping the buffers, each waited for "
+                "(clFinish), the result back once",
     .unregistered = steps_unregistered,
     .unregistered_note = "100 steps on registered arrays (the sepmem row's weft case: both grids up once, the "
                          "result back once) vs the same 100 weft_k_run on plain host arrays, each uploading both "

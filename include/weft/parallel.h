@@ -364,7 +364,10 @@ typedef enum weft_policy_kind {
                                        shrinking chunks weighted by measured speed */
     WEFT_POLICY_ADAPTIVE = 4      /**< calibrates, then keeps a per-kernel, per-device
                                        speed model on disk ($WEFT_CACHE_DIR, else
-                                       $XDG_CACHE_HOME/weft, else ~/.cache/weft) */
+                                       $XDG_CACHE_HOME/weft, else ~/.cache/weft; the
+                                       runtime holds it in memory and writes it back
+                                       when a speed moved by a tenth, at most once a
+                                       second, and at runtime destroy) */
 } weft_policy_kind_t;
 
 /** What an operation does when a chunk fails on a place (a device error, an

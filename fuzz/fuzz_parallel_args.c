@@ -5,6 +5,7 @@
  * into a kernel (name, CPU body, OpenCL source and entry, each possibly
  * missing), a range (1-4 "dimensions", sizes and groups from a table of edge
  * values or raw bytes), up to 8 argument descriptors and a policy (or NULL).
+ * Split arguments may be rectangles (a row pitch, origin and width).
  * Data pointers point into one fixed host buffer and never claim more bytes
  * than it has left (a caller that lies about sizes cannot be caught), but
  * may be NULL; everything else is whatever the input says.
@@ -125,8 +126,16 @@ static void body(size_t b, size_t e, void *const *argv)
         switch (a->kind) {
         case WEFT_ARG_SPLIT: {
             unsigned char *d = argv[i];
-            if (d != a->data) body_error = 2;
-            else if (a->access & WEFT_WRITE)
+            if (d != a->data) {
+                body_error = 2;
+            } else if (a->span == WEFT_SPAN_RECT) {
+                /* rows of width bytes, pitch (unit) apart from origin */
+                for (size_t y = b; y < e; y++)
+                    for (size_t k = a->origin + y * a->unit; k < a->origin + y * a->unit + a->width; k++) {
+                        if (a->access & WEFT_WRITE) d[k] = (uint8_t)(d[k] + 1);
+                        else (void)*(volatile unsigned char *)&d[k];
+                    }
+            } else if (a->access & WEFT_WRITE)
                 for (size_t k = b * a->unit; k < e * a->unit; k++) d[k] = (uint8_t)(d[k] + 1);
             else
                 for (size_t k = b * a->unit; k < e * a->unit; k++) (void)*(volatile unsigned char *)&d[k];
@@ -188,6 +197,13 @@ static void decode_arg(reader *r, weft_arg_t *a, unsigned char *scalar_store)
     a->halo = size_val(r);
     a->size = size_val(r);
     switch (a->kind) {
+    case WEFT_ARG_SPLIT:
+        if (flags & 0x08) { /* a rectangle: origin and width from the input */
+            a->span = WEFT_SPAN_RECT;
+            a->origin = size_val(r);
+            a->width = size_val(r);
+        }
+        break;
     case WEFT_ARG_REDUCE:
         /* result and identity need unit bytes: point at them only when there are. */
         if (a->unit > BUF - off) a->data = NULL;

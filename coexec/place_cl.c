@@ -10,10 +10,10 @@
  * unified-memory devices, whose buffers wrap the host arrays), and report
  * the chunk's end from the completion callback of its last command. A
  * registered array (array.h) is the device's own copy of it instead: only
- * the bytes that copy lacks move, and written rows stay there. A chunk that
- * moves enough bytes runs in pieces: each piece's uploads go on the device's
- * copy queue while the previous piece computes on its compute queue, and its
- * read-backs follow on the copy queue once it has computed. */
+ * the bytes that copy lacks move, and written rows stay there. On a GPU, a
+ * chunk that moves enough bytes runs in pieces: each piece's uploads go on
+ * the device's copy queue while the previous piece computes on its compute
+ * queue, and its read-backs follow on the copy queue once it has computed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,12 +472,15 @@ static void go(weft__op *op, weft__place *pl, int may_wait);
 #define PIECES_ARGS_MAX 64
 
 /* How many pieces pl's chunk runs in: one on unified memory, with write
- * checking or a scattered argument (both copy whole arrays per chunk), or
- * without a copy queue; else one per PIECE_MIN_BYTES moved, up to
- * PIECES_MAX and the chunk's work-groups. */
+ * checking or a scattered argument (both copy whole arrays per chunk),
+ * without a copy queue, or on a CPU device (its copies are memcpy on the
+ * cores its kernels run on: nothing to overlap, and a library body such as
+ * CLBlast loses more to smaller calls than it could win); else one per
+ * PIECE_MIN_BYTES moved, up to PIECES_MAX and the chunk's work-groups. */
 static size_t pieces_for(const weft__op *op, const weft__place *pl, const cl_place *c)
 {
     if (c->unified || c->checking || !c->dev->copy_queue || op->nargs > PIECES_ARGS_MAX) return 1;
+    if (c->dev->info.type == WEFT_DEVICE_CPU && !weft__test_pieces()) return 1;
     size_t bytes = 0;
     for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];

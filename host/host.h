@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "weft/opencl.h"
 #include "../scheduler/internal.h"
@@ -129,7 +130,16 @@ int weft__fault_check(weft_runtime_t *rt, int device, const char *kernel);
 /* Parse $WEFT_FAULT syntax into rt's faults. */
 int weft__fault_parse(weft_runtime_t *rt, const char *spec);
 void weft__faults_free(weft__host *h);
+/* $WEFT_TEST_PIECES=1: chunks run in pieces on CPU devices too (coexec/
+ * place_cl.c), so that tests on PoCL exercise the pipelined copies a GPU
+ * uses. */
+static inline int weft__test_pieces(void)
+{
+    const char *v = getenv("WEFT_TEST_PIECES");
+    return v && v[0] == '1' && !v[1];
+}
 #else
+static inline int weft__test_pieces(void) { return 0; }
 static inline int weft__fault_check(weft_runtime_t *rt, int device, const char *kernel)
 {
     (void)rt, (void)device, (void)kernel;

@@ -62,7 +62,7 @@ typedef struct weft_array weft_array_t;
  *  operation, the whole arrays; after it, it enqueues the read-back of the
  *  rows the chunk writes — and calls the body in between, with the buffers,
  *  the chunk's range and the device's queue (see struct weft_cl_chunk in
- *  weft/opencl.h). On a device with memory of its own, a chunk that moves
+ *  weft/opencl.h). On a GPU with memory of its own, a chunk that moves
  *  many bytes is cut into pieces whose copies overlap the previous piece's
  *  compute: the body is then called once per piece, with the piece's range
  *  (still whole work-groups). The body enqueues its commands on that in-order queue

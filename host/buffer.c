@@ -1,4 +1,6 @@
-/* host/buffer.c — device buffers: allocate, wrap host memory, copy, map. */
+/* host/buffer.c — device buffers: allocate, wrap host memory, copy, map.
+ * Commands go on the device's queue under its queue lock and are waited for
+ * outside it, as every command weft enqueues (host.h, weft__queue_lock). */
 #include <stdlib.h>
 
 #include "host.h"
@@ -134,9 +136,22 @@ static int check_range(const weft_buffer_t *b, size_t offset, size_t bytes, cons
     return 0;
 }
 
-static cl_command_queue queue_of(const weft_buffer_t *b)
+static weft__device *device_of(const weft_buffer_t *b) { return weft__host_of(b->rt)->devices[b->device]; }
+
+/* The command ev that the caller enqueued (and flushed) under the queue
+ * lock, waited for outside it (weft__queue_lock: never across a wait): its
+ * status, or err when the enqueue itself failed. Releases ev. */
+static cl_int wait_for(cl_int err, cl_event ev)
 {
-    return weft__host_of(b->rt)->devices[b->device]->queue;
+    if (err == CL_SUCCESS && ev) {
+        err = clWaitForEvents(1, &ev);
+        cl_int st = CL_COMPLETE;
+        if (err == CL_SUCCESS && clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof st, &st, NULL) ==
+                                     CL_SUCCESS && st < 0)
+            err = st;
+    }
+    if (ev) clReleaseEvent(ev);
+    return err;
 }
 
 static int cl_result(cl_int err, const weft_buffer_t *b, const char *caller)
@@ -150,16 +165,26 @@ int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t b
 {
     int rc = check_range(b, offset, bytes, src, "weft_buffer_write");
     if (rc || bytes == 0) return rc;
-    return cl_result(clEnqueueWriteBuffer(queue_of(b), b->mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
-                     b, "weft_buffer_write");
+    weft__device *d = device_of(b);
+    cl_event ev = NULL;
+    weft__queue_lock(d);
+    cl_int err = clEnqueueWriteBuffer(d->queue, b->mem, CL_FALSE, offset, bytes, src, 0, NULL, &ev);
+    if (err == CL_SUCCESS) clFlush(d->queue);
+    weft__queue_unlock(d);
+    return cl_result(wait_for(err, ev), b, "weft_buffer_write");
 }
 
 int weft_buffer_read(const weft_buffer_t *b, size_t offset, void *dst, size_t bytes)
 {
     int rc = check_range(b, offset, bytes, dst, "weft_buffer_read");
     if (rc || bytes == 0) return rc;
-    return cl_result(clEnqueueReadBuffer(queue_of(b), b->mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL),
-                     b, "weft_buffer_read");
+    weft__device *d = device_of(b);
+    cl_event ev = NULL;
+    weft__queue_lock(d);
+    cl_int err = clEnqueueReadBuffer(d->queue, b->mem, CL_FALSE, offset, bytes, dst, 0, NULL, &ev);
+    if (err == CL_SUCCESS) clFlush(d->queue);
+    weft__queue_unlock(d);
+    return cl_result(wait_for(err, ev), b, "weft_buffer_read");
 }
 
 int weft_buffer_sync_to_device(weft_buffer_t *b, size_t offset, size_t bytes)
@@ -185,20 +210,27 @@ int weft_buffer_map(weft_buffer_t *b, size_t offset, size_t bytes, weft_access_t
     cl_map_flags flags = (access & WEFT_READ ? CL_MAP_READ : 0) | (access & WEFT_WRITE ? CL_MAP_WRITE : 0);
     if (!flags) return weft__fail(WEFT_EINVAL, "weft_buffer_map: access %d is not valid", (int)access);
     cl_int err;
-    *ptr = clEnqueueMapBuffer(queue_of(b), b->mem, CL_TRUE, flags, offset, bytes, 0, NULL, NULL, &err);
+    weft__device *d = device_of(b);
+    cl_event ev = NULL;
+    weft__queue_lock(d);
+    void *p = clEnqueueMapBuffer(d->queue, b->mem, CL_FALSE, flags, offset, bytes, 0, NULL, &ev, &err);
+    if (err == CL_SUCCESS) clFlush(d->queue);
+    weft__queue_unlock(d);
+    err = wait_for(err, ev);
+    if (err == CL_SUCCESS) *ptr = p; /* the mapping is there once the command completed */
     return cl_result(err, b, "weft_buffer_map");
 }
 
 int weft_buffer_unmap(weft_buffer_t *b, void *ptr)
 {
     if (!b || !ptr) return weft__fail(WEFT_EINVAL, "weft_buffer_unmap: %s is NULL", !b ? "buffer" : "pointer");
+    weft__device *d = device_of(b);
     cl_event ev = NULL;
-    cl_int err = clEnqueueUnmapMemObject(queue_of(b), b->mem, ptr, 0, NULL, &ev);
-    if (err == CL_SUCCESS) {
-        err = clWaitForEvents(1, &ev);
-        clReleaseEvent(ev);
-    }
-    return cl_result(err, b, "weft_buffer_unmap");
+    weft__queue_lock(d);
+    cl_int err = clEnqueueUnmapMemObject(d->queue, b->mem, ptr, 0, NULL, &ev);
+    if (err == CL_SUCCESS) clFlush(d->queue);
+    weft__queue_unlock(d);
+    return cl_result(wait_for(err, ev), b, "weft_buffer_unmap");
 }
 
 void weft_buffer_destroy(weft_buffer_t *b)

@@ -1,0 +1,83 @@
+/* test_device_concurrent.c — several threads driving one device's queue at
+ * once: two tasks each doing 300 rounds of buffer write, launch, join and
+ * read on every device (PoCL's basic device, which runs commands inside the
+ * enqueuing thread, deadlocked this way when two threads enqueued and
+ * flushed on its queue together). Every round's result is checked; a
+ * deadlock fails by the test's timeout. */
+#include "weft_test.h"
+
+#define N 1024
+#define ROUNDS 300
+
+static const char ADD_SRC[] = "__kernel void add_k(__global int *v, int k) { v[get_global_id(0)] += k; }\n";
+
+typedef struct worker_arg {
+    weft_runtime_t *rt;
+    weft_program_t *prog;
+    int device, id;
+    int bad_round;                /* first round that went wrong, or -1 */
+    char why[256];
+} worker_arg;
+
+static void *rounds(void *p)
+{
+    worker_arg *w = p;
+    int v[N], back[N];
+    weft_buffer_t *b = NULL;
+    w->bad_round = -1;
+    if (weft_buffer_create(w->rt, w->device, sizeof v, WEFT_READ_WRITE, &b)) {
+        snprintf(w->why, sizeof w->why, "buffer: %s", weft_last_error_message());
+        w->bad_round = 0;
+        return NULL;
+    }
+    for (int r = 0; r < ROUNDS && w->bad_round < 0; r++) {
+        for (int i = 0; i < N; i++) v[i] = i * (w->id + 1) + r;
+        int k = r + 1;
+        weft_karg_t args[2] = {weft_karg_buffer(b), weft_karg_scalar(&k, sizeof k)};
+        weft_launch_t l = wt_launch_1d(w->device, w->prog, NULL, "add_k", N, args, 2);
+        weft_handle_t *h = NULL;
+        weft_panic_t *panic = NULL;
+        if (weft_buffer_write(b, 0, v, sizeof v) || weft_launch(w->rt, &l, &h) || weft_join(h, NULL, &panic) ||
+            weft_buffer_read(b, 0, back, sizeof back)) {
+            snprintf(w->why, sizeof w->why, "%s", panic ? weft_panic_message(panic) : weft_last_error_message());
+            weft_panic_destroy(panic);
+            w->bad_round = r;
+            break;
+        }
+        for (int i = 0; i < N; i++)
+            if (back[i] != v[i] + k) {
+                snprintf(w->why, sizeof w->why, "v[%d] = %d, want %d", i, back[i], v[i] + k);
+                w->bad_round = r;
+                break;
+            }
+    }
+    weft_buffer_destroy(b);
+    return NULL;
+}
+
+static void two_threads_per_queue(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 1);
+    for (int d = 0; d < weft_device_count(rt); d++) {
+        weft_program_t *prog = NULL;
+        WT_CHECK(weft_program_create(rt, ADD_SRC, NULL, &prog, WT_PANIC));
+        worker_arg w[2] = {{.rt = rt, .prog = prog, .device = d, .id = 0}, {.rt = rt, .prog = prog, .device = d, .id = 1}};
+        weft_handle_t *h[2];
+        weft_builder_t bld;
+        weft_builder_init(&bld);
+        bld.stack_size = 1 << 20; /* dedicated threads: two at once, whatever the pool does */
+        for (int i = 0; i < 2; i++) WT_CHECK(weft_builder_spawn(&bld, rt, rounds, &w[i], &h[i]));
+        for (int i = 0; i < 2; i++) WT_CHECK(weft_join(h[i], NULL, WT_PANIC));
+        for (int i = 0; i < 2; i++)
+            if (w[i].bad_round >= 0) fail_msg("device %d, thread %d, round %d: %s", d, i, w[i].bad_round, w[i].why);
+        weft_program_destroy(prog);
+    }
+    weft_runtime_destroy(rt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(two_threads_per_queue)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

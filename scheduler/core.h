@@ -37,7 +37,7 @@ void weft__latch_set_locked(weft__latch *l);
 int weft__latch_is_set(const weft__latch *l);
 /* Block the calling thread (spin, then sleep) until l is set. When it
  * returns, the setter has finished touching l. */
-void weft__latch_block(weft__latch *l);
+void weft__latch_block(weft__latch *l, unsigned spins);
 /* After a waiter saw l set: wait until the setter is done with l. */
 void weft__latch_settle(weft__latch *l);
 
@@ -129,6 +129,8 @@ struct weft_runtime {
     weft__deque inject;           /* tasks spawned from outside the pool */
     atomic_size_t queued;         /* tasks waiting in any queue */
     atomic_int spinners;          /* idle workers spinning before they sleep */
+    unsigned idle_spins;          /* rounds an idle worker spins before it parks */
+    unsigned join_spins;          /* rounds a thread outside the pool spins on a latch */
     atomic_int nsleeping;         /* workers on the sleeper list */
     atomic_int stop;
     pthread_mutex_t work_m;       /* guards the sleeper list */
@@ -189,6 +191,10 @@ weft__thread_ctx *weft__ctx(void);
 /* env.c: the default worker count ($WEFT_NUM_THREADS, $WEFT_CPU_THREADS,
  * else the CPUs of the affinity mask). */
 int weft__env_threads(int *out);
+/* env.c: $WEFT_WAIT_POLICY, as OMP_WAIT_POLICY: how long waiting threads
+ * spin before they sleep (*idle: idle workers; *join: threads outside the
+ * pool blocked on a join). 0, or WEFT_EINVAL with a message. */
+int weft__env_wait_policy(unsigned *idle, unsigned *join);
 /* payload.c: move the cause into a new "a scoped thread panicked" payload. */
 weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
                                 size_t suppressed);

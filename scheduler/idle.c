@@ -7,8 +7,9 @@
  *   - it is idle: it found no task;
  *   - it helps while it waits for a latch (a join or a scope on a worker):
  *     it found no task and the latch is not set.
- * Either way it first spins for a bounded time (only a few workers spin at
- * once: a crowd of spinners costs more in cache traffic than it saves), then
+ * Either way it first spins for a bounded time (rt->idle_spins rounds, set
+ * by $WEFT_WAIT_POLICY: none when passive; only a few workers spin at once:
+ * a crowd of spinners costs more in cache traffic than it saves), then
  * puts its parker on the pool's sleeper list (and, when waiting, in the
  * latch's `helper`), looks one last time, and parks.
  *
@@ -30,8 +31,6 @@
 #include <sched.h>
 
 #include "core.h"
-
-#define SPIN_ROUNDS 2000
 
 void weft__parker_init(weft__parker *p)
 {
@@ -135,7 +134,7 @@ static int max_spinners(const weft_runtime_t *rt)
 struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l)
 {
     if (atomic_fetch_add(&rt->spinners, 1) < max_spinners(rt)) {
-        for (unsigned spins = 1; spins <= SPIN_ROUNDS; spins++) {
+        for (unsigned spins = 1; spins <= rt->idle_spins; spins++) {
             if (l && weft__latch_is_set(l)) break;
             if (atomic_load(&rt->stop)) break;
             if (atomic_load_explicit(&rt->queued, memory_order_relaxed)) {

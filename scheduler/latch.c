@@ -1,6 +1,7 @@
 /* scheduler/latch.c — set once, waited on: how joins and scopes wait.
  *
- * A waiter outside the pool spins, then sleeps on the latch's condition
+ * A waiter outside the pool spins (rt->join_spins rounds, $WEFT_WAIT_POLICY),
+ * then sleeps on the latch's condition
  * variable; a worker waits through weft__wait (worker.c), which runs other
  * tasks and sleeps on its own parker, named in `helper` (idle.c). A task's
  * setter takes the mutex only when a thread sleeps on the condition; a
@@ -10,8 +11,6 @@
 #include <sched.h>
 
 #include "core.h"
-
-#define SPIN_ROUNDS 4000
 
 void weft__latch_init(weft__latch *l)
 {
@@ -70,9 +69,9 @@ void weft__latch_settle(weft__latch *l)
     pthread_mutex_unlock(&l->m);
 }
 
-void weft__latch_block(weft__latch *l)
+void weft__latch_block(weft__latch *l, unsigned max_spins)
 {
-    for (unsigned spins = 0; !weft__latch_is_set(l) && spins < SPIN_ROUNDS; spins++) {
+    for (unsigned spins = 0; !weft__latch_is_set(l) && spins < max_spins; spins++) {
         if (spins % 64 == 63) sched_yield();
         else weft__cpu_relax();
     }

@@ -29,6 +29,9 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
         int rc = weft__env_threads(&n);
         if (rc) return rc;
     }
+    unsigned idle_spins, join_spins;
+    int rc = weft__env_wait_policy(&idle_spins, &join_spins);
+    if (rc) return rc;
     weft_runtime_t *rt = calloc(1, sizeof *rt);
     if (!rt) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
     rt->workers = calloc((size_t)n, sizeof *rt->workers);
@@ -37,6 +40,8 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
         return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory for %d workers", n);
     }
     rt->nworkers = n;
+    rt->idle_spins = idle_spins;
+    rt->join_spins = join_spins;
     weft__deque_init(&rt->inject);
     pthread_mutex_init(&rt->work_m, NULL);
     pthread_mutex_init(&rt->ext_m, NULL);

@@ -86,7 +86,7 @@ void weft__wait(weft_runtime_t *rt, weft__latch *l)
 {
     weft__worker *self = self_of(rt);
     if (!self) {
-        weft__latch_block(l);
+        weft__latch_block(l, rt->join_spins);
         return;
     }
     while (!weft__latch_is_set(l)) {

@@ -1,6 +1,7 @@
 /* coexec/borrow.c — C's stand-in for Rust's Send/Sync checks: two running
  * parallel operations may not write the same bytes. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine.h"
@@ -55,12 +56,16 @@ int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, 
             if (b->id != id && weft__region_overlap(&r[i], &b->r)) {
                 const char *lo = r[i].begin > b->r.begin ? r[i].begin : b->r.begin;
                 const char *hi = r[i].end < b->r.end ? r[i].end : b->r.end;
+                /* The other operation may finish (and free its name) as
+                 * soon as the lock goes: copy the name first. */
+                char other[128];
+                snprintf(other, sizeof other, "%s", b->kernel);
                 pthread_mutex_unlock(&weft__engine_of(rt)->m);
                 weft__borrow_release(rt, id);
                 return weft__fail(WEFT_EBORROW,
                                   "kernel '%s' would write %zu bytes at %p that running kernel '%s' "
                                   "also writes: join it first or write disjoint ranges",
-                                  kernel, (size_t)(hi - lo), (const void *)lo, b->kernel);
+                                  kernel, (size_t)(hi - lo), (const void *)lo, other);
             }
         }
         weft__borrow *nb = malloc(sizeof *nb);

@@ -295,10 +295,8 @@ int weft__args_each(const weft__op *op, const weft_arg_t *a, size_t gb, size_t g
     return 0;
 }
 
-int weft__args_touches(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, size_t byte)
+int weft__args_touches(const weft_arg_t *a, size_t off, size_t len, size_t byte)
 {
-    size_t off, len;
-    weft__args_span(op, a, gb, ge, 0, &off, &len);
     if (byte < off || byte >= off + len) return 0;
     return a->span != WEFT_SPAN_RECT || (byte - a->origin) % a->unit < a->width;
 }

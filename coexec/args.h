@@ -36,8 +36,10 @@ void weft__args_rows(const weft__op *op, const weft_arg_t *a, size_t gb, size_t 
  * padding is not the argument's). Stops at and returns fn's first nonzero. */
 int weft__args_each(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, int with_halo,
                     int (*fn)(size_t off, size_t len, void *ctx), void *ctx);
-/* 1 when groups [gb, ge) write byte `byte` of split argument a (no halo). */
-int weft__args_touches(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge, size_t byte);
+/* 1 when byte `byte` of split argument a is one of the bytes [off, off +
+ * len) that weft__args_span gave for a chunk (for a rectangle, one of its
+ * rows' bytes, not the padding between them). */
+int weft__args_touches(const weft_arg_t *a, size_t off, size_t len, size_t byte);
 /* Borrow the bytes op writes (written split arrays, reduction results):
  * 0, or WEFT_EBORROW when a running operation writes some of them. */
 int weft__args_borrow(weft__op *op);

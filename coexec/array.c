@@ -216,22 +216,36 @@ static void spans(const weft__op *op, const weft_arg_t *a, size_t gb, size_t ge,
     if (a->access & WEFT_WRITE) weft__args_span(op, a, gb, ge, 0, w_off, w_len);
 }
 
+/* What copy s lacks of the bytes registered argument arg's chunk of pl
+ * needs, into *miss (the caller frees it). With host_has not NULL, also
+ * whether the host holds all of that current (*host_has: 1), taken under
+ * the same lock. 0, or -1 when memory ran out. */
+static int chunk_lacks(const weft__op *op, const weft__place *pl, const weft_arg_t *arg, int s, weft__ranges *miss,
+                       int *host_has)
+{
+    size_t off, len, woff, wlen;
+    spans(op, arg, pl->gb, pl->ge, &off, &len, &woff, &wlen);
+    weft_array_t *a = arg->array;
+    pthread_mutex_lock(&a->m);
+    int rc = lacking(a, s, off, off + len, miss);
+    if (host_has) {
+        *host_has = 1;
+        for (size_t i = 0; i < miss->n; i++)
+            if (!weft__ranges_covers(&a->valid[0], miss->v[i].lo, miss->v[i].hi)) *host_has = 0;
+    }
+    pthread_mutex_unlock(&a->m);
+    return rc;
+}
+
 /* 1 when everything device space s lacks of argument a's bytes for pl's
  * chunk is current on the host (uploads will do); 0 when some must be read
  * back from another device first; -1 when memory ran out. */
 static int host_has(const weft__op *op, const weft__place *pl, const weft_arg_t *arg, int s)
 {
-    size_t off, len, woff, wlen;
-    spans(op, arg, pl->gb, pl->ge, &off, &len, &woff, &wlen);
-    weft_array_t *a = arg->array;
     weft__ranges miss;
-    pthread_mutex_lock(&a->m);
-    int rc = lacking(a, s, off, off + len, &miss);
-    for (size_t i = 0; rc == 0 && i < miss.n; i++)
-        if (!weft__ranges_covers(&a->valid[0], miss.v[i].lo, miss.v[i].hi)) rc = 1;
-    pthread_mutex_unlock(&a->m);
+    int has = 0, rc = chunk_lacks(op, pl, arg, s, &miss, &has);
     weft__ranges_free(&miss);
-    return rc < 0 ? -1 : !rc;
+    return rc < 0 ? -1 : has;
 }
 
 int weft__arrays_fetch(weft__op *op, weft__place *pl, weft__device *dev, cl_int *err)
@@ -266,14 +280,10 @@ int weft__arrays_fetch(weft__op *op, weft__place *pl, weft__device *dev, cl_int 
         const weft_arg_t *arg = &op->args[i];
         if (!arg->array) continue;
         weft_array_t *a = arg->array;
-        size_t off, len, woff, wlen;
-        spans(op, arg, pl->gb, pl->ge, &off, &len, &woff, &wlen);
         cl_mem mem = weft__array_mem(a, dev, pl->device, err);
         if (!mem) break;
         weft__ranges miss;
-        pthread_mutex_lock(&a->m);
-        if (lacking(a, s, off, off + len, &miss)) *err = CL_OUT_OF_HOST_MEMORY;
-        pthread_mutex_unlock(&a->m);
+        if (chunk_lacks(op, pl, arg, s, &miss, NULL)) *err = CL_OUT_OF_HOST_MEMORY;
         for (size_t k = 0; k < miss.n && *err == CL_SUCCESS; k++) {
             size_t b = miss.v[k].lo, n = miss.v[k].hi - b;
             cl_event ev = NULL;
@@ -300,12 +310,8 @@ cl_int weft__arrays_stage(weft__op *op, weft__place *pl)
     for (size_t i = 0; i < op->nargs && err == CL_SUCCESS; i++) {
         const weft_arg_t *arg = &op->args[i];
         if (!arg->array) continue;
-        size_t off, len, woff, wlen;
-        spans(op, arg, pl->gb, pl->ge, &off, &len, &woff, &wlen);
         weft__ranges miss;
-        pthread_mutex_lock(&arg->array->m);
-        if (lacking(arg->array, s, off, off + len, &miss)) err = CL_OUT_OF_HOST_MEMORY;
-        pthread_mutex_unlock(&arg->array->m);
+        if (chunk_lacks(op, pl, arg, s, &miss, NULL)) err = CL_OUT_OF_HOST_MEMORY;
         for (size_t k = 0; k < miss.n && err == CL_SUCCESS; k++) err = to_host(arg->array, &l, miss.v[k].lo, miss.v[k].hi);
         weft__ranges_free(&miss);
     }

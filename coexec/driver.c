@@ -425,7 +425,7 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     size_t chunk_groups = pol->chunk ? (pol->chunk + op->group - 1) / op->group : 0;
     weft__split_init(&op->sp, op->kind, op->ngroups, op->nplaces, speed, measured, chunk_groups);
     /* Registered arrays: keep each place's rows where the last static split
-     * that wrote them left them. */
+     * of them left them. */
     size_t keep_b[WEFT__MAX_PLACES], keep_e[WEFT__MAX_PLACES];
     if (op->sp.kind == WEFT_POLICY_STATIC && weft__arrays_static_split(op, keep_b, keep_e))
         weft__split_prefer_static(&op->sp, keep_b, keep_e);

@@ -471,6 +471,19 @@ static void go(weft__op *op, weft__place *pl, int may_wait);
 /* Arguments a pipelined chunk can track (more: one piece). */
 #define PIECES_ARGS_MAX 64
 
+/* Pieces in order: [*at, *at + *n) less what earlier pieces sent (*sent, the
+ * end of what went up so far: 0 before the first piece), which grows to
+ * cover it. */
+static void skip_sent(size_t *sent, size_t *at, size_t *n)
+{
+    if (*sent > *at) {
+        size_t skip = *sent - *at < *n ? *sent - *at : *n;
+        *at += skip;
+        *n -= skip;
+    }
+    if (*at + *n > *sent) *sent = *at + *n;
+}
+
 /* How many pieces pl's chunk runs in: one on unified memory, with write
  * checking or a scattered argument (both copy whole arrays per chunk),
  * without a copy queue, or on a CPU device (its copies are memcpy on the
@@ -586,7 +599,7 @@ static void go(weft__op *op, weft__place *pl, int may_wait)
      * never writes (a border) must come back as the host had them. */
     size_t pieces = pieces_for(op, pl, c);
     cl_command_queue cq = pieces > 1 ? dev->copy_queue : q;
-    size_t sent[PIECES_ARGS_MAX] = {0}; /* per argument: bytes sent up to here */
+    size_t sent[PIECES_ARGS_MAX] = {0}; /* per argument: end of the bytes (a rectangle: rows) sent so far */
     const char *when = "could not be enqueued";
     char body_status[128] = "";
     cl_event up = NULL, down = NULL;
@@ -601,23 +614,13 @@ static void go(weft__op *op, weft__place *pl, int may_wait)
                 /* the same in rows: sent[i] is the first row not yet sent */
                 size_t first, rows;
                 weft__args_rows(op, a, gb, ge, (a->access & WEFT_READ) != 0, &first, &rows);
-                if (i < PIECES_ARGS_MAX && k > 0 && sent[i] > first) {
-                    size_t skip = sent[i] - first < rows ? sent[i] - first : rows;
-                    first += skip;
-                    rows -= skip;
-                }
-                if (i < PIECES_ARGS_MAX && first + rows > sent[i]) sent[i] = first + rows;
+                if (i < PIECES_ARGS_MAX) skip_sent(&sent[i], &first, &rows);
                 err = copy_rows(pl, c, i, 1, first, rows, cq, NULL, &up);
                 continue;
             }
             size_t off, len;
             weft__args_span(op, a, gb, ge, (a->access & WEFT_READ) != 0, &off, &len);
-            if (i < PIECES_ARGS_MAX && k > 0 && sent[i] > off) {
-                size_t skip = sent[i] - off < len ? sent[i] - off : len;
-                off += skip;
-                len -= skip;
-            }
-            if (i < PIECES_ARGS_MAX && off + len > sent[i]) sent[i] = off + len;
+            if (i < PIECES_ARGS_MAX) skip_sent(&sent[i], &off, &len);
             err = copy(pl, c, i, 1, off, len, a->data, cq, NULL, &up);
         }
         /* The compute waits for its piece's rows (same queue: in order). */

@@ -68,7 +68,7 @@ weft_panic_t *weft__write_check_finish(const weft__op *op, const weft__place *pl
         weft__args_span(op, a, pl->gb, pl->ge, 0, &off, &len);
         size_t bad = a->bytes;
         for (size_t b = 0; b < a->bytes && bad == a->bytes; b++)
-            if (wc->after[i][b] != wc->image[i][b] && !weft__args_touches(op, a, pl->gb, pl->ge, b)) bad = b;
+            if (wc->after[i][b] != wc->image[i][b] && !weft__args_touches(a, off, len, b)) bad = b;
         if (bad == a->bytes) {
             image_piece_ctx home = {a->data, (const char *)wc->after[i]};
             weft__args_each(op, a, pl->gb, pl->ge, 0, image_piece, &home);

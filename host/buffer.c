@@ -1,6 +1,7 @@
 /* host/buffer.c — device buffers: allocate, wrap host memory, copy, map.
  * Commands go on the device's queue under its queue lock and are waited for
  * outside it, as every command weft enqueues (host.h, weft__queue_lock). */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "host.h"
@@ -161,30 +162,31 @@ static int cl_result(cl_int err, const weft_buffer_t *b, const char *caller)
                       weft__host_of(b->rt)->devices[b->device]->info.name);
 }
 
-int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t bytes)
+/* weft_buffer_write (to_device) and weft_buffer_read: the copy enqueued
+ * and flushed under the queue lock, waited for outside it. */
+static int transfer(const weft_buffer_t *b, int to_device, size_t offset, void *host, size_t bytes, const char *caller)
 {
-    int rc = check_range(b, offset, bytes, src, "weft_buffer_write");
+    int rc = check_range(b, offset, bytes, host, caller);
     if (rc || bytes == 0) return rc;
     weft__device *d = device_of(b);
     cl_event ev = NULL;
     weft__queue_lock(d);
-    cl_int err = clEnqueueWriteBuffer(d->queue, b->mem, CL_FALSE, offset, bytes, src, 0, NULL, &ev);
+    cl_int err = to_device ? clEnqueueWriteBuffer(d->queue, b->mem, CL_FALSE, offset, bytes, host, 0, NULL, &ev)
+                           : clEnqueueReadBuffer(d->queue, b->mem, CL_FALSE, offset, bytes, host, 0, NULL, &ev);
     if (err == CL_SUCCESS) clFlush(d->queue);
     weft__queue_unlock(d);
-    return cl_result(wait_for(err, ev), b, "weft_buffer_write");
+    return cl_result(wait_for(err, ev), b, caller);
+}
+
+int weft_buffer_write(weft_buffer_t *b, size_t offset, const void *src, size_t bytes)
+{
+    /* the write only reads src: the cast is for the shared signature */
+    return transfer(b, 1, offset, (void *)(uintptr_t)src, bytes, "weft_buffer_write");
 }
 
 int weft_buffer_read(const weft_buffer_t *b, size_t offset, void *dst, size_t bytes)
 {
-    int rc = check_range(b, offset, bytes, dst, "weft_buffer_read");
-    if (rc || bytes == 0) return rc;
-    weft__device *d = device_of(b);
-    cl_event ev = NULL;
-    weft__queue_lock(d);
-    cl_int err = clEnqueueReadBuffer(d->queue, b->mem, CL_FALSE, offset, bytes, dst, 0, NULL, &ev);
-    if (err == CL_SUCCESS) clFlush(d->queue);
-    weft__queue_unlock(d);
-    return cl_result(wait_for(err, ev), b, "weft_buffer_read");
+    return transfer(b, 0, offset, dst, bytes, "weft_buffer_read");
 }
 
 int weft_buffer_sync_to_device(weft_buffer_t *b, size_t offset, size_t bytes)

@@ -44,24 +44,26 @@ int weft_k_run_at(const char *file, int line, weft_runtime_t *rt, const weft_k_a
     return weft_parallel_run_at(file, line, rt, a->kernel, a->range, a->args, a->nargs, pol, panic);
 }
 
+/* 1 when a is a split or whole argument on p: what a registered array can carry. */
+static int on(const weft_arg_t *a, const float *p)
+{
+    return (a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE) && a->data == p;
+}
+
 /* The largest byte count of an array or whole argument on p (0: none). */
 static size_t bytes_on(const weft_k_args_t *args, const float *p)
 {
     size_t n = 0;
-    for (size_t i = 0; i < args->nargs; i++) {
-        const weft_arg_t *a = &args->args[i];
-        if ((a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE) && a->data == p && a->bytes > n) n = a->bytes;
-    }
+    for (size_t i = 0; i < args->nargs; i++)
+        if (on(&args->args[i], p) && args->args[i].bytes > n) n = args->args[i].bytes;
     return n;
 }
 
 /* Put the arguments on p (split or whole) on registered array r. */
 static void put_on(weft_k_args_t *args, const float *p, weft_array_t *r)
 {
-    for (size_t i = 0; i < args->nargs && r; i++) {
-        weft_arg_t *a = &args->args[i];
-        if ((a->kind == WEFT_ARG_SPLIT || a->kind == WEFT_ARG_WHOLE) && a->data == p) *a = weft_arg_on(*a, r);
-    }
+    for (size_t i = 0; i < args->nargs && r; i++)
+        if (on(&args->args[i], p)) args->args[i] = weft_arg_on(args->args[i], r);
 }
 
 int weft__k_ping_pong(const char *file, int line, weft_runtime_t *rt, const weft_policy_t *pol,

@@ -15,31 +15,42 @@
 #define WEFT__PANIC_MSG_CAP 4096
 #define WEFT__WORKER_KEYS_MAX 64
 
-/* ---- latch (latch.c): set once, waited on ------------------------------- */
-struct weft__parker;
+/* ---- parker (parker.c): what a waiting thread sleeps on -------------- */
+/* One per worker and per caller slot, living as long as the runtime, so a
+ * waker may name it after the sleeper has moved on. A token, as Rust's
+ * thread::park: an unpark before the park makes the park return at once, a
+ * stale token only makes one park return early, and every caller looks
+ * again after a park. */
+typedef struct weft__parker {
+    atomic_int state;             /* PARK_EMPTY, PARK_PARKED, PARK_NOTIFIED */
+    int sleeping;                 /* on the pool's sleeper list (under work_m) */
+    struct weft__parker *prev, *next;
+} weft__parker;
 
+void weft__parker_init(weft__parker *p);
+/* Sleep on a futex until unparked (returns at once if a token is there). */
+void weft__park(weft__parker *p);
+void weft__unpark(weft__parker *p);
+
+/* ---- latch (latch.c): set once, waited on -------------------------------- */
+/* One atomic word: 0 unset, 1 set, else the parker of the one thread that
+ * sleeps until it is set. The setter's last access to the latch is the
+ * exchange that sets it (it then wakes the parker, which the runtime owns),
+ * so a latch may live on its waiter's stack (scopes). */
 typedef struct weft__latch {
-    atomic_int set;
-    atomic_int parked;            /* a thread outside the pool waits on c */
-    _Atomic(struct weft__parker *) helper; /* a worker waiting (idle.c) */
-    pthread_mutex_t m;
-    pthread_cond_t c;
+    _Atomic(uintptr_t) state;
 } weft__latch;
 
 void weft__latch_init(weft__latch *l);
-void weft__latch_destroy(weft__latch *l);
-/* Set l. The setter may still touch l briefly after a waiter returns: for
- * latches inside reference-counted objects (tasks). */
 void weft__latch_set(weft__latch *l);
-/* Set l under its mutex: once weft__latch_wait returns, the setter is done
- * with l, so l may live on the waiter's stack (scopes). */
-void weft__latch_set_locked(weft__latch *l);
 int weft__latch_is_set(const weft__latch *l);
-/* Block the calling thread (spin, then sleep) until l is set. When it
- * returns, the setter has finished touching l. */
-void weft__latch_block(weft__latch *l, unsigned spins);
-/* After a waiter saw l set: wait until the setter is done with l. */
-void weft__latch_settle(weft__latch *l);
+/* Name p as the parker to wake when l is set: 1 when registered, 0 when l is
+ * set already, -1 when another thread's parker is registered (one sleeper
+ * per latch: that caller polls instead). */
+int weft__latch_register(weft__latch *l, weft__parker *p);
+/* Take p's registration back if the setter has not taken it (an unpark may
+ * still come: a stale token). */
+void weft__latch_unregister(weft__latch *l, weft__parker *p);
 
 /* ---- tasks (task.c) ----------------------------------------------------- */
 enum { WEFT__TASK_DONE = 1, WEFT__TASK_DETACHED = 2 };
@@ -92,28 +103,21 @@ struct weft_task *weft__deque_pop(weft__deque *q);
 /* Oldest task, or NULL (also when another thread holds the deque). */
 struct weft_task *weft__deque_steal(weft__deque *q);
 
-/* ---- sleeping and waking (idle.c) --------------------------------------- */
-/* One per worker: what it sleeps on (a token, as Rust's thread::park). */
-typedef struct weft__parker {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    int token;
-    int sleeping;                 /* on the pool's sleeper list (under work_m) */
-    struct weft__parker *prev, *next;
-} weft__parker;
-
-void weft__parker_init(weft__parker *p);
-void weft__parker_destroy(weft__parker *p);
-
-/* ---- pool and workers (pool.c, worker.c) -------------------------------- */
+/* ---- pool and workers (pool.c, worker.c, slots.c) ----------------------- */
+/* A worker is a pool thread; a caller slot is the same structure lent to a
+ * thread from outside the pool while it blocks in weft (slots.c): it then
+ * runs the pool's tasks like a worker, with a deque, a parker and
+ * worker-locals of its own. */
 typedef struct weft__worker {
     weft_runtime_t *rt;
-    int index;
+    int index;                    /* workers 0..n-1, caller slots from n on */
     pthread_t thread;
     weft__deque q;
     weft__parker parker;
     void *locals[WEFT__WORKER_KEYS_MAX];
     unsigned steal_seed;
+    atomic_int held;              /* caller slots: lent to a thread now */
+    struct weft__worker *next_slot; /* caller slots: the runtime's list */
 } weft__worker;
 
 struct weft_worker_key {
@@ -126,15 +130,16 @@ struct weft_worker_key {
 struct weft_runtime {
     int nworkers;
     weft__worker *workers;
+    _Atomic(weft__worker *) slots; /* caller slots, newest first, never freed before the runtime */
+    atomic_int nslots;
     weft__deque inject;           /* tasks spawned from outside the pool */
     atomic_size_t queued;         /* tasks waiting in any queue */
-    atomic_int spinners;          /* idle workers spinning before they sleep */
-    unsigned idle_spins;          /* rounds an idle worker spins before it parks */
-    unsigned join_spins;          /* rounds a thread outside the pool spins on a latch */
-    atomic_int nsleeping;         /* workers on the sleeper list */
+    atomic_int searching;         /* threads spinning for work before they sleep */
+    uint64_t idle_ns;             /* how long a thread with nothing to do spins */
+    atomic_int nsleeping;         /* threads on the sleeper list */
     atomic_int stop;
     pthread_mutex_t work_m;       /* guards the sleeper list */
-    weft__parker *sleepers;       /* sleeping workers, newest first */
+    weft__parker *sleepers;       /* sleeping threads, newest first */
     atomic_uint_least64_t detached_panics;
     /* tasks not on the pool (dedicated threads, device work) still live */
     pthread_mutex_t ext_m;
@@ -146,31 +151,37 @@ struct weft_runtime {
     uint64_t t0_ns;
 };
 
-/* Queue a runnable task (from a worker of rt: its own deque; else the
- * inject queue) and wake a sleeping worker for it if needed. */
+/* Queue a runnable task (from a worker or caller slot of rt: its own deque;
+ * else the inject queue) and wake a sleeping thread for it if needed. */
 int weft__pool_push(weft_runtime_t *rt, struct weft_task *t);
 /* Take one runnable task for the calling thread, or NULL. */
 struct weft_task *weft__pool_find(weft_runtime_t *rt);
 /* The worker loop of one pool thread. */
 void *weft__worker_main(void *arg);
-/* Wait until l is set: a worker of rt runs other tasks meanwhile (this is
- * what keeps nested scopes and joins from deadlocking a pool, even of one
- * worker); any other thread blocks. */
+/* Wait until l is set, running rt's tasks meanwhile: a worker in its own
+ * slot, any other thread in a caller slot lent for the wait. This is what
+ * keeps nested scopes and joins from deadlocking a pool, even of one
+ * worker, and what makes the caller work. */
 void weft__wait(weft_runtime_t *rt, weft__latch *l);
+/* slots.c: lend the calling thread a caller slot of rt (NULL only when
+ * memory for a new one runs out), and take it back. */
+weft__worker *weft__slot_acquire(weft_runtime_t *rt);
+void weft__slot_release(weft__worker *slot);
+/* The caller slot after s in rt's list (s NULL: the first), or NULL. */
+weft__worker *weft__slot_next(weft_runtime_t *rt, weft__worker *s);
+/* pool.c: free every caller slot (runtime destroy). */
+void weft__slots_free(weft_runtime_t *rt);
 
 /* idle.c: the sleep/wake protocol (described at the top of idle.c). */
-/* An idle worker with nothing found: spin a while, then sleep until work is
- * pushed, rt stops, or (l not NULL) l is set. Returns a task found while
- * spinning, or NULL after waking (the caller looks again). */
+/* A thread with nothing found (a worker, or a thread in a caller slot):
+ * spin a while, then sleep until work is pushed, rt stops, or (l not NULL)
+ * l is set. Returns a task found while spinning, or NULL after waking (the
+ * caller looks again). */
 struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l);
-/* A task was pushed: wake one sleeping worker unless one is spinning. */
+/* A task was pushed: wake one sleeping thread unless one is searching. */
 void weft__wake_for_push(weft_runtime_t *rt);
-/* A worker took a task while more are queued: wake another if none spins. */
-void weft__wake_for_queued(weft_runtime_t *rt);
-/* Wake every sleeping worker (runtime stop). */
+/* Wake every sleeping thread (runtime stop). */
 void weft__wake_all(weft_runtime_t *rt);
-/* Wake the worker parked on p (a latch's helper). */
-void weft__unpark(weft__parker *p);
 
 /* ---- per-thread context (unwind.c) --------------------------------------- */
 typedef struct weft__thread_ctx {
@@ -189,12 +200,13 @@ weft__thread_ctx *weft__ctx(void);
 
 /* ---- the rest ------------------------------------------------------------ */
 /* env.c: the default worker count ($WEFT_NUM_THREADS, $WEFT_CPU_THREADS,
- * else the CPUs of the affinity mask). */
+ * else one less than the CPUs of the affinity mask, at least one: the
+ * caller is the last). */
 int weft__env_threads(int *out);
-/* env.c: $WEFT_WAIT_POLICY, as OMP_WAIT_POLICY: how long waiting threads
- * spin before they sleep (*idle: idle workers; *join: threads outside the
- * pool blocked on a join). 0, or WEFT_EINVAL with a message. */
-int weft__env_wait_policy(unsigned *idle, unsigned *join);
+/* env.c: $WEFT_WAIT_POLICY, as OMP_WAIT_POLICY: how long (ns) a thread
+ * with nothing to do spins before it sleeps. 0, or WEFT_EINVAL with a
+ * message. */
+int weft__env_wait_policy(uint64_t *spin_ns);
 /* payload.c: move the cause into a new "a scoped thread panicked" payload. */
 weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
                                 size_t suppressed);
@@ -207,5 +219,8 @@ unsigned long weft__scope_panic_seq(weft_scope_t *s);
 void weft__scope_task_done(weft_scope_t *s);
 /* util.c: busy-wait hint for spin loops. */
 void weft__cpu_relax(void);
+/* task.c: task objects, recycled per thread (no mutex or condition per task). */
+struct weft_task *weft__task_alloc(void);
+void weft__task_free(struct weft_task *t);
 
 #endif

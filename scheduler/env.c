@@ -37,7 +37,10 @@ int weft__env_threads(int *out)
     const char *env = getenv(var);
     if (!env || !*env) env = getenv(var = "WEFT_CPU_THREADS");
     if (!env || !*env) {
-        *out = usable_cpus();
+        /* The thread that blocks in weft works too (slots.c): N-1 workers
+         * and the caller keep N CPUs busy. */
+        int n = usable_cpus() - 1;
+        *out = n > 0 ? n : 1;
         return 0;
     }
     char *end;
@@ -49,24 +52,24 @@ int weft__env_threads(int *out)
     return 0;
 }
 
-/* Spin rounds (a pause each, a yield every 64): about 10 us and 20 us by
- * default; passive parks at once; active spins about a thousand times
- * longer, for programs that own their cores. */
-#define IDLE_SPINS 2000u
-#define JOIN_SPINS 4000u
-#define ACTIVE_FACTOR 1000u
+/* How long a thread with nothing to do searches before it sleeps. The
+ * default covers the serial gap between the operations of a hot loop (a
+ * check, a swap of buffers) without holding a core for long once the
+ * program has moved on; passive sleeps at once; active spins as long as
+ * OpenMP runtimes do by default (a blocktime of 200 ms), for programs that
+ * own their cores. */
+#define SPIN_NS_DEFAULT 300000u
+#define SPIN_NS_ACTIVE 200000000u
 
-int weft__env_wait_policy(unsigned *idle, unsigned *join)
+int weft__env_wait_policy(uint64_t *spin_ns)
 {
     const char *env = getenv("WEFT_WAIT_POLICY");
-    *idle = IDLE_SPINS;
-    *join = JOIN_SPINS;
+    *spin_ns = SPIN_NS_DEFAULT;
     if (!env || !*env) return 0;
     if (strcasecmp(env, "passive") == 0) {
-        *idle = *join = 0;
+        *spin_ns = 0;
     } else if (strcasecmp(env, "active") == 0) {
-        *idle = IDLE_SPINS * ACTIVE_FACTOR;
-        *join = JOIN_SPINS * ACTIVE_FACTOR;
+        *spin_ns = SPIN_NS_ACTIVE;
     } else {
         return weft__fail(WEFT_EINVAL, "weft_runtime_create: WEFT_WAIT_POLICY is '%s': it must be active or passive",
                           env);

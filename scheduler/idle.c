@@ -1,67 +1,47 @@
 /* scheduler/idle.c — the one sleep/wake protocol of the pool.
  *
- * Every worker owns a parker: a token it sleeps on, like Rust's
- * thread::park/unpark (an unpark before the park makes the park return at
- * once; a stale token only makes one park return early, and every caller
- * looks again). A worker sleeps for one of two reasons, both here:
- *   - it is idle: it found no task;
- *   - it helps while it waits for a latch (a join or a scope on a worker):
- *     it found no task and the latch is not set.
- * Either way it first spins for a bounded time (rt->idle_spins rounds, set
- * by $WEFT_WAIT_POLICY: none when passive; only a few workers spin at once:
- * a crowd of spinners costs more in cache traffic than it saves), then
- * puts its parker on the pool's sleeper list (and, when waiting, in the
- * latch's `helper`), looks one last time, and parks.
+ * Who takes part: the workers, and every thread that blocks in weft from
+ * outside the pool, in the caller slot it is lent for the wait (slots.c).
+ * Each owns a parker (parker.c): a token on a futex.
  *
- * Who wakes it:
- *   - a push (weft__wake_for_push) pops one sleeper and unparks it, but only
- *     when no worker is spinning (a spinner will find the task);
- *   - a worker that took a task while more are queued wakes one more
- *     (weft__wake_for_queued), so a burst of pushes that found a spinner
- *     does not wait behind that spinner's task;
- *   - the latch's setter unparks its helper (latch.c);
+ * A thread that found no task goes idle (weft__idle). It is idle for one of
+ * two reasons: a worker with nothing to do, or a thread waiting for a latch
+ * (a join or a scope) whose latch is not set yet.
+ *
+ *  1. Searching. It counts itself in rt->searching and spins for a bounded
+ *     time (rt->idle_ns, $WEFT_WAIT_POLICY: a few hundred microseconds by
+ *     default, none when passive, a long time when active), looking for
+ *     work whenever `queued` says there is some, yielding the core now and
+ *     then. Any number of threads may search at once.
+ *  2. Found one. It stops searching; if more tasks are queued and no other
+ *     thread is searching now, it wakes one sleeper first: a burst of pushes
+ *     that a single searcher saw spreads over the pool one wake at a time.
+ *  3. Latch set (a waiter). It stops searching and passes on any queued work
+ *     it leaves behind the same way (it may have been the searcher a push
+ *     counted on).
+ *  4. Nothing for the whole spin. It stops searching, puts its parker on the
+ *     sleeper list (and, a waiter, in the latch's word), looks one last time
+ *     at `queued`, `stop` and the latch, and parks.
+ *
+ * Who wakes a sleeper:
+ *   - a push (weft__wake_for_push), and only when no thread is searching:
+ *     a searcher will find the task without a system call;
+ *   - a searcher that found work and saw more queued (2, 3);
+ *   - the latch's setter, which unparks the parker it took out of the word;
  *   - runtime stop wakes every sleeper.
- * No lost wake-up: the sleeper makes itself visible (sleeper count, latch
- * helper) with sequentially consistent stores before it reads `queued`,
- * `stop` and the latch; a pusher bumps `queued` before it reads the sleeper
- * count, a setter sets the latch before it reads the helper. Of each such
- * pair, at least one side sees the other. A spinner that gives up decrements
- * `spinners` before it registers and looks, so a push that saw it spinning
- * (and woke nobody) is found by that last look. Nothing polls on a timer. */
+ *
+ * No lost wake-up. Each side writes, then reads the other's word, all
+ * sequentially consistent: a pusher increments `queued` and then reads
+ * `searching` and `nsleeping`; a searcher that gives up decrements
+ * `searching`, and then (4) joins the sleeper list or (3) reads `queued`.
+ * Either the pusher sees the searcher (then the searcher sees the task), or
+ * the searcher sees the task. The latch is one word: registering the parker
+ * fails once the latch is set. A parker's token survives an unpark that
+ * comes before the park, so a wake between the last look and the park is
+ * not lost either. Nothing polls on a timer. */
 #include <sched.h>
 
 #include "core.h"
-
-void weft__parker_init(weft__parker *p)
-{
-    pthread_mutex_init(&p->m, NULL);
-    pthread_cond_init(&p->c, NULL);
-    p->token = 0;
-    p->sleeping = 0;
-    p->prev = p->next = NULL;
-}
-
-void weft__parker_destroy(weft__parker *p)
-{
-    pthread_cond_destroy(&p->c);
-    pthread_mutex_destroy(&p->m);
-}
-
-static void park(weft__parker *p)
-{
-    pthread_mutex_lock(&p->m);
-    while (!p->token) pthread_cond_wait(&p->c, &p->m);
-    p->token = 0;
-    pthread_mutex_unlock(&p->m);
-}
-
-void weft__unpark(weft__parker *p)
-{
-    pthread_mutex_lock(&p->m);
-    p->token = 1;
-    pthread_cond_signal(&p->c);
-    pthread_mutex_unlock(&p->m);
-}
 
 /* The sleeper list, under work_m. */
 static void list_add(weft_runtime_t *rt, weft__parker *p)
@@ -104,12 +84,13 @@ static void wake_one(weft_runtime_t *rt)
 
 void weft__wake_for_push(weft_runtime_t *rt)
 {
-    if (atomic_load(&rt->spinners) == 0 && atomic_load(&rt->nsleeping) > 0) wake_one(rt);
+    if (atomic_load(&rt->searching) == 0 && atomic_load(&rt->nsleeping) > 0) wake_one(rt);
 }
 
-void weft__wake_for_queued(weft_runtime_t *rt)
+/* A searcher stopped (2, 3): hand on the work it leaves queued. */
+static void stop_searching(weft_runtime_t *rt)
 {
-    if (atomic_load(&rt->queued) > 0 && atomic_load(&rt->spinners) == 0 && atomic_load(&rt->nsleeping) > 0)
+    if (atomic_fetch_sub(&rt->searching, 1) == 1 && atomic_load(&rt->queued) > 0 && atomic_load(&rt->nsleeping) > 0)
         wake_one(rt);
 }
 
@@ -125,39 +106,40 @@ void weft__wake_all(weft_runtime_t *rt)
     }
 }
 
-static int max_spinners(const weft_runtime_t *rt)
-{
-    int half = rt->nworkers / 2;
-    return rt->nworkers < 2 ? 1 : half > 4 ? 4 : half;
-}
+/* Spin rounds between two looks at the clock, and between two yields. */
+#define ROUNDS_PER_CHECK 64
 
 struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l)
 {
-    if (atomic_fetch_add(&rt->spinners, 1) < max_spinners(rt)) {
-        for (unsigned spins = 1; spins <= rt->idle_spins; spins++) {
-            if (l && weft__latch_is_set(l)) break;
-            if (atomic_load(&rt->stop)) break;
-            if (atomic_load_explicit(&rt->queued, memory_order_relaxed)) {
-                struct weft_task *t = weft__pool_find(rt);
-                if (t) {
-                    atomic_fetch_sub(&rt->spinners, 1);
-                    return t;
-                }
+    atomic_fetch_add(&rt->searching, 1);
+    uint64_t until = rt->idle_ns ? weft__now_ns() + rt->idle_ns : 0;
+    for (unsigned round = 1; until; round++) {
+        if ((l && weft__latch_is_set(l)) || atomic_load_explicit(&rt->stop, memory_order_relaxed)) {
+            stop_searching(rt);
+            return NULL;
+        }
+        if (atomic_load_explicit(&rt->queued, memory_order_relaxed)) {
+            struct weft_task *t = weft__pool_find(rt);
+            if (t) {
+                stop_searching(rt);
+                return t;
             }
-            if (spins % 64 == 0) sched_yield();
-            else weft__cpu_relax();
+        }
+        if (round % ROUNDS_PER_CHECK == 0) {
+            if (weft__now_ns() >= until) break;
+            sched_yield(); /* a runnable thread of the process (a driver's) may have this core */
+        } else {
+            weft__cpu_relax();
         }
     }
-    atomic_fetch_sub(&rt->spinners, 1);
+    atomic_fetch_sub(&rt->searching, 1);
 
     weft__parker *p = &w->parker;
     list_add(rt, p);
-    if (l) atomic_store(&l->helper, p);
-    if (!atomic_load(&rt->queued) && !atomic_load(&rt->stop) && !(l && weft__latch_is_set(l))) park(p);
-    if (l) {
-        weft__parker *self = p;
-        atomic_compare_exchange_strong(&l->helper, &self, NULL);
-    }
+    int registered = l ? weft__latch_register(l, p) : 1;
+    if (registered > 0 && !atomic_load(&rt->queued) && !atomic_load(&rt->stop)) weft__park(p);
+    else if (registered < 0) sched_yield(); /* another thread sleeps on l: poll it */
+    if (l && registered > 0) weft__latch_unregister(l, p);
     list_remove(rt, p);
     return NULL;
 }

@@ -1,85 +1,39 @@
 /* scheduler/latch.c — set once, waited on: how joins and scopes wait.
  *
- * A waiter outside the pool spins (rt->join_spins rounds, $WEFT_WAIT_POLICY),
- * then sleeps on the latch's condition
- * variable; a worker waits through weft__wait (worker.c), which runs other
- * tasks and sleeps on its own parker, named in `helper` (idle.c). A task's
- * setter takes the mutex only when a thread sleeps on the condition; a
- * scope's setter always takes it, so a waiter that saw `set` only has to pass
- * the mutex once (weft__latch_settle) to know the setter is done with the
- * latch — which lets scopes keep their latch on the stack. */
-#include <sched.h>
-
+ * The latch is one atomic word (core.h). A waiter (weft__wait, worker.c)
+ * runs the pool's tasks while it waits; when it finds none it registers its
+ * parker in the word and sleeps (idle.c). The setter exchanges the word for
+ * "set" and, if it took a parker out, unparks it: the exchange is its last
+ * access to the latch, and the parker belongs to the runtime, so the waiter
+ * may return (and free the latch) as soon as it sees the latch set. */
 #include "core.h"
 
-void weft__latch_init(weft__latch *l)
-{
-    atomic_init(&l->set, 0);
-    atomic_init(&l->parked, 0);
-    atomic_init(&l->helper, NULL);
-    pthread_mutex_init(&l->m, NULL);
-    pthread_cond_init(&l->c, NULL);
-}
+#define LATCH_UNSET ((uintptr_t)0)
+#define LATCH_SET ((uintptr_t)1)
 
-void weft__latch_destroy(weft__latch *l)
-{
-    pthread_cond_destroy(&l->c);
-    pthread_mutex_destroy(&l->m);
-}
-
-/* Wake whoever waits: the worker helping (its parker lives as long as the
- * runtime), then sleepers on the condition. */
-static void wake_waiters(weft__latch *l, int locked)
-{
-    weft__parker *h = atomic_load(&l->helper);
-    if (h) weft__unpark(h);
-    if (atomic_load(&l->parked)) {
-        if (!locked) pthread_mutex_lock(&l->m);
-        pthread_cond_broadcast(&l->c);
-        if (!locked) pthread_mutex_unlock(&l->m);
-    }
-}
+void weft__latch_init(weft__latch *l) { atomic_init(&l->state, LATCH_UNSET); }
 
 void weft__latch_set(weft__latch *l)
 {
-    /* Dekker pairing with the waiters: either a waiter sees set, or we see
-     * it parked (or helping) and wake it. */
-    atomic_store(&l->set, 1);
-    wake_waiters(l, 0);
-}
-
-void weft__latch_set_locked(weft__latch *l)
-{
-    pthread_mutex_lock(&l->m);
-    atomic_store(&l->set, 1);
-    wake_waiters(l, 1);
-    pthread_mutex_unlock(&l->m);
+    uintptr_t old = atomic_exchange_explicit(&l->state, LATCH_SET, memory_order_acq_rel);
+    if (old != LATCH_UNSET && old != LATCH_SET) weft__unpark((weft__parker *)old);
 }
 
 int weft__latch_is_set(const weft__latch *l)
 {
-    return atomic_load_explicit(&l->set, memory_order_acquire);
+    return atomic_load_explicit(&l->state, memory_order_acquire) == LATCH_SET;
 }
 
-void weft__latch_settle(weft__latch *l)
+int weft__latch_register(weft__latch *l, weft__parker *p)
 {
-    /* A locked setter holds m while it touches l: passing through m orders
-     * its last access before our return. */
-    pthread_mutex_lock(&l->m);
-    pthread_mutex_unlock(&l->m);
+    uintptr_t expect = LATCH_UNSET;
+    if (atomic_compare_exchange_strong(&l->state, &expect, (uintptr_t)p)) return 1;
+    if (expect == (uintptr_t)p) return 1;
+    return expect == LATCH_SET ? 0 : -1;
 }
 
-void weft__latch_block(weft__latch *l, unsigned max_spins)
+void weft__latch_unregister(weft__latch *l, weft__parker *p)
 {
-    for (unsigned spins = 0; !weft__latch_is_set(l) && spins < max_spins; spins++) {
-        if (spins % 64 == 63) sched_yield();
-        else weft__cpu_relax();
-    }
-    if (!weft__latch_is_set(l)) {
-        pthread_mutex_lock(&l->m);
-        atomic_store(&l->parked, 1);
-        while (!atomic_load(&l->set)) pthread_cond_wait(&l->c, &l->m);
-        pthread_mutex_unlock(&l->m);
-    }
-    weft__latch_settle(l);
+    uintptr_t expect = (uintptr_t)p;
+    atomic_compare_exchange_strong(&l->state, &expect, LATCH_UNSET);
 }

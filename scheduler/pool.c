@@ -29,8 +29,8 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
         int rc = weft__env_threads(&n);
         if (rc) return rc;
     }
-    unsigned idle_spins, join_spins;
-    int rc = weft__env_wait_policy(&idle_spins, &join_spins);
+    uint64_t spin_ns;
+    int rc = weft__env_wait_policy(&spin_ns);
     if (rc) return rc;
     weft_runtime_t *rt = calloc(1, sizeof *rt);
     if (!rt) return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory");
@@ -40,8 +40,7 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
         return weft__fail(WEFT_ENOMEM, "weft_runtime_create: out of memory for %d workers", n);
     }
     rt->nworkers = n;
-    rt->idle_spins = idle_spins;
-    rt->join_spins = join_spins;
+    rt->idle_ns = spin_ns;
     weft__deque_init(&rt->inject);
     pthread_mutex_init(&rt->work_m, NULL);
     pthread_mutex_init(&rt->ext_m, NULL);
@@ -63,10 +62,8 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
 void weft__pool_free(weft_runtime_t *rt)
 {
     weft__worker_locals_destroy(rt);
-    for (int i = 0; i < rt->nworkers; i++) {
-        weft__deque_destroy(&rt->workers[i].q);
-        weft__parker_destroy(&rt->workers[i].parker);
-    }
+    for (int i = 0; i < rt->nworkers; i++) weft__deque_destroy(&rt->workers[i].q);
+    weft__slots_free(rt);
     weft__deque_destroy(&rt->inject);
     pthread_mutex_destroy(&rt->work_m);
     pthread_mutex_destroy(&rt->ext_m);

@@ -44,7 +44,7 @@ unsigned long weft__scope_panic_seq(weft_scope_t *s) { return atomic_fetch_add(&
 
 void weft__scope_task_done(weft_scope_t *s)
 {
-    if (atomic_fetch_sub(&s->pending, 1) == 1) weft__latch_set_locked(&s->finished);
+    if (atomic_fetch_sub(&s->pending, 1) == 1) weft__latch_set(&s->finished);
 }
 
 int weft_scope_builder_spawn(weft_scope_t *s, const weft_builder_t *b, weft_task_fn fn, void *arg,
@@ -128,7 +128,6 @@ int weft_scope_at(const char *file, int line, weft_runtime_t *rt,
         weft__task_unref(t);
         t = next;
     }
-    weft__latch_destroy(&s.finished);
     pthread_mutex_destroy(&s.m);
 
     weft_panic_t *result = NULL;

@@ -1,14 +1,15 @@
 /* scheduler/worker.c — the worker loop: take a task (own deque newest first,
- * then the inject queue, then steal the oldest of another worker), run it,
- * and when there is none, go idle (idle.c). The help loop is the same loop
- * run by a worker that waits for a latch. */
+ * then the inject queue, then steal the oldest of another worker or caller
+ * slot), run it, and when there is none, go idle (idle.c). The help loop is
+ * the same loop, run by any thread that waits for a latch: a worker in its
+ * own slot, a thread from outside in a caller slot (slots.c). */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core.h"
 
-/* The calling thread's worker of rt, or NULL. */
+/* The calling thread's worker or caller slot of rt, or NULL. */
 static weft__worker *self_of(weft_runtime_t *rt)
 {
     weft__thread_ctx *ctx = weft__ctx();
@@ -51,13 +52,9 @@ struct weft_task *weft__pool_find(weft_runtime_t *rt)
         if (v == self) continue;
         if ((t = weft__deque_steal(&v->q))) return taken(rt, t);
     }
+    for (weft__worker *v = weft__slot_next(rt, NULL); v; v = weft__slot_next(rt, v))
+        if (v != self && (t = weft__deque_steal(&v->q))) return taken(rt, t);
     return NULL;
-}
-
-static void run(weft_runtime_t *rt, struct weft_task *t)
-{
-    weft__wake_for_queued(rt);
-    weft__task_execute(t);
 }
 
 void *weft__worker_main(void *arg)
@@ -77,24 +74,46 @@ void *weft__worker_main(void *arg)
             if (atomic_load(&rt->stop) && atomic_load(&rt->queued) == 0) break;
             t = weft__idle(rt, w, NULL);
         }
-        if (t) run(rt, t);
+        if (t) weft__task_execute(t);
     }
     return NULL;
 }
 
-void weft__wait(weft_runtime_t *rt, weft__latch *l)
+static void help_until(weft_runtime_t *rt, weft__worker *self, weft__latch *l)
 {
-    weft__worker *self = self_of(rt);
-    if (!self) {
-        weft__latch_block(l, rt->join_spins);
-        return;
-    }
     while (!weft__latch_is_set(l)) {
         struct weft_task *t = weft__pool_find(rt);
         if (!t) t = weft__idle(rt, self, l);
-        if (t) run(rt, t);
+        if (t) weft__task_execute(t);
     }
-    weft__latch_settle(l);
+}
+
+void weft__wait(weft_runtime_t *rt, weft__latch *l)
+{
+    if (weft__latch_is_set(l)) return;
+    weft__worker *self = self_of(rt);
+    if (self) {
+        help_until(rt, self, l);
+        return;
+    }
+    weft__thread_ctx *ctx = weft__ctx();
+    weft__worker *slot = weft__slot_acquire(rt);
+    if (!slot) {
+        /* No memory for a slot: no parker either, so poll. */
+        while (!weft__latch_is_set(l)) sched_yield();
+        return;
+    }
+    /* While it helps, the thread is the slot's worker (tasks it runs see the
+     * slot's index and worker-locals, and push to its deque); it is itself
+     * again after, even if it was some other runtime's worker. */
+    weft_runtime_t *saved_rt = ctx->rt;
+    weft__worker *saved_worker = ctx->worker;
+    ctx->rt = rt;
+    ctx->worker = slot;
+    help_until(rt, slot, l);
+    ctx->rt = saved_rt;
+    ctx->worker = saved_worker;
+    weft__slot_release(slot);
 }
 
 void weft_yield(void)

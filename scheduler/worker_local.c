@@ -1,4 +1,6 @@
-/* scheduler/worker_local.c — one value per pool worker, for caches and RNGs. */
+/* scheduler/worker_local.c — one value per pool worker, for caches and RNGs.
+ * A caller slot (slots.c) has values of its own, like a worker: a thread
+ * from outside sees them in the tasks it runs while it waits. */
 #include <stdlib.h>
 
 #include "core.h"
@@ -34,14 +36,18 @@ int weft_worker_key_create(weft_runtime_t *rt, void *(*init)(int worker), void (
     return 0;
 }
 
+static void free_value(weft_worker_key_t *k, weft__worker *w)
+{
+    void *v = w->locals[k->slot];
+    if (v && k->dtor) k->dtor(v);
+    w->locals[k->slot] = NULL;
+}
+
 static void free_values(weft_worker_key_t *k)
 {
     weft_runtime_t *rt = k->rt;
-    for (int w = 0; w < rt->nworkers; w++) {
-        void *v = rt->workers[w].locals[k->slot];
-        if (v && k->dtor) k->dtor(v);
-        rt->workers[w].locals[k->slot] = NULL;
-    }
+    for (int w = 0; w < rt->nworkers; w++) free_value(k, &rt->workers[w]);
+    for (weft__worker *s = weft__slot_next(rt, NULL); s; s = weft__slot_next(rt, s)) free_value(k, s);
 }
 
 void weft_worker_key_destroy(weft_worker_key_t *k)

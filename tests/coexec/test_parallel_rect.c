@@ -111,7 +111,7 @@ static void cols_cpu(size_t b, size_t e, void *const *argv)
 {
     uint32_t *out = argv[0];
     uint32_t first = *(const uint32_t *)argv[1];
-    while (argv[2] && b == 0 && !atomic_load(&gate)) weft_sleep_ns(100000);
+    if (argv[2] && b == 0) wt_gate_hold(&gate);
     for (size_t y = b; y < e; y++)
         for (uint32_t c = first; c < first + 4; c++) out[y * 8 + c] = c + 100 * (uint32_t)y;
 }

@@ -287,7 +287,7 @@ static atomic_int gate;
  * leave none to run the operation started meanwhile. */
 static void gated_tiles_cpu(size_t begin, size_t end, void *const *argv)
 {
-    while (begin == 0 && !atomic_load(&gate)) weft_sleep_ns(100000);
+    if (begin == 0) wt_gate_hold(&gate);
     tiles_cpu(begin, end, argv);
 }
 

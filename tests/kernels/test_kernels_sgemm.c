@@ -274,7 +274,7 @@ static atomic_int gate;
 static void wait_for_gate(size_t begin, size_t end, void *const *argv)
 {
     (void)begin, (void)end, (void)argv;
-    while (!atomic_load(&gate)) weft_sleep_ns(100000);
+    wt_gate_hold(&gate);
 }
 
 static void test_sgemm_is_an_operation(void **state)

@@ -281,30 +281,36 @@ static void worker_locals_one_per_worker(void **state)
     weft_worker_key_t *k;
     assert_int_equal(weft_worker_key_create(rt, wslot_init, wslot_dtor, &k), 0);
 
-    /* the main thread is not a worker */
+    /* the main thread is not a worker in its own code */
     assert_null(weft_worker_local_get(k));
     wt_assert_contains(weft_last_error_message(), "worker");
     assert_int_equal(weft_current_worker(), -1);
 
+    /* W+1 tasks that each hold a thread until all run: the W workers, and
+     * the main thread while it joins, in its caller slot (index W), which
+     * has a worker-local value of its own */
     atomic_int arrived = 0;
-    wseen w[W];
-    weft_handle_t *hs[W];
-    for (int i = 0; i < W; i++) {
-        w[i] = (wseen){.key = k, .arrived = &arrived, .nworkers = W};
+    wseen w[W + 1];
+    weft_handle_t *hs[W + 1];
+    for (int i = 0; i <= W; i++) {
+        w[i] = (wseen){.key = k, .arrived = &arrived, .nworkers = W + 1};
         assert_int_equal(weft_spawn(rt, worker_barrier_task, &w[i], &hs[i]), 0);
     }
-    wslot *by_worker[W] = {0};
-    for (int i = 0; i < W; i++) {
+    wslot *by_worker[W + 1] = {0};
+    for (int i = 0; i <= W; i++) {
         assert_int_equal(weft_join(hs[i], NULL, NULL), 0);
-        assert_in_range(w[i].worker, 0, W - 1);
+        assert_in_range(w[i].worker, 0, W);
         assert_non_null(w[i].value);
         assert_int_equal(w[i].value_worker, w[i].worker); /* init got the index */
-        assert_null(by_worker[w[i].worker]);               /* one task per worker */
+        assert_null(by_worker[w[i].worker]);               /* one task per thread */
         by_worker[w[i].worker] = w[i].value;
     }
-    assert_int_equal(atomic_load(&w_inits), W);
-    assert_int_equal(atomic_load(&w_init_mask), (1 << W) - 1);
-    for (int i = 0; i < W; i++) assert_int_equal(by_worker[i]->calls, 1);
+    assert_int_equal(atomic_load(&w_inits), W + 1);
+    assert_int_equal(atomic_load(&w_init_mask), (1 << (W + 1)) - 1);
+    for (int i = 0; i <= W; i++) assert_int_equal(by_worker[i]->calls, 1);
+    /* back in its own code, the main thread is not a worker again */
+    assert_int_equal(weft_current_worker(), -1);
+    assert_null(weft_worker_local_get(k));
 
     /* later tasks find the same value on the same worker; no new inits */
     wseen m[MORE];
@@ -315,11 +321,11 @@ static void worker_locals_one_per_worker(void **state)
     }
     for (int i = 0; i < MORE; i++) {
         assert_int_equal(weft_join(mh[i], NULL, NULL), 0);
-        assert_in_range(m[i].worker, 0, W - 1);
+        assert_in_range(m[i].worker, 0, W);
         assert_ptr_equal(m[i].value, by_worker[m[i].worker]);
         assert_int_equal(m[i].value_worker, m[i].worker);
     }
-    assert_int_equal(atomic_load(&w_inits), W);
+    assert_int_equal(atomic_load(&w_inits), W + 1);
 
     /* a dedicated thread is not a worker either */
     weft_builder_t b;
@@ -333,7 +339,7 @@ static void worker_locals_one_per_worker(void **state)
     assert_null(d.value);
 
     weft_worker_key_destroy(k);
-    assert_int_equal(atomic_load(&w_dtors), W);
+    assert_int_equal(atomic_load(&w_dtors), W + 1);
     weft_worker_key_destroy(NULL);
     weft_runtime_destroy(rt);
 }
@@ -358,7 +364,7 @@ static void worker_locals_freed_with_runtime(void **state)
     wseen o = {.key = k};
     assert_int_equal(weft_spawn(other, worker_value, &o, &h), 0);
     assert_int_equal(weft_join(h, NULL, NULL), 0);
-    assert_int_equal(o.worker, 0);
+    assert_in_range(o.worker, 0, 1); /* its worker, or the joiner's caller slot of `other` */
     assert_null(o.value);
 
     assert_int_equal(atomic_load(&w_inits), 1);

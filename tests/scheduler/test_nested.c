@@ -89,7 +89,7 @@ static void nested_scopes_on(int workers)
         assert_int_equal(lv[d].joined_sum, expect_lo + expect_hi);
         if (d > 0) {
             assert_int_equal(lv[d].scope_rc, 0);
-            assert_in_range(lv[d].worker, 0, workers - 1);
+            assert_in_range(lv[d].worker, 0, workers); /* workers: the main thread's caller slot */
         }
     }
     free(lv);

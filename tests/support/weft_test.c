@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "weft_test.h"
 
+#include <pthread.h>
 #include <time.h>
 
 const char *wt_panic_report(weft_panic_t *p, char *buf, size_t cap)
@@ -99,6 +100,18 @@ uint64_t wt_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static pthread_t main_thread;
+
+__attribute__((constructor)) static void record_main_thread(void) { main_thread = pthread_self(); }
+
+int wt_on_main_thread(void) { return pthread_equal(pthread_self(), main_thread); }
+
+int wt_gate_hold(atomic_int *gate)
+{
+    if (wt_on_main_thread()) return atomic_load(gate) != 0;
+    return wt_spin_until(gate, 1);
 }
 
 int wt_spin_until(atomic_int *flag, int value)

@@ -122,6 +122,15 @@ uint64_t wt_now_ns(void); /* CLOCK_MONOTONIC */
  * returns 1 when the value was seen. */
 int wt_spin_until(atomic_int *flag, int value);
 
+/* Hold a task until *gate is non-zero (30 s at most; 1 when it opened), for
+ * a task the test thread keeps running while it starts more work. The test
+ * thread itself, when it runs the task in its caller slot while it waits in
+ * a join (it opens the gate only after), passes at once: it would wait for
+ * itself. */
+int wt_gate_hold(atomic_int *gate);
+/* 1 on the test's main thread. */
+int wt_on_main_thread(void);
+
 /* ---- the capturing panic hook --------------------------------------------------------- */
 
 /* What the hook saw of one panic. */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deque.h"
+#include "injector.h"
 #include "internal.h"
 
 #define WEFT__PANIC_MSG_CAP 4096
@@ -86,23 +88,6 @@ int weft__task_start(struct weft_task *t);
 /* Run t's body on the calling thread inside a panic boundary, then complete it. */
 void weft__task_execute(struct weft_task *t);
 
-/* ---- deque (deque.c) ---------------------------------------------------- */
-typedef struct weft__deque {
-    atomic_size_t count;          /* items, readable without the lock */
-    pthread_mutex_t m;
-    struct weft_task **buf;
-    size_t cap, head, tail;       /* items at [head, tail) modulo cap */
-} weft__deque;
-
-void weft__deque_init(weft__deque *q);
-void weft__deque_destroy(weft__deque *q);
-/* 0, or WEFT_ENOMEM when the queue could not grow (t is not queued then). */
-int weft__deque_push(weft__deque *q, struct weft_task *t);
-/* Newest task, or NULL. */
-struct weft_task *weft__deque_pop(weft__deque *q);
-/* Oldest task, or NULL (also when another thread holds the deque). */
-struct weft_task *weft__deque_steal(weft__deque *q);
-
 /* ---- pool and workers (pool.c, worker.c, slots.c) ----------------------- */
 /* A worker is a pool thread; a caller slot is the same structure lent to a
  * thread from outside the pool while it blocks in weft (slots.c): it then
@@ -132,7 +117,7 @@ struct weft_runtime {
     weft__worker *workers;
     _Atomic(weft__worker *) slots; /* caller slots, newest first, never freed before the runtime */
     atomic_int nslots;
-    weft__deque inject;           /* tasks spawned from outside the pool */
+    weft__injector inject;        /* tasks spawned from outside the pool */
     atomic_size_t queued;         /* tasks waiting in any queue */
     atomic_int searching;         /* threads spinning for work before they sleep */
     uint64_t idle_ns;             /* how long a thread with nothing to do spins */

@@ -41,7 +41,7 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
     }
     rt->nworkers = n;
     rt->idle_ns = spin_ns;
-    weft__deque_init(&rt->inject);
+    weft__injector_init(&rt->inject);
     pthread_mutex_init(&rt->work_m, NULL);
     pthread_mutex_init(&rt->ext_m, NULL);
     pthread_cond_init(&rt->ext_cond, NULL);
@@ -64,7 +64,7 @@ void weft__pool_free(weft_runtime_t *rt)
     weft__worker_locals_destroy(rt);
     for (int i = 0; i < rt->nworkers; i++) weft__deque_destroy(&rt->workers[i].q);
     weft__slots_free(rt);
-    weft__deque_destroy(&rt->inject);
+    weft__injector_destroy(&rt->inject);
     pthread_mutex_destroy(&rt->work_m);
     pthread_mutex_destroy(&rt->ext_m);
     pthread_cond_destroy(&rt->ext_cond);

@@ -25,7 +25,7 @@ int weft_current_worker(void)
 int weft__pool_push(weft_runtime_t *rt, struct weft_task *t)
 {
     weft__worker *self = self_of(rt);
-    int rc = weft__deque_push(self ? &self->q : &rt->inject, t);
+    int rc = self ? weft__deque_push(&self->q, t) : weft__injector_push(&rt->inject, t);
     if (rc) return rc;
     atomic_fetch_add(&rt->queued, 1);
     weft__wake_for_push(rt);
@@ -44,7 +44,7 @@ struct weft_task *weft__pool_find(weft_runtime_t *rt)
     weft__worker *self = self_of(rt);
     struct weft_task *t;
     if (self && (t = weft__deque_pop(&self->q))) return taken(rt, t);
-    if ((t = weft__deque_steal(&rt->inject))) return taken(rt, t);
+    if ((t = weft__injector_steal(&rt->inject))) return taken(rt, t);
     int n = rt->nworkers;
     int start = self ? (int)(rand_r(&self->steal_seed) % (unsigned)n) : 0;
     for (int i = 0; i < n; i++) {

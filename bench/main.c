@@ -236,8 +236,11 @@ int main(int argc, char **argv)
         return 1;
     }
     m.workers = weft_runtime_cpu_threads(rt);
+    /* The caller works too while it waits in a join, a scope or a parallel
+     * op: weft uses one thread more than its pool has workers. */
+    m.threads = m.workers + 1;
     bench_machine_devices(&m, rt);
-    bench_ctx b = {.opt = &o, .machine = &m, .rt = rt, .workers = m.workers};
+    bench_ctx b = {.opt = &o, .machine = &m, .rt = rt, .workers = m.workers, .threads = m.threads};
     if (child) {
         rc = bench_coexec_child(&b);
         weft_runtime_destroy(rt);

@@ -46,7 +46,7 @@ def cut(s, n):
 def goal_text(r):
     """The verdict and the figure it was judged on, as the report's targets list says it."""
     if r["ratio"] is None:
-        return "not measured"
+        return "not measured (baseline missing)" if r.get("baseline_missing") else "not measured"
     if r["goal_kind"] == "efficiency":
         return f"efficiency {r['ratio']:.2f} (goal >= {r['goal_ratio']:.2f})"
     if r["goal_kind"] == "ratio":
@@ -54,17 +54,33 @@ def goal_text(r):
     return f"weft/baseline time {1 / r['ratio']:.2f} (goal <= {1 / r['goal_ratio']:.2f})"
 
 
+def targets_of(recs):
+    """(met, target, figures, record) per goal, as the report's targets list has them: a record's ratio goal,
+    then its goal of voluntary context switches per op."""
+    out = []
+    for r in recs:
+        if r["goal_ratio"] is not None:
+            out.append((r["meets_goal"], r["target"] or f"{r['workload']} {r['case']} vs {r['baseline']}",
+                        goal_text(r), r))
+        if r.get("vol_ctx_switches_goal") is not None:
+            sw, goal = r["vol_ctx_switches_per_op"], r["vol_ctx_switches_goal"]
+            what = f"voluntary context switches < {goal:g} per op: {r['workload']} {r['case']}" + \
+                ("" if r["policy"] == "-" else f" {r['policy']}")
+            out.append((r["meets_vol_ctx_switches_goal"], what,
+                        "not measured" if sw is None else f"{sw:.3g} per op (goal < {goal:g})", r))
+    return out
+
+
 def draw_targets(ax, goals):
     ax.axis("off")
-    met = sum(1 for r in goals if r["meets_goal"])
+    met = sum(1 for ok, *_ in goals if ok)
     ax.set_title(f"Targets: {met} of {len(goals)} met", loc="left", fontweight="bold")
-    for i, r in enumerate(goals):
+    for i, (ok, what, figures, r) in enumerate(goals):
         y = 1 - (i + 0.5) / len(goals)
         busy = " [machine busy]" if r["machine_busy"] else ""
-        ax.text(0, y, "met" if r["meets_goal"] else "MISSED", color=MET if r["meets_goal"] else MISSED,
-                fontweight="bold", va="center")
-        ax.text(0.06, y, r["target"] or f"{r['workload']} {r['case']} vs {r['baseline']}", va="center")
-        ax.text(0.62, y, goal_text(r) + busy, va="center", color="#333")
+        ax.text(0, y, "met" if ok else "MISSED", color=MET if ok else MISSED, fontweight="bold", va="center")
+        ax.text(0.06, y, what, va="center")
+        ax.text(0.62, y, figures + busy, va="center", color="#333")
 
 
 def draw_panel(ax, recs):
@@ -81,6 +97,9 @@ def draw_panel(ax, recs):
         for dx, key, ok, color, who in ((-0.2, "throughput", "verified", weft, "weft"),
                                         (0.2, "baseline_throughput", "baseline_verified", base, r["baseline"])):
             v = r[key]
+            if who != "weft" and r.get("baseline_missing"):  # not built in: no bar, not a failure
+                ax.text(i + dx, 0, "missing", color="#555", ha="center", va="bottom", fontsize=8)
+                continue
             if not r[ok] or v is None:
                 ax.text(i + dx, 0, "FAILED", color=FAIL, ha="center", va="bottom", fontsize=8)
                 continue
@@ -96,9 +115,12 @@ def draw_panel(ax, recs):
                         textcoords="offset points", ha="center", fontsize=8, fontweight="bold" if goal else None,
                         color="#555" if not goal else MET if r["meets_goal"] else MISSED)
     labels, maxc = [], max(12, 160 // len(recs))  # characters a label has room for
+    several = len({r["baseline"] for r in recs}) > 1 and len({r["placement"] for r in recs}) == 1  # spawn
     for r in recs:
         what = (f"{r['policy']}: eff {r['efficiency']:.2f}" if coexec and r["efficiency"] is not None
                 else f"split, {r['policy']}" if r["case"] == "split"
+                else f"{r['case']}, {r['policy']}" if r["case"] == "cpu"
+                else f"{r['case']} vs {r['baseline']}" if several
                 else CASE_LABELS.get(r["case"], r["case"]))
         labels.append(f"{cut(what, maxc)}\n{cut(r['placement'], maxc)}" + ("" if one_size else f"\nsize {r['size']}"))
     ax.set_xticks(range(len(recs)), labels, fontsize=8)
@@ -157,7 +179,8 @@ def main(argv):
     with open(argv[1]) as f:
         run = json.load(f)
     out = argv[2] if len(argv) == 3 else argv[1].removesuffix(".json")
-    recs, goals = run["records"], [r for r in run["records"] if r["goal_ratio"] is not None]
+    recs = run["records"]
+    goals = targets_of(recs)
     panels = {}
     for r in recs:  # one panel per workload and unit, co-execution apart
         panels.setdefault((r["workload"], r["unit"], r["case"] == "coexec"), []).append(r)

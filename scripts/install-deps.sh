@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential    # gcc (with libgomp, gcc's OpenMP runtime), make, libc headers
+  build-essential    # gcc and g++ (the bench's oneTBB baseline), libgomp (gcc's OpenMP runtime), make, libc headers
   cmake
   pkg-config
   ocl-icd-opencl-dev # OpenCL ICD loader (libOpenCL.so)
@@ -15,6 +15,7 @@ PACKAGES=(
   libclblast-dev     # CLBlast: BLAS on OpenCL devices (bench baselines)
   libcmocka-dev      # test framework
   libopenblas-dev    # CPU BLAS baseline for the benchmarks
+  libtbb-dev         # oneTBB: the benchmarks' task_group spawn+join baseline (TBBConfig.cmake)
   libomp-dev         # LLVM's OpenMP runtime, for OpenMP builds with clang
   valgrind           # scripts/test.sh valgrind
   clang              # second compiler

@@ -99,7 +99,7 @@ static void close_(out *o, const char *bracket) { fputs(bracket, o->f); }
 
 static void record_fields(out *o, const bench_ctx *b, const bench_record *r)
 {
-    int goal = r->goal > 0;
+    int goal = r->goal > 0, sw_goal = r->switches_goal > 0;
     put_str(o, "workload", r->workload);
     put_str(o, "case", r->variant);
     put_str(o, "placement", r->placement);
@@ -117,18 +117,23 @@ static void record_fields(out *o, const bench_ctx *b, const bench_record *r)
     put_num(o, "throughput", r->throughput);
     put_str(o, "unit", r->unit);
     put_bool(o, "verified", r->subject.verified);
+    put_num(o, "vol_ctx_switches_per_op", r->subject.verified ? r->subject.switches_per_op : NAN);
     put_str(o, "baseline", r->baseline);
     put_num(o, "baseline_median_s", r->base.s.median);
     put_num(o, "baseline_min_s", r->base.s.min);
     put_num(o, "baseline_max_s", r->base.s.max);
     put_num(o, "baseline_throughput", r->base_throughput);
     put_bool(o, "baseline_verified", r->base.verified);
+    put_bool(o, "baseline_missing", r->base.missing);
+    put_num(o, "baseline_vol_ctx_switches_per_op", r->base.verified ? r->base.switches_per_op : NAN);
     put_num(o, "ratio", r->ratio);
     put_num(o, "weft_over_baseline", isfinite(r->ratio) && r->ratio > 0 ? 1.0 / r->ratio : NAN);
     put_num(o, "goal_ratio", goal ? r->goal : NAN);
     put_bool(o, "meets_goal", goal ? bench_goal_met(r) : -1);
     put_str(o, "goal_kind", !goal ? NULL : r->goal_kind == 'e' ? "efficiency" : r->goal_kind == 'x' ? "ratio" : "time");
     put_str(o, "target", goal ? r->target : NULL);
+    put_num(o, "vol_ctx_switches_goal", sw_goal ? r->switches_goal : NAN);
+    put_bool(o, "meets_vol_ctx_switches_goal", sw_goal ? bench_switches_goal_met(r) : -1);
     put_num(o, "efficiency", r->efficiency);
     put_num(o, "effective_cores", r->eff_cores);
     put_bool(o, "machine_busy", isfinite(r->eff_cores) ? bench_record_busy(b, r) : -1);
@@ -212,6 +217,7 @@ int bench_write_json(const char *path, const bench_ctx *b)
     put_str(&a, "openblas_core", ob->corename);
     close_(&a, "}");
     put_int(&o, "workers", m->workers);
+    put_int(&o, "weft_threads", m->threads);
     put_str(&o, "mode", b->opt->smoke ? "smoke" : b->opt->quick ? "quick" : "full");
     put_int(&o, "reps", b->opt->reps);
     put_num(&o, "block_s", b->opt->block_s);
@@ -239,6 +245,7 @@ static void csv_line(out *o, const bench_ctx *b, const bench_record *r)
     put_num(o, "effective_cores_start", m->eff_cores_start);
     put_num(o, "effective_cores_end", m->eff_cores_end);
     put_int(o, "workers", m->workers);
+    put_int(o, "weft_threads", m->threads);
     put_str(o, "weft_version", m->weft_version);
     fputc('\n', o->f);
 }

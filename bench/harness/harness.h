@@ -21,7 +21,10 @@
 /* Timed blocks the launch workload takes at least (outside smoke runs): its
  * saxpy blocks are one op of tens of ms, whose medians need more samples. */
 #define BENCH_LAUNCH_MIN_REPS 15
-/* The policies a split runs, in order; single places run the default. */
+/* Voluntary context switches per op (the whole process) that weft's spawn
+ * + join, scope and CPU parallel_for rows aim to stay below. */
+#define BENCH_SWITCHES_GOAL 0.05
+/* The policies the CPU alone and a split run, in order; a device alone runs the default. */
 #define BENCH_NPOLICIES 4
 extern const int bench_policies[BENCH_NPOLICIES];
 #define BENCH_SINGLE_POLICY WEFT_POLICY_GUIDED
@@ -83,7 +86,9 @@ typedef struct bench_machine {
     char compiler[128];
     char hostname[128];
     const char *weft_version;
-    int workers;                 /* CPU workers of the weft runtime */
+    int workers;                 /* CPU workers of the weft runtime (weft_runtime_cpu_threads) */
+    int threads;                 /* CPU threads weft uses: the workers + the calling thread,
+                                    which works while it waits; the CPU baselines use as many */
     bench_openblas_env openblas;
     bench_device_desc *devices;  /* the runtime's devices, described at start */
     int ndevices;
@@ -127,7 +132,11 @@ typedef struct bench_case {
 typedef struct bench_measure {
     bench_stats s;
     int verified;            /* every block's result checked out */
+    int missing;             /* not measured: the case is not built in (a baseline whose library
+                                was not found); not a failure */
     uint64_t iters;          /* iterations per timed block */
+    double switches_per_op;  /* voluntary context switches of the whole process (getrusage
+                                RUSAGE_SELF, every thread) over the timed blocks, per op */
 } bench_measure;
 
 double bench_now(void);      /* monotonic clock, seconds */
@@ -152,7 +161,7 @@ typedef struct bench_record {
     int device_index;        /* weft's device number, -1 for the CPU workers or several */
     char policy[16];         /* scheduling policy, "-" when none */
     size_t size;
-    int threads;             /* CPU workers, or compute units, or their sum */
+    int threads;             /* CPU threads weft uses (workers + caller), or compute units, or their sum */
     bench_measure subject;   /* weft */
     double work_per_op;      /* units of work one op does */
     double throughput;       /* work per second at the median */
@@ -162,6 +171,7 @@ typedef struct bench_record {
     bench_measure base;
     double ratio;            /* baseline median / weft median: > 1, weft is faster */
     double goal;             /* ratio aimed at (0: none) */
+    double switches_goal;    /* weft's voluntary context switches per op kept below this (0: none) */
     char target[128];        /* what the goal stands for */
     char goal_kind;          /* 't' weft time <= baseline's / goal, 'x' ratio >= goal,
                                 'e' efficiency >= goal */
@@ -189,7 +199,8 @@ struct bench_ctx {
     weft_runtime_t *rt;
     weft_runtime_t *rt_sep;  /* separate_memory = 1: the sepmem rows' runtime, made on first use */
     int rt_sep_failed;       /* ... and it could not be made */
-    int workers;
+    int workers;             /* weft's CPU workers */
+    int threads;             /* CPU threads weft uses (workers + caller), and its CPU baselines */
     bench_record *records;
     size_t nrecords, cap;
     int failures;            /* unverified results, failed cases */
@@ -215,6 +226,12 @@ void bench_record_all_places(const bench_ctx *b, bench_record *r, const char *pl
 void bench_record_work(bench_record *r, double work_per_op, const char *unit);
 int bench_record_busy(const bench_ctx *b, const bench_record *r);
 int bench_goal_met(const bench_record *r);
+/* Whether weft's context switches per op stayed below r->switches_goal (0 when over or unmeasured). */
+int bench_switches_goal_met(const bench_record *r);
+/* A baseline that is not built in: its measure, and the row's note says why. */
+bench_measure bench_missing_measure(void);
+/* Voluntary context switches per op as the table shows them: "0.003", "-". */
+const char *bench_fmt_switches(const bench_measure *m, char *buf, size_t cap);
 const char *bench_policy_name(int kind);
 const char *bench_fmt_time(double s, char *buf, size_t cap); /* "1.23 us" */
 const char *bench_fmt_si(double v, char *buf, size_t cap);   /* "12.3k" */

@@ -189,7 +189,9 @@ void bench_print_conditions(FILE *f, const bench_ctx *b)
         fprintf(f, "WARNING:   fewer than %.1f effective cores: other processes are using the CPUs, "
                    "the ratios below are unreliable\n", eff_cores_ok(m));
     fprintf(f, "compiler:  %s\n", m->compiler);
-    fprintf(f, "runtime:   %d CPU workers%s%s%s%s\n", m->workers,
+    fprintf(f, "runtime:   %d CPU workers, %d CPU threads weft uses (the workers + the calling thread; the OpenMP and "
+               "oneTBB baselines use as many)%s%s%s%s\n",
+            m->workers, m->threads,
             env_threads ? ", WEFT_CPU_THREADS=" : "", env_threads ? env_threads : "",
             env_omp ? ", OMP_WAIT_POLICY=" : "", env_omp ? env_omp : "");
     int ndev = m->ndevices;
@@ -217,8 +219,9 @@ void bench_print_conditions(FILE *f, const bench_ctx *b)
                "block%s; a workload's cases (weft on each placement and\n"
                "           policy, and its baselines) are timed in interleaved rounds; every block's result is checked "
                "before its time counts;\n"
-               "           single places run the default policy (guided), splits run each policy; adaptive speed "
-               "models in %s\n\n",
+               "           the CPU alone and splits run each policy, a device alone the default (guided); voluntary context "
+               "switches (getrusage,\n"
+               "           the whole process) counted over the timed blocks; adaptive speed models in %s\n\n",
             o->reps, o->smoke ? o->reps : o->reps > BENCH_LAUNCH_MIN_REPS ? o->reps : BENCH_LAUNCH_MIN_REPS,
             o->block_s * 1e3, o->warmup, o->warmup == 1 ? "" : "s", cache && *cache ? cache : "the default folder");
     fflush(f);

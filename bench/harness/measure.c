@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "harness.h"
@@ -58,11 +59,23 @@ static bench_stats bench_stats_of(double *samples, int n)
 
 /* ---- measuring --------------------------------------------------------- */
 
-static int time_block(const bench_case *c, uint64_t iters, double *secs)
+/* Voluntary context switches of every thread of the process so far: a
+ * thread that blocks (parks, waits on a futex, sleeps) adds one. */
+static long vol_switches(void)
 {
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_nvcsw : 0;
+}
+
+/* *switches (may be NULL) gets the voluntary context switches of the timed
+ * span; the two getrusage calls stay outside the clock. */
+static int time_block(const bench_case *c, uint64_t iters, double *secs, long *switches)
+{
+    long v0 = switches ? vol_switches() : 0;
     double t0 = bench_now();
     int rc = c->body(c->ctx, iters);
     *secs = bench_now() - t0;
+    if (switches) *switches = vol_switches() - v0;
     /* A costly check runs after the clock stopped. */
     if (c->check && c->check(c->ctx, iters)) rc = -1;
     return rc;
@@ -76,10 +89,10 @@ static int calibrate(const bench_case *c, double target, uint64_t *out)
     /* One untimed iteration first: one-time costs (a device compiling the
      * kernel at its first launch, first touch of pages) are not the op's,
      * and would make the block one iteration long. */
-    if (time_block(c, 1, &t0)) return -1;
+    if (time_block(c, 1, &t0, NULL)) return -1;
     for (;;) {
         double t;
-        if (time_block(c, iters, &t)) return -1;
+        if (time_block(c, iters, &t, NULL)) return -1;
         if (t >= 0.5 * target || iters >= (UINT64_C(1) << 40)) {
             double scaled = t > 0 ? (double)iters * target / t : (double)iters;
             *out = scaled < 1.0 ? 1 : (uint64_t)scaled;
@@ -90,11 +103,13 @@ static int calibrate(const bench_case *c, double target, uint64_t *out)
     }
 }
 
-/* One timed block; a failed check marks the case unverified for good. */
-static int one_block(const char *label, const bench_case *c, bench_measure *m, const char *when, double *t)
+/* One timed block; a failed check marks the case unverified for good.
+ * switches: as time_block's. */
+static int one_block(const char *label, const bench_case *c, bench_measure *m, const char *when, double *t,
+                     long *switches)
 {
     if (!m->verified) return -1;
-    if (time_block(c, m->iters, t) == 0) return 0;
+    if (time_block(c, m->iters, t, switches) == 0) return 0;
     bench_progress("%s: %s: result check FAILED%s", label, c->name, when);
     m->verified = 0;
     return -1;
@@ -108,11 +123,13 @@ void bench_measure_set(bench_ctx *b, const char *label, const bench_case *cases,
     if (b->max_reps > 0 && reps > b->max_reps) reps = b->max_reps > b->min_reps ? b->max_reps : b->min_reps;
     double *samples = calloc((size_t)reps * (size_t)(n > 0 ? n : 1), sizeof(double));
     int *cnt = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
+    long *switches = calloc((size_t)(n > 0 ? n : 1), sizeof(long)); /* over the timed blocks */
 
     for (int k = 0; k < n; k++) {
         memset(&out[k], 0, sizeof out[k]);
-        out[k].verified = samples != NULL && cnt != NULL;
+        out[k].verified = samples != NULL && cnt != NULL && switches != NULL;
         out[k].s = bench_stats_of(NULL, 0);
+        out[k].switches_per_op = NAN;
     }
     for (int k = 0; k < n; k++) {
         if (!out[k].verified) continue;
@@ -126,19 +143,26 @@ void bench_measure_set(bench_ctx *b, const char *label, const bench_case *cases,
     for (int w = 0; w < o->warmup; w++)
         for (int k = 0; k < n; k++) {
             double t;
-            if (one_block(label, &cases[k], &out[k], " in warm-up", &t) == 0) bench_sleep(o->settle_s);
+            if (one_block(label, &cases[k], &out[k], " in warm-up", &t, NULL) == 0) bench_sleep(o->settle_s);
         }
     bench_progress("%s: timing %d blocks of each of %d cases", label, reps, n);
     for (int r = 0; r < reps; r++)
         for (int j = 0; j < n; j++) {
             int k = (j + r) % n; /* rotate which case goes first (for two: alternate) */
             double t;
-            if (one_block(label, &cases[k], &out[k], "", &t)) continue;
+            long sw;
+            if (one_block(label, &cases[k], &out[k], "", &t, &sw)) continue;
             samples[(size_t)k * (size_t)reps + (size_t)cnt[k]++] = t / ((double)out[k].iters * cases[k].ops_per_iter);
+            switches[k] += sw;
             bench_sleep(o->settle_s);
         }
-    for (int k = 0; k < n; k++)
-        if (out[k].verified) out[k].s = bench_stats_of(samples + (size_t)k * (size_t)reps, cnt[k]);
+    for (int k = 0; k < n; k++) {
+        if (!out[k].verified) continue;
+        out[k].s = bench_stats_of(samples + (size_t)k * (size_t)reps, cnt[k]);
+        double ops = (double)cnt[k] * (double)out[k].iters * cases[k].ops_per_iter;
+        if (ops > 0) out[k].switches_per_op = (double)switches[k] / ops;
+    }
     free(samples);
     free(cnt);
+    free(switches);
 }

@@ -21,7 +21,7 @@ bench_record *bench_append_record(bench_ctx *b, const bench_record *src)
     bench_record *r = &b->records[b->nrecords++];
     *r = *src;
     if (!r->subject.verified) b->failures++;
-    if (!r->base.verified) b->failures++;
+    if (!r->base.verified && !r->base.missing) b->failures++;
     return r;
 }
 
@@ -92,6 +92,27 @@ int bench_record_busy(const bench_ctx *b, const bench_record *r)
 int bench_goal_met(const bench_record *r)
 {
     return r->goal > 0 && isfinite(r->ratio) && r->ratio >= r->goal;
+}
+
+int bench_switches_goal_met(const bench_record *r)
+{
+    return r->switches_goal > 0 && isfinite(r->subject.switches_per_op) &&
+           r->subject.switches_per_op < r->switches_goal;
+}
+
+bench_measure bench_missing_measure(void)
+{
+    return (bench_measure){.s = {NAN, NAN, NAN, 0}, .missing = 1, .switches_per_op = NAN};
+}
+
+const char *bench_fmt_switches(const bench_measure *m, char *buf, size_t cap)
+{
+    double v = m->switches_per_op;
+    if (!m->verified || !isfinite(v)) snprintf(buf, cap, "-");
+    else if (v == 0) snprintf(buf, cap, "0");
+    else if (v >= 0.001) snprintf(buf, cap, "%.3f", v);
+    else snprintf(buf, cap, "%.1e", v);
+    return buf;
 }
 
 const char *bench_fmt_time(double s, char *buf, size_t cap)

@@ -42,7 +42,7 @@ static void hist_omp(bench_op *w)
     const float *restrict d = s->data;
     const float lo = H_LO, hi = H_HI, scale = (float)HBINS / (H_HI - H_LO);
     uint32_t h[HBINS] = {0};
-#pragma omp parallel for num_threads(w->workers) schedule(static) reduction(+ : h[:HBINS])
+#pragma omp parallel for num_threads(w->threads) schedule(static) reduction(+ : h[:HBINS])
     for (size_t i = 0; i < n; i++) {
         float v = d[i];
         if (v >= lo && v < hi) {
@@ -77,4 +77,5 @@ const bench_op_def bench_op_histogram = {
     .setup = hist_setup, .check = hist_check, .work = hist_work, .describe = hist_describe,
     .cpu_base = hist_omp,
     .cpu_note = "omp parallel for reduction(+: h[:256]), one value per iteration; counts checked exactly",
+    .cpu_goal = BENCH_OMP_GOAL, .cpu_target = BENCH_OMP_TARGET,
 };

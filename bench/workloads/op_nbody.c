@@ -66,7 +66,7 @@ static void nbody_omp(bench_op *w)
     const float *restrict pos = s->pos;
     float *restrict vel = s->vel, *restrict out = s->out;
     float *restrict px = s->soa, *restrict py = s->soa + n, *restrict pz = s->soa + 2 * n, *restrict pm = s->soa + 3 * n;
-#pragma omp parallel num_threads(w->workers)
+#pragma omp parallel num_threads(w->threads)
     {
 #pragma omp for schedule(static)
         for (size_t j = 0; j < n; j++) {
@@ -165,4 +165,5 @@ const bench_op_def bench_op_nbody = {
     .cpu_base = nbody_omp,
     .cpu_note = "omp parallel for schedule(static) over bodies, the CPU twin's 8 lanes over a structure of "
                 "arrays; Gpairs/s = n^2 body pairs per second; checked within float tolerance",
+    .cpu_goal = BENCH_OMP_GOAL, .cpu_target = BENCH_OMP_TARGET,
 };

@@ -46,7 +46,7 @@ static void sdot_omp(bench_op *w)
     const size_t n = w->size;
     const float *restrict x = s->x, *restrict y = s->y;
     float sum = 0.0f;
-#pragma omp parallel for simd num_threads(w->workers) schedule(static) reduction(+ : sum)
+#pragma omp parallel for simd num_threads(w->threads) schedule(static) reduction(+ : sum)
     for (size_t i = 0; i < n; i++) sum += x[i] * y[i];
     s->result = sum;
     s->by_omp = 1;
@@ -86,4 +86,5 @@ const bench_op_def bench_op_sdot = {
     .cpu_base = sdot_omp,
     .cpu_note = "omp parallel for simd reduction(+), so the float sum vectorises; weft's result is checked "
                 "bit for bit against the documented summation order, OpenMP's within 1e-3 of a double sum",
+    .cpu_goal = BENCH_OMP_GOAL, .cpu_target = BENCH_OMP_TARGET,
 };

@@ -165,6 +165,7 @@ const bench_op_def bench_op_sgemm = {
     .cpu_baseline = "openblas", .cpu_base = gemm_openblas,
     .cpu_note = "weft_k_sgemm (one single-threaded OpenBLAS call per worker and row block) vs cblas_sgemm with "
                 "openblas_set_num_threads(all usable cores); checked exactly (Freivalds)",
+    .cpu_goal = 0.95, .cpu_goal_is_ratio = 1, .cpu_target = "SGEMM CPU-only >= 0.95x OpenBLAS on all usable cores",
     .dev_baseline = "clblast", .dev_init = clblast_init, .dev_run = clblast_run,
     .dev_note = "weft_k_sgemm on one device (CLBlast per row block) vs one CLBlastSgemm on the device's queue",
     .split_goal = 0.9,

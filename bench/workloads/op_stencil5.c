@@ -53,7 +53,7 @@ static void stencil_omp(bench_op *w)
     const size_t W = w->size, H = w->size;
     const float *in = s->in;
     float *out = s->out;
-#pragma omp parallel for num_threads(w->workers) schedule(static)
+#pragma omp parallel for num_threads(w->threads) schedule(static)
     for (size_t y = 0; y < H; y++) {
         const float *restrict r = in + y * W;
         float *restrict o = out + y * W;
@@ -259,5 +259,6 @@ const bench_op_def bench_op_stencil5 = {
     .cpu_base = stencil_omp,
     .cpu_note = "omp parallel for schedule(static) over rows; GB/s counts 8 B per cell (read once, written once); "
                 "checked bit for bit",
+    .cpu_goal = BENCH_OMP_GOAL, .cpu_target = BENCH_OMP_TARGET,
     .sepmem = &stencil5_steps,
 };

@@ -1,7 +1,7 @@
 /* bench/workloads/ops.c — the driver of the bundled operations (see
  * workloads.h): one interleaved set of cases per operation,
  *
- *   weft on the CPU workers alone   vs  the CPU baseline (OpenMP, OpenBLAS)
+ *   weft on the CPU alone           vs  the CPU baseline (OpenMP, OpenBLAS), once per policy
  *   weft on device d alone          vs  the device baseline on d (raw OpenCL, CLBlast)
  *   weft split across all places    vs  the CPU baseline, once per policy
  *
@@ -10,8 +10,9 @@
  *   weft on device 0, separate memory  vs  the device baseline there, same copies
  *   ... on registered arrays           vs  the same ops unregistered (when def->sepmem has them)
  *
- * on a second runtime made once with separate_memory = 1. Single places run
- * the default policy (guided); every block of every case is checked. */
+ * on a second runtime made once with separate_memory = 1. A device alone runs
+ * the default policy (guided); every block of every case is checked. The
+ * CPU rows also carry weft's goal of context switches per op. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +53,7 @@ bench_op *bench_op_new(const bench_op_def *d, size_t n, const bench_ctx *b)
 {
     bench_op *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    *w = (bench_op){.def = d, .size = n, .workers = b->workers,
+    *w = (bench_op){.def = d, .size = n, .threads = b->threads,
                     .cores = b->machine->usable_cpus > 0 ? b->machine->usable_cpus : 1};
     if (n < 1 || n > d->size_max) bench_progress("%s: size %zu is outside 1..%zu", d->name, n, d->size_max);
     else if (d->setup(w))
@@ -131,7 +132,7 @@ static bench_op_case *add_case(bench_op_set *s, bench_op *w, bench_ctx *b, int k
     else if (kind == BENCH_DEV_BASE) snprintf(c->who, sizeof c->who, "%s dev %d", dev_base, place);
     else if (place == BENCH_SPLIT) snprintf(c->who, sizeof c->who, "weft split %s", bench_policy_name(policy));
     else if (place >= 0) snprintf(c->who, sizeof c->who, "weft dev %d", place);
-    else snprintf(c->who, sizeof c->who, "weft cpu");
+    else snprintf(c->who, sizeof c->who, "weft cpu %s", bench_policy_name(policy));
     return c;
 }
 
@@ -187,9 +188,14 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
 {
     int ndev = weft_device_count(b->rt);
     if (ndev > 62) ndev = 62;
-    if (set_alloc(s, 2 + 2 * (size_t)ndev + BENCH_NPOLICIES)) return -1;
+    if (set_alloc(s, 1 + 2 * (size_t)ndev + 2 * BENCH_NPOLICIES)) return -1;
+    /* The CPU under the default policy first, its baseline second (the
+     * records and the coexec child count on both places), then the CPU
+     * under every other policy when there are baselines to compare with. */
     add_case(s, w, b, BENCH_WEFT, -1, BENCH_SINGLE_POLICY);
     if (baselines) add_case(s, w, b, BENCH_CPU_BASE, -1, -1);
+    for (int p = 0; baselines && !guided_only && p < BENCH_NPOLICIES; p++)
+        if (bench_policies[p] != BENCH_SINGLE_POLICY) add_case(s, w, b, BENCH_WEFT, -1, bench_policies[p]);
     for (int dv = 0; devices && dv < ndev; dv++) {
         add_case(s, w, b, BENCH_WEFT, dv, BENCH_SINGLE_POLICY);
         if (baselines) open_dev_base(add_case(s, w, b, BENCH_DEV_BASE, dv, -1), 0);
@@ -208,15 +214,18 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
     "weft_k_<op> on one device vs raw OpenCL: the kernel's own source (weft_k_<op>_kernel.cl_source) built by the "   \
     "bench, one launch over the whole range, buffers made once"
 
-/* One record per weft case of s (made with baselines): the CPU and the split
- * against the CPU baseline (case 1), a device against the case after it. */
+/* One record per weft case of s (made with baselines): the CPU under each
+ * policy and the split against the CPU baseline (case 1), a device against
+ * the case after it. The goals apply at the target's size (apart: only in
+ * the target's own set), the context-switch goal to the CPU rows of the
+ * main set. */
 static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, int apart, int target_set)
 {
     const bench_op_def *d = w->def;
     const char *cpu_base = d->cpu_baseline ? d->cpu_baseline : "openmp";
     const char *dev_base = d->dev_baseline ? d->dev_baseline : "opencl";
     const char *prefix = target_set ? "the target's size in a quick run (at most 5 timed blocks); " : "";
-    int ndev = weft_device_count(b->rt), threads_all = b->workers;
+    int ndev = weft_device_count(b->rt), threads_all = b->threads, at_target = target_set || !apart;
     weft_device_info_t info;
     for (int dv = 0; dv < ndev; dv++)
         if (weft_device_info(b->rt, dv, &info) == 0) threads_all += (int)info.compute_units;
@@ -228,23 +237,30 @@ static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, 
         if (c->kind != BENCH_WEFT) continue;
         int split = c->place == BENCH_SPLIT, dev = c->place >= 0 && !split;
         if (dev && weft_device_info(b->rt, c->place, &info)) continue;
-        int split_goal = split && c->policy == WEFT_POLICY_GUIDED && (target_set || !apart);
-        double goal = split ? (split_goal ? d->split_goal : 0) : dev ? d->device_goal : d->cpu_goal;
+        int cpu = !split && !dev, split_goal = split && c->policy == WEFT_POLICY_GUIDED && at_target;
+        double goal = split ? (split_goal ? d->split_goal : 0) : dev ? d->device_goal : at_target ? d->cpu_goal : 0;
         const char *target = split ? d->split_target : dev ? d->device_target : d->cpu_target;
         bench_record *r = bench_add_record(b, d->name, split ? "split" : dev ? "device" : "cpu", w->size,
-                                           split ? threads_all : dev ? (int)info.compute_units : b->workers, &s->m[i],
+                                           split ? threads_all : dev ? (int)info.compute_units : b->threads, &s->m[i],
                                            d->unit, dev ? dev_base : cpu_base, &s->m[dev ? i + 1 : 1], goal);
         if (!r) continue;
         bench_record_policy(r, c->policy);
         bench_record_work(r, d->work(w), d->unit);
-        if (goal > 0 && target) snprintf(r->target, sizeof r->target, "%s", target);
+        /* The CPU baseline counts once, in the first cpu row. */
+        if (!dev && i != 0 && !s->m[1].verified) b->failures--;
+        if (goal > 0 && target && cpu)
+            snprintf(r->target, sizeof r->target, "%s (%s, %s%s)", target, d->name, r->policy,
+                     c->policy == BENCH_SINGLE_POLICY ? " = default" : "");
+        else if (goal > 0 && target)
+            snprintf(r->target, sizeof r->target, "%s", target);
+        if (cpu && !target_set) r->switches_goal = BENCH_SWITCHES_GOAL; /* once per policy */
+        if (cpu && goal > 0 && d->cpu_goal_is_ratio) r->goal_kind = 'x';
         if (split) {
-            if (!s->m[1].verified) b->failures--; /* the CPU baseline counts once, in the cpu row */
             if (goal > 0) r->goal_kind = 'x';
             bench_record_all_places(b, r, all);
             snprintf(r->note, sizeof r->note,
-                     "%sthe CPU workers and every device at once (thr = workers + compute units), vs the cpu row's "
-                     "baseline (on a CPU-only machine the device shares the workers' cores)%s",
+                     "%sthe CPU and every device at once (thr = weft's CPU threads + compute units), vs the cpu "
+                     "rows' baseline (on a CPU-only machine the device shares the CPU's cores)%s",
                      prefix, apart && !target_set ? "; a quick run measures the target apart, at the full size" : "");
         } else if (dev) {
             bench_record_place(r, info.name, c->place);

@@ -9,8 +9,9 @@
  * a reference computed independently of weft, a check of the output after a
  * block of ops, its CPU baseline (an OpenMP loop; OpenBLAS for sgemm) and its
  * device baseline (the same kernel through raw OpenCL, rawcl.c; CLBlast for
- * sgemm). The driver (ops.c) measures it on every placement — the CPU workers
- * alone, each device alone, and split across all places under each policy —
+ * sgemm). The driver (ops.c) measures it on every placement — the CPU alone
+ * under each policy, each device alone, and split across all places under
+ * each policy —
  * with its baselines in the same interleaved set; and, when the op names one
  * (sepmem), in separate-memory mode on the first device against its device
  * baseline making the same copies (and, when that form keeps its data on
@@ -52,7 +53,8 @@ int bench_coexec_child(bench_ctx *b);
 struct bench_op {
     const bench_op_def *def;
     size_t size;
-    int workers, cores;      /* threads of the OpenMP baseline; of OpenBLAS (usable CPUs) */
+    int threads, cores;      /* threads of the OpenMP baseline (as many as weft uses); of OpenBLAS
+                                (usable CPUs) */
     weft_k_args_t args;      /* filled in place by setup: do not copy */
     void *state;             /* the op's arrays and reference (bench_op_alloc) */
     void *mem[12];           /* what bench_op_alloc gave, freed by bench_op_free */
@@ -96,8 +98,9 @@ struct bench_op_def {
     int (*dev_init)(bench_devbase *d, bench_op *w);          /* NULL: bench_rawcl_init */
     int (*dev_run)(bench_devbase *d, bench_op *w);           /* NULL: bench_rawcl_run */
     const char *dev_note;                                    /* NULL: the raw OpenCL note */
-    double cpu_goal, device_goal, split_goal;                /* 0: none; split: guided only */
-    const char *cpu_target, *device_target, *split_target;
+    double cpu_goal, device_goal, split_goal;                /* 0: none; cpu: every policy; split: guided only */
+    int cpu_goal_is_ratio;   /* cpu_goal reads "ratio >= goal" (else "weft's time <= the baseline's / goal") */
+    const char *cpu_target, *device_target, *split_target;   /* the cpu rows add the op and the policy */
     int target_apart; /* a quick run measures the split's target at size_full on its own */
     /* The separate-memory row (case "sepmem"): the op it measures (this def,
      * or an iterated form of it) on device 0 of a runtime made with
@@ -112,6 +115,10 @@ struct bench_op_def {
     bench_weft_fn unregistered;
     const char *unregistered_note;
 };
+
+/* The goal of every CPU row against its OpenMP loop, under every policy. */
+#define BENCH_OMP_GOAL (1.0 / 1.05)
+#define BENCH_OMP_TARGET "parallel_for CPU-only within 1.05x of the OpenMP loop"
 
 extern const bench_op_def bench_op_saxpy, bench_op_sdot, bench_op_mandelbrot, bench_op_stencil5,
     bench_op_histogram, bench_op_nbody, bench_op_sgemm;

@@ -74,13 +74,17 @@ WEFT_API int weft_worker_key_create(weft_runtime_t *rt, void *(*init)(int worker
  *  @param k  the key; NULL does nothing. */
 WEFT_API void weft_worker_key_destroy(weft_worker_key_t *k);
 
-/** The calling worker's value for k, created by init() on first use.
+/** The calling worker's value for k, created by init() on first use (init
+ *  gets the index weft_current_worker() returns). A task run by a blocked
+ *  thread in a caller slot (see weft_current_worker()) gets the slot's own
+ *  value: like a worker's, it is used by one thread at a time.
  *  @param k  the key.
  *  @return the value (owned by weft until dtor frees it); NULL (with a
  *          message in weft_last_error_message()) when k is NULL or the caller
- *          is not a pool worker of k's runtime — worker-locals belong to pool
- *          workers, not to dedicated threads or the main thread; NULL also
- *          when init() returned NULL. */
+ *          is not a pool worker or caller slot of k's runtime — worker-locals
+ *          belong to the threads running pool tasks, not to dedicated threads
+ *          or the main thread's own code; NULL also when init() returned
+ *          NULL. */
 WEFT_API void *weft_worker_local_get(weft_worker_key_t *k);
 
 #ifdef __cplusplus

@@ -25,8 +25,11 @@ typedef struct weft_runtime weft_runtime_t;
 typedef struct weft_runtime_options {
     /** Number of CPU worker threads. 0 means: $WEFT_NUM_THREADS if set (a
      *  whole number from 1 to 4096), else $WEFT_CPU_THREADS (its older
-     *  name), else the number of CPUs in the process's affinity mask (under
-     *  `taskset -c 0`, 1). Values below 0 or above 4096 are refused. */
+     *  name), else one less than the number of CPUs in the process's
+     *  affinity mask, and at least one (under `taskset -c 0,1`, 1): a thread
+     *  that blocks in weft (a join, a scope, a parallel operation) runs the
+     *  runtime's tasks while it waits, so N-1 workers and the caller keep N
+     *  CPUs busy. Values below 0 or above 4096 are refused. */
     int cpu_threads;
     /** Device selection, same syntax as $WEFT_DEVICES: comma-separated terms
      *  whose selections add up, each "all", "none", "cpu", "gpu",
@@ -57,7 +60,8 @@ typedef struct weft_runtime_options {
     void *reserved[8];
 } weft_runtime_options_t;
 
-/** Fill *o with defaults (every field 0 or NULL: one worker per usable CPU,
+/** Fill *o with defaults (every field 0 or NULL: a worker per usable CPU
+ *  but one, for the caller,
  *  device selection and separate-memory mode from the environment).
  *  @param o  the options to fill; NULL does nothing. */
 WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
@@ -95,7 +99,8 @@ WEFT_API int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t
  *  @param rt  the runtime; NULL does nothing. */
 WEFT_API void weft_runtime_destroy(weft_runtime_t *rt);
 
-/** Number of CPU worker threads.
+/** Number of CPU worker threads (the pool's own threads; a thread blocked
+ *  in weft works beside them, see weft_current_worker()).
  *  @param rt  the runtime.
  *  @return the worker count of rt, 0 for NULL. */
 WEFT_API int weft_runtime_cpu_threads(const weft_runtime_t *rt);
@@ -109,10 +114,19 @@ WEFT_API int weft_runtime_cpu_threads(const weft_runtime_t *rt);
 WEFT_API uint64_t weft_runtime_detached_panics(const weft_runtime_t *rt);
 
 /** Index of the CPU worker running the caller.
- *  @return the index in [0, cpu_threads) of the calling pool worker (of
- *          whichever runtime), or -1 when the caller is not a pool worker
+ *
+ *  A thread from outside the pool that blocks in weft (weft_join,
+ *  weft_scope, a parallel operation's join) runs the runtime's tasks while
+ *  it waits, in a caller slot lent to it for the wait. A task it runs there
+ *  sees the slot's index: cpu_threads or more, one per slot, stable for the
+ *  runtime's life; a slot is lent to one thread at a time, and each has its
+ *  own worker-local values (weft_worker_local_get). In its own code, outside
+ *  such a wait, the thread is not a worker (-1).
+ *  @return the index in [0, cpu_threads) of the calling pool worker, the
+ *          index (>= cpu_threads) of the caller slot a blocked thread runs
+ *          the task in, or -1 when the caller is not running a pool task
  *          (main thread, dedicated thread of a builder task, a driver's
- *          callback thread). */
+ *          callback thread). Any worker of whichever runtime. */
 WEFT_API int weft_current_worker(void);
 
 #ifdef __cplusplus

@@ -165,6 +165,9 @@ void weft__slots_free(weft_runtime_t *rt);
 struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l);
 /* A task was pushed: wake one sleeping thread unless one is searching. */
 void weft__wake_for_push(weft_runtime_t *rt);
+/* A thread took a task while more are queued: wake a sleeper if nobody
+ * searches. */
+void weft__wake_for_queued(weft_runtime_t *rt);
 /* Wake every sleeping thread (runtime stop). */
 void weft__wake_all(weft_runtime_t *rt);
 

@@ -16,6 +16,9 @@
  *  2. Found one. It stops searching; if more tasks are queued and no other
  *     thread is searching now, it wakes one sleeper first: a burst of pushes
  *     that a single searcher saw spreads over the pool one wake at a time.
+ *     A thread that takes a task without searching (a woken sleeper, a
+ *     worker between two tasks) does the same (weft__wake_for_queued), or
+ *     the chain would stop at the first woken thread.
  *  3. Latch set (a waiter). It stops searching and passes on any queued work
  *     it leaves behind the same way (it may have been the searcher a push
  *     counted on).
@@ -26,7 +29,7 @@
  * Who wakes a sleeper:
  *   - a push (weft__wake_for_push), and only when no thread is searching:
  *     a searcher will find the task without a system call;
- *   - a searcher that found work and saw more queued (2, 3);
+ *   - a thread that took work and saw more queued, nobody searching (2, 3);
  *   - the latch's setter, which unparks the parker it took out of the word;
  *   - runtime stop wakes every sleeper.
  *
@@ -85,6 +88,12 @@ static void wake_one(weft_runtime_t *rt)
 void weft__wake_for_push(weft_runtime_t *rt)
 {
     if (atomic_load(&rt->searching) == 0 && atomic_load(&rt->nsleeping) > 0) wake_one(rt);
+}
+
+void weft__wake_for_queued(weft_runtime_t *rt)
+{
+    if (atomic_load(&rt->queued) > 0 && atomic_load(&rt->searching) == 0 && atomic_load(&rt->nsleeping) > 0)
+        wake_one(rt);
 }
 
 /* A searcher stopped (2, 3): hand on the work it leaves queued. */

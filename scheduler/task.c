@@ -11,9 +11,10 @@
 
 /* ---- task objects, recycled per thread ------------------------------------
  * A spawn+join costs a few hundred nanoseconds; malloc and free of the task
- * object would be a good part of that. Each thread keeps a few freed tasks
- * for its next spawns (a task freed on another thread goes to that thread's
- * list). Under AddressSanitizer every task is a fresh allocation, so a use
+ * object would be a good part of that. Each thread keeps the tasks it freed
+ * (up to a batch of a thousand: a loop that spawns a batch and joins it
+ * frees its tasks on the joining thread) for its next spawns; a task freed
+ * on another thread goes to that thread's list. Under AddressSanitizer every task is a fresh allocation, so a use
  * after free is still caught. */
 #if defined(__SANITIZE_ADDRESS__)
 #define TASK_CACHE_MAX 0
@@ -23,7 +24,7 @@
 #endif
 #endif
 #ifndef TASK_CACHE_MAX
-#define TASK_CACHE_MAX 32
+#define TASK_CACHE_MAX 1024
 #endif
 
 typedef struct task_cache {

@@ -73,6 +73,8 @@ void *weft__worker_main(void *arg)
             /* Stop only once every queue is empty: destroy drains the pool. */
             if (atomic_load(&rt->stop) && atomic_load(&rt->queued) == 0) break;
             t = weft__idle(rt, w, NULL);
+        } else {
+            weft__wake_for_queued(rt);
         }
         if (t) weft__task_execute(t);
     }
@@ -84,6 +86,7 @@ static void help_until(weft_runtime_t *rt, weft__worker *self, weft__latch *l)
     while (!weft__latch_is_set(l)) {
         struct weft_task *t = weft__pool_find(rt);
         if (!t) t = weft__idle(rt, self, l);
+        else weft__wake_for_queued(rt);
         if (t) weft__task_execute(t);
     }
 }

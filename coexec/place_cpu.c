@@ -5,13 +5,16 @@
  * cut in two halves on a group boundary (so no reduction block is shared by
  * two pieces); the right half is spawned as a task, the left one recursed
  * into here, then the right one joined. The budget starts at the number of
- * CPU threads (the workers and the thread that joins) and halves at each
- * cut; a half that starts on another thread than the one that spawned it was
- * stolen (some thread was hungry), and its budget starts again at the thread
- * count. Even work thus makes about one piece per thread and uneven work
- * (Mandelbrot rows) is cut further only where threads run out of it, with
- * no barrier per fixed piece. The first panic of the chunk's pieces (the
- * leftmost) is the chunk's; the others are destroyed. */
+ * CPU threads (the workers, and a thread blocked in a join, which runs pool
+ * tasks while it waits) and halves at each cut; a half that starts on
+ * another thread than the one that spawned it was stolen (some thread was
+ * hungry), and its budget starts again at the thread count. Even work thus
+ * makes one or two pieces per thread (a budget of T allows floor(log2 T) + 1
+ * levels of cuts) and uneven work (Mandelbrot rows) is cut further only
+ * where threads run out of it, with no barrier per fixed piece. A piece is
+ * never cut once it runs: a chunk's tail is at most one piece long. The
+ * first panic of the chunk's pieces (the leftmost) is the chunk's; the
+ * others are destroyed. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +92,8 @@ static void *run_half(void *arg)
 
 static weft_panic_t *run_chunk(weft__op *op, weft__place *pl)
 {
-    /* The workers, and the thread that joins (the one running this chunk
-     * helps while it waits for the halves it spawned). */
+    /* The workers, and the thread that joins the operation (with a
+     * scheduler whose blocked joiners run pool tasks, it takes part). */
     size_t threads = (size_t)weft_runtime_cpu_threads(op->rt) + 1;
     weft_panic_t *failure = run_groups(op, pl->gb, pl->ge, threads, threads);
     size_t range[2];

@@ -31,7 +31,8 @@ typedef struct weft__place_ops {
     void (*release)(struct weft__op *op, struct weft__place *pl);
 } weft__place_ops;
 
-/* The CPU workers: a chunk is cut into pieces run as tasks of a scope. */
+/* The CPU threads: a chunk runs as a fork–join tree over its work-groups,
+ * split lazily (place_cpu.c). */
 extern const weft__place_ops weft__place_cpu;
 /* A device running the operation's OpenCL kernel. */
 extern const weft__place_ops weft__place_cl_kernel;

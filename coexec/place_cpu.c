@@ -1,7 +1,21 @@
-/* coexec/place_cpu.c — the CPU workers as a place: a chunk is cut into a
- * few pieces per worker, on work-group boundaries so that no reduction block
- * is shared by two pieces, run as tasks of a scope (the first on the calling
- * worker). The chunk runs inside submit, which reports before it returns. */
+/* coexec/place_cpu.c — the CPU threads as a place. A chunk runs inside
+ * submit, which reports before it returns, as a fork–join tree over its
+ * work-groups split lazily (rayon's adaptive splitter, oneTBB's
+ * auto_partitioner): a range of two groups or more with split budget left is
+ * cut in two halves on a group boundary (so no reduction block is shared by
+ * two pieces); the right half is spawned as a task, the left one recursed
+ * into here, then the right one joined. The budget starts at the number of
+ * CPU threads (the workers, and a thread blocked in a join, which runs pool
+ * tasks while it waits) and halves at each cut; a half that starts on
+ * another thread than the one that spawned it was stolen (some thread was
+ * hungry), and its budget starts again at the thread count. Even work thus
+ * makes one or two pieces per thread (a budget of T allows floor(log2 T) + 1
+ * levels of cuts) and uneven work (Mandelbrot rows) is cut further only
+ * where threads run out of it, with no barrier per fixed piece. A piece is
+ * never cut once it runs: a chunk's tail is at most one piece long. The
+ * first panic of the chunk's pieces (the leftmost) is the chunk's; the
+ * others are destroyed. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,79 +23,79 @@
 #include "array.h"
 #include "op.h"
 
+/* One leaf: the CPU body over the indices of some groups. */
 typedef struct piece {
-    weft__op *op;
+    const weft__op *op;
     size_t begin, end;
-    weft_handle_t *h;
 } piece;
 
 static void *run_piece(void *arg)
 {
-    piece *p = arg;
+    const piece *p = arg;
     p->op->cpu(p->begin, p->end, p->op->argv);
     return NULL;
 }
 
-typedef struct pieces {
-    piece *v;
-    size_t n;
-    weft_panic_t *first;
-} pieces;
+/* A spawned right half, on the spawner's stack until it is joined. */
+typedef struct half {
+    const weft__op *op;
+    size_t gb, ge;                /* work-groups */
+    size_t splits;                /* budget it got */
+    size_t threads;               /* the budget a stolen half starts again with */
+    pthread_t spawner;
+    weft_panic_t *panic;          /* its first panic, or NULL */
+} half;
 
-/* Scope body: spawn every piece but the first, run that one here, join all
- * (joined panics do not fail the scope: the first is kept for the chunk). */
-static int run_pieces(weft_scope_t *s, void *arg)
+/* Keep the first panic in *first, destroy a later one. */
+static void keep_first(weft_panic_t **first, weft_panic_t *p)
 {
-    pieces *ps = arg;
-    for (size_t i = 1; i < ps->n; i++)
-        if (weft_scope_spawn(s, run_piece, &ps->v[i], &ps->v[i].h)) ps->v[i].h = NULL;
-    ps->first = weft__run_caught(run_piece, &ps->v[0], NULL, weft_current_name());
-    for (size_t i = 1; i < ps->n; i++) {
-        weft_panic_t *p = NULL;
-        if (!ps->v[i].h) {
-            run_piece(&ps->v[i]); /* could not spawn: run it here */
-            continue;
-        }
-        if (weft_join(ps->v[i].h, NULL, &p) == WEFT_EPANIC) {
-            if (!ps->first) ps->first = p;
-            else weft_panic_destroy(p);
-        }
+    if (!p) return;
+    if (!*first) *first = p;
+    else weft_panic_destroy(p);
+}
+
+static void *run_half(void *arg);
+
+/* Run groups [gb, ge) of op on this thread and the tasks it spawns; the
+ * first panic (leftmost), or NULL. Never panics itself. */
+static weft_panic_t *run_groups(const weft__op *op, size_t gb, size_t ge, size_t splits, size_t threads)
+{
+    if (ge - gb < 2 || splits == 0) {
+        piece p = {.op = op};
+        weft__op_indices(op, gb, ge, &p.begin, &p.end);
+        return weft__run_caught(run_piece, &p, NULL, weft_current_name());
     }
-    return 0;
+    size_t mid = gb + (ge - gb) / 2;
+    splits /= 2;
+    half right = {.op = op, .gb = mid, .ge = ge, .splits = splits, .threads = threads,
+                  .spawner = pthread_self(), .panic = NULL};
+    weft_handle_t *h = NULL;
+    if (weft_spawn(op->rt, run_half, &right, &h) != 0) h = NULL;
+    weft_panic_t *first = run_groups(op, gb, mid, splits, threads);
+    if (!h) {
+        run_half(&right); /* could not spawn it: run it here */
+    } else {
+        weft_panic_t *p = NULL;
+        if (weft_join(h, NULL, &p) == WEFT_EPANIC) keep_first(&right.panic, p);
+    }
+    keep_first(&first, right.panic);
+    return first;
+}
+
+static void *run_half(void *arg)
+{
+    half *r = arg;
+    size_t splits = pthread_equal(r->spawner, pthread_self()) ? r->splits : r->threads;
+    r->panic = run_groups(r->op, r->gb, r->ge, splits, r->threads);
+    return NULL;
 }
 
 static weft_panic_t *run_chunk(weft__op *op, weft__place *pl)
 {
-    size_t groups = pl->ge - pl->gb;
-    size_t workers = (size_t)weft_runtime_cpu_threads(op->rt);
-    /* A few pieces per worker, not one: the workers steal them, so a chunk
-     * of uneven work (Mandelbrot rows) does not wait for its slowest piece. */
-    size_t want = workers > 1 ? 4 * workers : 1;
-    size_t n = want < groups ? want : groups;
-    piece stack[8];
-    piece *v = n <= 8 ? stack : malloc(n * sizeof *v);
-    if (!v) n = 1, v = stack;
-    /* Piece i gets groups/n groups, one more for the first groups%n pieces
-     * (groups * i / n would overflow for ranges of more than SIZE_MAX/n). */
-    size_t q = n ? groups / n : 0, rem = n ? groups % n : 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t gb = pl->gb + q * i + (i < rem ? i : rem), ge = gb + q + (i < rem);
-        v[i].op = op;
-        weft__op_indices(op, gb, ge, &v[i].begin, &v[i].end);
-        v[i].h = NULL;
-    }
-    weft_panic_t *failure = NULL;
-    if (n == 1) {
-        failure = weft__run_caught(run_piece, &v[0], NULL, weft_current_name());
-    } else {
-        pieces ps = {.v = v, .n = n, .first = NULL};
-        weft_panic_t *scope_panic = NULL;
-        weft_scope(op->rt, run_pieces, &ps, &scope_panic);
-        failure = ps.first;
-        if (scope_panic && !failure) failure = scope_panic;
-        else weft_panic_destroy(scope_panic);
-    }
-    if (v != stack) free(v);
+    /* The workers, and the thread that joins the operation (with a
+     * scheduler whose blocked joiners run pool tasks, it takes part). */
+    size_t threads = (size_t)weft_runtime_cpu_threads(op->rt) + 1;
+    weft_panic_t *failure = run_groups(op, pl->gb, pl->ge, threads, threads);
     size_t range[2];
     weft__op_indices(op, pl->gb, pl->ge, &range[0], &range[1]);
     weft__panic_fill(failure, op->name, range, NULL, 0);

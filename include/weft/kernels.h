@@ -298,9 +298,10 @@ WEFT_API int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K
  *  gets B once and, per chunk, its rows of A (and of C when beta != 0), and
  *  its rows of C are read back; on unified-memory devices CLBlast works in
  *  the host arrays directly. The CPU body is one single-threaded
- *  cblas_sgemm per piece of a chunk (weft cuts a chunk into a few pieces
- *  per worker, by rows; the CPU no longer cuts blocks into square tiles of
- *  C). So everything weft_parallel_for does applies: the write borrow of C
+ *  cblas_sgemm per piece of a chunk (weft splits a chunk lazily by rows,
+ *  one or two large panels per CPU thread when no thread runs short of work;
+ *  the CPU no longer cuts blocks into square tiles of C). So everything
+ *  weft_parallel_for does applies: the write borrow of C
  *  (an overlapping operation is refused with WEFT_EBORROW), the policy's
  *  meaning, chunks in multiples of 16 rows (STATIC one contiguous share per
  *  place, sized by the speed model on disk when it knows every place, else

@@ -117,21 +117,33 @@ void weft__wake_all(weft_runtime_t *rt)
 
 /* Spin rounds between two looks at the clock, and between two yields. */
 #define ROUNDS_PER_CHECK 64
+/* Spin rounds between two looks at the pool's counter (a few hundred
+ * nanoseconds). */
+#define ROUNDS_PER_LOOK 4
 
 struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l)
 {
     atomic_fetch_add(&rt->searching, 1);
     uint64_t until = rt->idle_ns ? weft__now_ns() + rt->idle_ns : 0;
+    unsigned seen = 0;
     for (unsigned round = 1; until; round++) {
         if ((l && weft__latch_is_set(l)) || atomic_load_explicit(&rt->stop, memory_order_relaxed)) {
             stop_searching(rt);
             return NULL;
         }
-        if (atomic_load_explicit(&rt->queued, memory_order_relaxed)) {
-            struct weft_task *t = weft__pool_find(rt);
-            if (t) {
-                stop_searching(rt);
-                return t;
+        /* Look every few rounds, and take work seen on the look after: a
+         * thread that spawns and joins at once takes its own task back
+         * meanwhile, without the task (and the pool's counter) crossing to
+         * this core and back at every operation. */
+        if (round % ROUNDS_PER_LOOK == 0) {
+            if (!atomic_load_explicit(&rt->queued, memory_order_relaxed)) {
+                seen = 0;
+            } else if (seen++) {
+                struct weft_task *t = weft__pool_find(rt);
+                if (t) {
+                    stop_searching(rt);
+                    return t;
+                }
             }
         }
         if (round % ROUNDS_PER_CHECK == 0) {

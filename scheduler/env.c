@@ -53,12 +53,13 @@ int weft__env_threads(int *out)
 }
 
 /* How long a thread with nothing to do searches before it sleeps. The
- * default covers the serial gap between the operations of a hot loop (a
- * check, a swap of buffers) without holding a core for long once the
- * program has moved on; passive sleeps at once; active spins as long as
- * OpenMP runtimes do by default (a blocktime of 200 ms), for programs that
- * own their cores. */
-#define SPIN_NS_DEFAULT 300000u
+ * default covers the tail of a parallel operation (threads finishing their
+ * last pieces a piece apart) and the serial gap between the operations of a
+ * hot loop, as libgomp's default spin does, without holding a core for long
+ * once the program has moved on; passive sleeps at once; active spins as
+ * long as LLVM's OpenMP runtime does by default (a blocktime of 200 ms), for
+ * programs that own their cores. */
+#define SPIN_NS_DEFAULT 2000000u
 #define SPIN_NS_ACTIVE 200000000u
 
 int weft__env_wait_policy(uint64_t *spin_ns)

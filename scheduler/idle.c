@@ -9,8 +9,8 @@
  * (a join or a scope) whose latch is not set yet.
  *
  *  1. Searching. It counts itself in rt->searching and spins for a bounded
- *     time (rt->idle_ns, $WEFT_WAIT_POLICY: a few hundred microseconds by
- *     default, none when passive, a long time when active), looking for
+ *     time (rt->idle_ns, $WEFT_WAIT_POLICY: 2 ms by default, none when
+ *     passive, 200 ms when active), looking for
  *     work whenever `queued` says there is some, yielding the core now and
  *     then. Any number of threads may search at once.
  *  2. Found one. It stops searching; if more tasks are queued and no other

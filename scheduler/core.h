@@ -102,6 +102,7 @@ typedef struct weft__worker {
     void *locals[WEFT__WORKER_KEYS_MAX];
     unsigned steal_seed;
     atomic_int held;              /* caller slots: lent to a thread now */
+    uint64_t spin_ns;             /* how long it searches next time (idle.c); 0: rt->idle_ns */
     struct weft__worker *next_slot; /* caller slots: the runtime's list */
 } weft__worker;
 

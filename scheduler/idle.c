@@ -9,10 +9,16 @@
  * (a join or a scope) whose latch is not set yet.
  *
  *  1. Searching. It counts itself in rt->searching and spins for a bounded
- *     time (rt->idle_ns, $WEFT_WAIT_POLICY: 2 ms by default, none when
- *     passive, 200 ms when active), looking for
+ *     time, looking for
  *     work whenever `queued` says there is some, yielding the core now and
- *     then. Any number of threads may search at once.
+ *     then. Any number of threads may search at once. The time adapts per
+ *     thread, up to rt->idle_ns ($WEFT_WAIT_POLICY: 2 ms by default, none
+ *     when passive, 200 ms when active): a search that ran out halves the
+ *     next one, down to a 64th; a search that found work, or a sleep that a
+ *     push ended, doubles it. A thread that waits for devices, or idles
+ *     beside a device that runs on the same cores, soon parks instead of
+ *     taking their cores; one that feeds a loop of CPU operations keeps
+ *     searching through the gaps.
  *  2. Found one. It stops searching; if more tasks are queued and no other
  *     thread is searching now, it wakes one sleeper first: a burst of pushes
  *     that a single searcher saw spreads over the pool one wake at a time.
@@ -115,6 +121,19 @@ void weft__wake_all(weft_runtime_t *rt)
     }
 }
 
+/* The next search of a thread: halved when one ran out, doubled when
+ * searching (or staying awake) would have paid, within [max/64, max]. */
+static void spin_less(const weft_runtime_t *rt, weft__worker *w)
+{
+    uint64_t floor = rt->idle_ns / 64;
+    w->spin_ns = w->spin_ns / 2 > floor ? w->spin_ns / 2 : floor;
+}
+
+static void spin_more(const weft_runtime_t *rt, weft__worker *w)
+{
+    w->spin_ns = w->spin_ns * 2 < rt->idle_ns ? w->spin_ns * 2 : rt->idle_ns;
+}
+
 /* Spin rounds between two looks at the clock, and between two yields. */
 #define ROUNDS_PER_CHECK 64
 /* Spin rounds between two looks at the pool's counter (a few hundred
@@ -124,7 +143,8 @@ void weft__wake_all(weft_runtime_t *rt)
 struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l)
 {
     atomic_fetch_add(&rt->searching, 1);
-    uint64_t until = rt->idle_ns ? weft__now_ns() + rt->idle_ns : 0;
+    if (!w->spin_ns || w->spin_ns > rt->idle_ns) w->spin_ns = rt->idle_ns;
+    uint64_t until = w->spin_ns ? weft__now_ns() + w->spin_ns : 0;
     unsigned seen = 0;
     for (unsigned round = 1; until; round++) {
         if ((l && weft__latch_is_set(l)) || atomic_load_explicit(&rt->stop, memory_order_relaxed)) {
@@ -142,6 +162,7 @@ struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l
                 struct weft_task *t = weft__pool_find(rt);
                 if (t) {
                     stop_searching(rt);
+                    spin_more(rt, w);
                     return t;
                 }
             }
@@ -154,11 +175,16 @@ struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l
         }
     }
     atomic_fetch_sub(&rt->searching, 1);
+    if (until) spin_less(rt, w);
 
     weft__parker *p = &w->parker;
     list_add(rt, p);
     int registered = l ? weft__latch_register(l, p) : 1;
-    if (registered > 0 && !atomic_load(&rt->queued) && !atomic_load(&rt->stop)) weft__park(p);
+    if (registered > 0 && !atomic_load(&rt->queued) && !atomic_load(&rt->stop)) {
+        weft__park(p);
+        /* Woken with work waiting: a longer search would have found it. */
+        if (until && atomic_load_explicit(&rt->queued, memory_order_relaxed)) spin_more(rt, w);
+    }
     else if (registered < 0) sched_yield(); /* another thread sleeps on l: poll it */
     if (l && registered > 0) weft__latch_unregister(l, p);
     list_remove(rt, p);

@@ -10,7 +10,8 @@
  *
  * On a CPU-only machine the device is PoCL on the same cores as the CPU
  * workers, so the places get one core each: ONE CPU worker
- * (WEFT_CPU_THREADS=1) and PoCL limited to one thread
+ * (WEFT_CPU_THREADS=1), a calling thread that waits apart instead of
+ * working beside it (bench_caller_apart), and PoCL limited to one thread
  * (POCL_MAX_PTHREAD_COUNT=1). Both are read when the runtime and OpenCL
  * start, so the measurement runs in a child process — this program again,
  * with --coexec-child FILE and that environment — which writes its records
@@ -129,6 +130,7 @@ int bench_coexec_child(bench_ctx *b)
         return 1;
     }
     int ndev = weft_device_count(b->rt);
+    bench_caller_apart = 1;
     bench_progress("coexec: child process: %d CPU worker%s, %d device%s", b->workers, b->workers == 1 ? "" : "s",
                    ndev, ndev == 1 ? "" : "s");
     int status = measure(b, &bench_op_mandelbrot, out) | measure(b, &bench_op_nbody, out);

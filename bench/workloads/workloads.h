@@ -138,6 +138,11 @@ void bench_op_free(bench_op *w);
 /* One weft op under pol, by run (NULL: the op's def->run, or weft_k_run on
  * w->args when that is NULL too); -1 with a progress line on failure. */
 int bench_op_run_weft(bench_op *w, bench_weft_fn run, weft_runtime_t *rt, const weft_policy_t *pol, const char *who);
+/* Non-zero: bench_op_run_weft runs an operation without its own run
+ * function so that the calling thread does not work on it (it waits apart,
+ * sleeping): the coexec child sets it, to give the CPU place exactly its
+ * WEFT_CPU_THREADS workers. */
+extern int bench_caller_apart;
 weft_policy_t bench_policy(int kind, int use_cpu, uint64_t devices);
 
 /* The cases of one interleaved set, in order: weft on the CPU workers

@@ -161,9 +161,11 @@ void weft__slots_free(weft_runtime_t *rt);
 /* idle.c: the sleep/wake protocol (described at the top of idle.c). */
 /* A thread with nothing found (a worker, or a thread in a caller slot):
  * spin a while, then sleep until work is pushed, rt stops, or (l not NULL)
- * l is set. Returns a task found while spinning, or NULL after waking (the
- * caller looks again). */
-struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l);
+ * l is set. patient: search the policy's whole time (a wait that has run
+ * the pool's tasks: the rest of its work is CPU work finishing elsewhere).
+ * Returns a task found while spinning, or NULL after waking (the caller
+ * looks again). */
+struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l, int patient);
 /* A task was pushed: wake one sleeping thread unless one is searching. */
 void weft__wake_for_push(weft_runtime_t *rt);
 /* A thread took a task while more are queued: wake a sleeper if nobody

@@ -18,7 +18,9 @@
  *     push ended, doubles it. A thread that waits for devices, or idles
  *     beside a device that runs on the same cores, soon parks instead of
  *     taking their cores; one that feeds a loop of CPU operations keeps
- *     searching through the gaps.
+ *     searching through the gaps. A waiter that has run the pool's tasks
+ *     during its wait searches the whole time: what it waits for is CPU
+ *     work finishing on another thread (the last pieces of an operation).
  *  2. Found one. It stops searching; if more tasks are queued and no other
  *     thread is searching now, it wakes one sleeper first: a burst of pushes
  *     that a single searcher saw spreads over the pool one wake at a time.
@@ -140,11 +142,12 @@ static void spin_more(const weft_runtime_t *rt, weft__worker *w)
  * nanoseconds). */
 #define ROUNDS_PER_LOOK 4
 
-struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l)
+struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l, int patient)
 {
     atomic_fetch_add(&rt->searching, 1);
     if (!w->spin_ns || w->spin_ns > rt->idle_ns) w->spin_ns = rt->idle_ns;
-    uint64_t until = w->spin_ns ? weft__now_ns() + w->spin_ns : 0;
+    uint64_t spin = patient ? rt->idle_ns : w->spin_ns;
+    uint64_t until = spin ? weft__now_ns() + spin : 0;
     unsigned seen = 0;
     for (unsigned round = 1; until; round++) {
         if ((l && weft__latch_is_set(l)) || atomic_load_explicit(&rt->stop, memory_order_relaxed)) {
@@ -175,7 +178,7 @@ struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l
         }
     }
     atomic_fetch_sub(&rt->searching, 1);
-    if (until) spin_less(rt, w);
+    if (until && !patient) spin_less(rt, w);
 
     weft__parker *p = &w->parker;
     list_add(rt, p);

@@ -72,7 +72,7 @@ void *weft__worker_main(void *arg)
         if (!t) {
             /* Stop only once every queue is empty: destroy drains the pool. */
             if (atomic_load(&rt->stop) && atomic_load(&rt->queued) == 0) break;
-            t = weft__idle(rt, w, NULL);
+            t = weft__idle(rt, w, NULL, 0);
         } else {
             weft__wake_for_queued(rt);
         }
@@ -83,11 +83,15 @@ void *weft__worker_main(void *arg)
 
 static void help_until(weft_runtime_t *rt, weft__worker *self, weft__latch *l)
 {
+    int ran = 0;
     while (!weft__latch_is_set(l)) {
         struct weft_task *t = weft__pool_find(rt);
-        if (!t) t = weft__idle(rt, self, l);
+        if (!t) t = weft__idle(rt, self, l, ran);
         else weft__wake_for_queued(rt);
-        if (t) weft__task_execute(t);
+        if (t) {
+            weft__task_execute(t);
+            ran = 1;
+        }
     }
 }
 

@@ -321,11 +321,17 @@ static void priors(weft__op *op, double *speed, int *measured)
             }
         }
     }
-    /* Known and unknown speeds cannot be mixed: calibrate all if any is unknown. */
+    /* Known and unknown speeds cannot be mixed: a stored speed is in groups
+     * per second, a prior in cores or compute units. If any is unknown, all
+     * start from their priors and are calibrated (a stored CPU speed set
+     * against a device's compute units gave the device one group). */
     int all = 1;
     for (int p = 0; p < op->nplaces; p++) all &= measured[p];
     if (!all)
-        for (int p = 0; p < op->nplaces; p++) measured[p] = 0;
+        for (int p = 0; p < op->nplaces; p++) {
+            measured[p] = 0;
+            speed[p] = op->places[p].prior;
+        }
 }
 
 /* The op's own copy of the kernel and the request; -1 when memory ran out. */

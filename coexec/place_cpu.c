@@ -107,7 +107,7 @@ static int cpu_setup(weft__op *op, weft__place *pl, weft_panic_t **why)
     int workers = weft_runtime_cpu_threads(op->rt);
     *why = NULL;
     snprintf(pl->name, sizeof pl->name, "CPU (%d worker%s)", workers, workers == 1 ? "" : "s");
-    pl->prior = (double)workers;
+    pl->prior = (double)workers + 1.0; /* the workers and the joining thread (scheduler/slots.c) */
     return 0;
 }
 

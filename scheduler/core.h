@@ -153,6 +153,10 @@ void weft__wait(weft_runtime_t *rt, weft__latch *l);
  * memory for a new one runs out), and take it back. */
 weft__worker *weft__slot_acquire(weft_runtime_t *rt);
 void weft__slot_release(weft__worker *slot);
+/* 1 when the calling thread's stack is at least half a worker's, so
+ * it may run pool tasks while it waits (a builder's dedicated thread with a
+ * small stack, say, only blocks). Measured once per thread. */
+int weft__stack_can_help(void);
 /* The caller slot after s in rt's list (s NULL: the first), or NULL. */
 weft__worker *weft__slot_next(weft_runtime_t *rt, weft__worker *s);
 /* pool.c: free every caller slot (runtime destroy). */

@@ -10,10 +10,37 @@
  * joining thread itself. Any number of threads may wait at once: each
  * takes a free slot, and a new one is made when all are lent. Slots are
  * never freed before the runtime (a waker may still name a slot's parker),
- * and tasks left in a returned slot's deque are stolen by the others. */
+ * and tasks left in a returned slot's deque are stolen by the others. A
+ * thread whose stack is less than half a worker's (a builder's dedicated
+ * thread given a small stack) only sleeps in its slot: tasks are written
+ * for a worker's stack. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core.h"
+
+/* Tasks are written for a worker's stack (the default for new threads). */
+static _Thread_local int stack_verdict; /* 0: not measured, 1: may help, -1: blocks */
+
+int weft__stack_can_help(void)
+{
+    if (stack_verdict) return stack_verdict > 0;
+    size_t mine = 0, worker = 0;
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        void *base;
+        if (pthread_attr_getstack(&a, &base, &mine) != 0) mine = 0;
+        pthread_attr_destroy(&a);
+    }
+    if (pthread_attr_init(&a) == 0) {
+        if (pthread_attr_getstacksize(&a, &worker) != 0) worker = 0;
+        pthread_attr_destroy(&a);
+    }
+    /* Unknown sizes: help. Half a worker's will do: the main thread's stack
+     * reads a page short of the limit new threads get. */
+    stack_verdict = mine == 0 || worker == 0 || mine >= worker / 2 ? 1 : -1;
+    return stack_verdict > 0;
+}
 
 weft__worker *weft__slot_next(weft_runtime_t *rt, weft__worker *s)
 {

@@ -96,7 +96,10 @@ typedef struct weft_builder {
     const char *name;
     /** 0: run on the worker pool. Otherwise run on a dedicated OS thread with
      *  this stack size in bytes (at least PTHREAD_STACK_MIN); the thread
-     *  carries the name (its first 15 bytes, cut at a character boundary). */
+     *  carries the name (its first 15 bytes, cut at a character boundary).
+     *  A dedicated thread whose stack is less than half a worker's does not
+     *  run pool tasks while it waits in a join or a scope (threads with
+     *  larger stacks do, see weft_current_worker()): it only sleeps. */
     size_t stack_size;
     /** Reserved for future options (placement); keep zeroed. */
     void *reserved[8];

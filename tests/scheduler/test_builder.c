@@ -354,6 +354,65 @@ static void dedicated_in_scope_and_detached(void **state)
     assert_int_equal(atomic_load(&dedicated_detached_done), 5);
 }
 
+/* ---- a small dedicated stack never runs pool tasks ------------------------------ */
+
+static atomic_int small_hold, small_child_ran;
+static int small_child_worker = -2;
+
+static void *hold_worker(void *arg)
+{
+    (void)arg;
+    wt_spin_until(&small_hold, 1);
+    return NULL;
+}
+
+/* Uses 256 KiB of stack: more than the dedicated thread below has. */
+static void *big_frame(void *arg)
+{
+    (void)arg;
+    volatile char buf[256 * 1024];
+    for (size_t i = 0; i < sizeof buf; i += 4096) buf[i] = (char)i;
+    small_child_worker = weft_current_worker();
+    atomic_store(&small_child_ran, 1);
+    return (void *)(long)buf[4096];
+}
+
+static void *spawn_and_join(void *arg)
+{
+    weft_runtime_t *rt = arg;
+    weft_handle_t *h;
+    if (weft_spawn(rt, big_frame, NULL, &h)) return (void *)-1L;
+    return weft_join(h, NULL, NULL) ? (void *)-1L : NULL;
+}
+
+static void small_stack_waits_without_helping(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    atomic_store(&small_hold, 0);
+    atomic_store(&small_child_ran, 0);
+    weft_handle_t *busy, *d;
+    WT_CHECK(weft_spawn(rt, hold_worker, NULL, &busy));
+    weft_builder_t b;
+    weft_builder_init(&b);
+    b.stack_size = 64 * 1024; /* a quarter of what big_frame needs */
+    WT_CHECK(weft_builder_spawn(&b, rt, spawn_and_join, rt, &d));
+    /* The dedicated thread now waits for big_frame, which only the worker
+     * may run: it must not run it on its own small stack meanwhile. (The
+     * test thread polls instead of joining, so that it does not run
+     * big_frame in its caller slot either.) */
+    weft_sleep_ns(50 * 1000 * 1000);
+    assert_int_equal(atomic_load(&small_child_ran), 0);
+    atomic_store(&small_hold, 1);
+    assert_true(WT_WAIT_UNTIL(weft_handle_is_finished(d), 30));
+    void *r = (void *)1L;
+    WT_CHECK(weft_join(d, &r, WT_PANIC));
+    assert_null(r);
+    WT_CHECK(weft_join(busy, NULL, WT_PANIC));
+    assert_int_equal(small_child_worker, 0); /* the pool's worker ran it */
+    weft_runtime_destroy(rt);
+}
+
 static void bad_stack_sizes_are_errors(void **state)
 {
     (void)state;
@@ -403,6 +462,7 @@ int main(void)
         cmocka_unit_test(stack_size_runs_on_dedicated_thread),
         cmocka_unit_test(dedicated_thread_panics),
         cmocka_unit_test(dedicated_in_scope_and_detached),
+        cmocka_unit_test(small_stack_waits_without_helping),
         cmocka_unit_test(bad_stack_sizes_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,8 +187,9 @@ struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l
         weft__park(p);
         /* Woken with work waiting: a longer search would have found it. */
         if (until && atomic_load_explicit(&rt->queued, memory_order_relaxed)) spin_more(rt, w);
+    } else if (registered < 0) {
+        sched_yield(); /* another thread sleeps on l: poll it */
     }
-    else if (registered < 0) sched_yield(); /* another thread sleeps on l: poll it */
     if (l && registered > 0) weft__latch_unregister(l, p);
     list_remove(rt, p);
     return NULL;

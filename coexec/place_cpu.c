@@ -90,11 +90,13 @@ static void *run_half(void *arg)
     return NULL;
 }
 
+/* The threads that run the CPU place: the workers, and the thread that
+ * joins the operation, which runs pool tasks while it waits. */
+static int cpu_threads(const weft__op *op) { return weft_runtime_cpu_threads(op->rt) + 1; }
+
 static weft_panic_t *run_chunk(weft__op *op, weft__place *pl)
 {
-    /* The workers, and the thread that joins the operation (with a
-     * scheduler whose blocked joiners run pool tasks, it takes part). */
-    size_t threads = (size_t)weft_runtime_cpu_threads(op->rt) + 1;
+    size_t threads = (size_t)cpu_threads(op);
     weft_panic_t *failure = run_groups(op, pl->gb, pl->ge, threads, threads);
     size_t range[2];
     weft__op_indices(op, pl->gb, pl->ge, &range[0], &range[1]);
@@ -107,7 +109,7 @@ static int cpu_setup(weft__op *op, weft__place *pl, weft_panic_t **why)
     int workers = weft_runtime_cpu_threads(op->rt);
     *why = NULL;
     snprintf(pl->name, sizeof pl->name, "CPU (%d worker%s)", workers, workers == 1 ? "" : "s");
-    pl->prior = (double)workers + 1.0; /* the workers and the joining thread (scheduler/slots.c) */
+    pl->prior = (double)cpu_threads(op);
     return 0;
 }
 

@@ -6,9 +6,6 @@
 
 #define SDOT_MAX_GROUP 1024
 
-/* Each block: the products (0 past n), then the kernel's pairwise tree. The
- * tree's inner loops vectorise; the order is the device's, so the partial is
- * the same bits. */
 /* A whole block of 256 with the tree in registers, the same additions in
  * the same order. In the tree, the value at level k (s = 256 >> k) and lane
  * l < s sums the leaves l + s*j, j < 2^k, pairing j with j + 2^(k-1) at
@@ -43,6 +40,9 @@ static float block256(const float *restrict x, const float *restrict y)
     return t0 + t1;                           /* s = 1 */
 }
 
+/* Each block: the products (0 past n), then the kernel's pairwise tree. The
+ * tree's inner loops vectorise; the order is the device's, so the partial is
+ * the same bits. A whole block of 256 takes block256. */
 static void sdot_cpu(size_t begin, size_t end, void *const *argv)
 {
     const size_t n = (size_t)WEFT_K_U64(argv, 0), g = WEFT_K_U32(argv, 1);

@@ -53,6 +53,10 @@ int weft__latch_register(weft__latch *l, weft__parker *p);
 /* Take p's registration back if the setter has not taken it (an unpark may
  * still come: a stale token). */
 void weft__latch_unregister(weft__latch *l, weft__parker *p);
+/* Park p once: until unparked, or until l is set (l NULL: only the former).
+ * Returns at once when l is set already; when another thread sleeps on l,
+ * yields instead (the caller looks again in either case). */
+void weft__latch_park(weft__latch *l, weft__parker *p);
 
 /* ---- tasks (task.c) ----------------------------------------------------- */
 enum { WEFT__TASK_DONE = 1, WEFT__TASK_DETACHED = 2 };
@@ -137,6 +141,8 @@ struct weft_runtime {
     uint64_t t0_ns;
 };
 
+/* pool.c: a worker or caller slot of rt, zeroed before, with its index. */
+void weft__worker_init(weft__worker *w, weft_runtime_t *rt, int index);
 /* Queue a runnable task (from a worker or caller slot of rt: its own deque;
  * else the inject queue) and wake a sleeping thread for it if needed. */
 int weft__pool_push(weft_runtime_t *rt, struct weft_task *t);
@@ -159,7 +165,7 @@ void weft__slot_release(weft__worker *slot);
 int weft__stack_can_help(void);
 /* The caller slot after s in rt's list (s NULL: the first), or NULL. */
 weft__worker *weft__slot_next(weft_runtime_t *rt, weft__worker *s);
-/* pool.c: free every caller slot (runtime destroy). */
+/* Free every caller slot (runtime destroy). */
 void weft__slots_free(weft_runtime_t *rt);
 
 /* idle.c: the sleep/wake protocol (described at the top of idle.c). */

@@ -9,9 +9,8 @@
  * (a join or a scope) whose latch is not set yet.
  *
  *  1. Searching. It counts itself in rt->searching and spins for a bounded
- *     time, looking for
- *     work whenever `queued` says there is some, yielding the core now and
- *     then. Any number of threads may search at once. The time adapts per
+ *     time, looking for work whenever `queued` says there is some, yielding
+ *     the core now and then. Any number of threads may search at once. The time adapts per
  *     thread, up to rt->idle_ns ($WEFT_WAIT_POLICY: 2 ms by default, none
  *     when passive, 200 ms when active): a search that ran out halves the
  *     next one, down to a 64th; a search that found work, or a sleep that a
@@ -107,8 +106,7 @@ void weft__wake_for_queued(weft_runtime_t *rt)
 /* A searcher stopped (2, 3): hand on the work it leaves queued. */
 static void stop_searching(weft_runtime_t *rt)
 {
-    if (atomic_fetch_sub(&rt->searching, 1) == 1 && atomic_load(&rt->queued) > 0 && atomic_load(&rt->nsleeping) > 0)
-        wake_one(rt);
+    if (atomic_fetch_sub(&rt->searching, 1) == 1) weft__wake_for_queued(rt);
 }
 
 void weft__wake_all(weft_runtime_t *rt)
@@ -182,15 +180,11 @@ struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l
 
     weft__parker *p = &w->parker;
     list_add(rt, p);
-    int registered = l ? weft__latch_register(l, p) : 1;
-    if (registered > 0 && !atomic_load(&rt->queued) && !atomic_load(&rt->stop)) {
-        weft__park(p);
+    if (!atomic_load(&rt->queued) && !atomic_load(&rt->stop)) {
+        weft__latch_park(l, p);
         /* Woken with work waiting: a longer search would have found it. */
         if (until && atomic_load_explicit(&rt->queued, memory_order_relaxed)) spin_more(rt, w);
-    } else if (registered < 0) {
-        sched_yield(); /* another thread sleeps on l: poll it */
     }
-    if (l && registered > 0) weft__latch_unregister(l, p);
     list_remove(rt, p);
     return NULL;
 }

@@ -124,27 +124,23 @@ out:
     return rc;
 }
 
-struct weft_task *weft__injector_steal(weft__injector *q)
+/* The ring first; the overflow only when it holds items, taking its lock
+ * (wait) or skipping it when another thread holds it (!wait). */
+static struct weft_task *take(weft__injector *q, int wait)
 {
     struct weft_task *t = ring_take(q);
     if (t || atomic_load_explicit(&q->spilled, memory_order_relaxed) == 0) return t;
-    if (pthread_mutex_trylock(&q->m) != 0) return NULL;
+    if (wait) pthread_mutex_lock(&q->m);
+    else if (pthread_mutex_trylock(&q->m) != 0) return NULL;
     t = ring_take(q); /* a push may have gone to the ring before the overflow filled */
     if (!t) t = spill_take(q);
     pthread_mutex_unlock(&q->m);
     return t;
 }
 
-struct weft_task *weft__injector_pop(weft__injector *q)
-{
-    struct weft_task *t = ring_take(q);
-    if (t || atomic_load_explicit(&q->spilled, memory_order_relaxed) == 0) return t;
-    pthread_mutex_lock(&q->m);
-    t = ring_take(q);
-    if (!t) t = spill_take(q);
-    pthread_mutex_unlock(&q->m);
-    return t;
-}
+struct weft_task *weft__injector_steal(weft__injector *q) { return take(q, 0); }
+
+struct weft_task *weft__injector_pop(weft__injector *q) { return take(q, 1); }
 
 size_t weft__injector_len(const weft__injector *q)
 {

@@ -6,6 +6,8 @@
  * "set" and, if it took a parker out, unparks it: the exchange is its last
  * access to the latch, and the parker belongs to the runtime, so the waiter
  * may return (and free the latch) as soon as it sees the latch set. */
+#include <sched.h>
+
 #include "core.h"
 
 #define LATCH_UNSET ((uintptr_t)0)
@@ -36,4 +38,12 @@ void weft__latch_unregister(weft__latch *l, weft__parker *p)
 {
     uintptr_t expect = (uintptr_t)p;
     atomic_compare_exchange_strong(&l->state, &expect, LATCH_UNSET);
+}
+
+void weft__latch_park(weft__latch *l, weft__parker *p)
+{
+    int registered = l ? weft__latch_register(l, p) : 1;
+    if (registered > 0) weft__park(p);
+    else if (registered < 0) sched_yield(); /* another thread sleeps on l: poll it */
+    if (l && registered > 0) weft__latch_unregister(l, p);
 }

@@ -19,6 +19,15 @@ void weft__set_layer(weft_runtime_t *rt, int index, void *state) { rt->layer[ind
 
 uint64_t weft__runtime_t0(const weft_runtime_t *rt) { return rt->t0_ns; }
 
+void weft__worker_init(weft__worker *w, weft_runtime_t *rt, int index)
+{
+    w->rt = rt;
+    w->index = index;
+    w->steal_seed = 0x9e3779b9u * (unsigned)(index + 1);
+    weft__deque_init(&w->q);
+    weft__parker_init(&w->parker);
+}
+
 int weft__pool_create(int cpu_threads, weft_runtime_t **out)
 {
     *out = NULL;
@@ -47,14 +56,7 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
     pthread_cond_init(&rt->ext_cond, NULL);
     pthread_mutex_init(&rt->keys_m, NULL);
     rt->t0_ns = weft__now_ns();
-    for (int i = 0; i < n; i++) {
-        weft__worker *w = &rt->workers[i];
-        w->rt = rt;
-        w->index = i;
-        w->steal_seed = 0x9e3779b9u * (unsigned)(i + 1);
-        weft__deque_init(&w->q);
-        weft__parker_init(&w->parker);
-    }
+    for (int i = 0; i < n; i++) weft__worker_init(&rt->workers[i], rt, i);
     *out = rt;
     return 0;
 }

@@ -58,12 +58,7 @@ weft__worker *weft__slot_acquire(weft_runtime_t *rt)
     }
     weft__worker *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->rt = rt;
-    int k = atomic_fetch_add(&rt->nslots, 1);
-    s->index = rt->nworkers + k;
-    s->steal_seed = 0x9e3779b9u * (unsigned)(s->index + 1);
-    weft__deque_init(&s->q);
-    weft__parker_init(&s->parker);
+    weft__worker_init(s, rt, rt->nworkers + atomic_fetch_add(&rt->nslots, 1));
     atomic_init(&s->held, 1);
     /* Publish it: thieves walk the list from its head. */
     weft__worker *head = atomic_load(&rt->slots);

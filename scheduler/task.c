@@ -14,8 +14,8 @@
  * object would be a good part of that. Each thread keeps the tasks it freed
  * (up to a batch of a thousand: a loop that spawns a batch and joins it
  * frees its tasks on the joining thread) for its next spawns; a task freed
- * on another thread goes to that thread's list. Under AddressSanitizer every task is a fresh allocation, so a use
- * after free is still caught. */
+ * on another thread goes to that thread's list. Under AddressSanitizer
+ * every task is a fresh allocation, so a use after free is still caught. */
 #if defined(__SANITIZE_ADDRESS__)
 #define TASK_CACHE_MAX 0
 #elif defined(__has_feature)

@@ -95,17 +95,6 @@ static void help_until(weft_runtime_t *rt, weft__worker *self, weft__latch *l)
     }
 }
 
-/* Sleep on the slot's parker until l is set, running nothing. */
-static void block_until(weft__worker *slot, weft__latch *l)
-{
-    while (!weft__latch_is_set(l)) {
-        int registered = weft__latch_register(l, &slot->parker);
-        if (registered > 0) weft__park(&slot->parker);
-        else if (registered < 0) sched_yield(); /* another thread sleeps on l: poll it */
-        if (registered > 0) weft__latch_unregister(l, &slot->parker);
-    }
-}
-
 void weft__wait(weft_runtime_t *rt, weft__latch *l)
 {
     if (weft__latch_is_set(l)) return;
@@ -122,7 +111,8 @@ void weft__wait(weft_runtime_t *rt, weft__latch *l)
         return;
     }
     if (!weft__stack_can_help()) {
-        block_until(slot, l);
+        /* Sleep on the slot's parker, running nothing. */
+        while (!weft__latch_is_set(l)) weft__latch_park(l, &slot->parker);
         weft__slot_release(slot);
         return;
     }

@@ -105,6 +105,6 @@ void weft_policy_init(weft_policy_t *p)
     memset(p, 0, sizeof *p);
     p->kind = WEFT_POLICY_GUIDED;
     p->use_cpu = 1;
-    p->devices = WEFT_ALL_DEVICES;
+    p->devices = WEFT_DEFAULT_DEVICES;
     p->on_fault = WEFT_FAULT_PROPAGATE;
 }

@@ -18,6 +18,7 @@
 #include "array.h"
 #include "op.h"
 #include "place.h"
+#include "place_set.h"
 
 static atomic_ulong next_op_id = 1;
 
@@ -110,12 +111,23 @@ static void op_free(weft__op *op)
     free(op);
 }
 
-/* The key of pl's speed in the models on disk. */
+/* The key of pl's speed in the models on disk: the operation's size class
+ * (its work-groups, rounded down to a power of two: speeds, and which places
+ * pay off, change with the size), then the place. */
 static void place_key(const weft__op *op, const weft__place *pl, char *buf, size_t cap)
 {
-    if (pl->device < 0) snprintf(buf, cap, "cpu:%d", weft_runtime_cpu_threads(op->rt));
-    else snprintf(buf, cap, "%s", pl->name);
+    int cls = 0;
+    for (size_t g = op->ngroups * op->blocks_per_group; g > 1; g >>= 1) cls++;
+    if (pl->device < 0) snprintf(buf, cap, "2^%d cpu:%d", cls, weft_runtime_cpu_threads(op->rt));
+    else snprintf(buf, cap, "2^%d %s", cls, pl->name);
 }
+
+/* Adaptive: a place the stored speeds dropped before it ran a chunk gets no
+ * new measurement, so its stored speed moves up a quarter per operation
+ * instead; once it no longer predicts a loss the place runs a chunk again
+ * and is measured (a place ten times too slow is tried again after about
+ * ten operations). */
+#define RETRY_DRIFT 1.25
 
 /* Everything has stopped: fold reductions, store models, publish stats,
  * release borrows, complete the handle. */
@@ -129,11 +141,16 @@ static void finish(weft__op *op)
         for (int p = 0; p < op->nplaces; p++) {
             char key[300];
             if (!op->sp.measured[p]) continue;
+            double speed = op->sp.speed[p];
+            if (op->kind == WEFT_POLICY_ADAPTIVE && op->sp.dropped[p] && op->sp.handed[p] == 0) speed *= RETRY_DRIFT;
             place_key(op, &op->places[p], key, sizeof key);
-            weft__model_store(rt, op->name, key, op->sp.speed[p] * (double)op->group);
+            weft__model_store(rt, op->name, key, speed * (double)op->group);
         }
     }
-    for (int p = 0; p < op->nplaces; p++) op->stats.items[op->places[p].trace_id] = op->places[p].items;
+    for (int p = 0; p < op->nplaces; p++) {
+        op->stats.items[op->places[p].trace_id] = op->places[p].items;
+        op->stats.dropped[op->places[p].trace_id] = op->sp.dropped[p];
+    }
     op->stats.bytes_moved = 0;
     for (int i = 0; i < WEFT__MAX_PLACES; i++) {
         op->stats.bytes_up[i] += atomic_load(&op->moved_up[i]);
@@ -251,9 +268,19 @@ static void pump(weft__op *op, weft__place *pl)
     for (;;) {
         pthread_mutex_lock(&op->m);
         pl->owed = 0;
-        size_t gb, ge;
-        if (pl->state == WEFT__PLACE_ACTIVE && !op->stopped && weft__split_next(&op->sp, p, &gb, &ge)) {
-            op->in_flight++;
+        size_t gb = pl->gb, ge = pl->ge;
+        int got;
+        if (pl->reserved) {
+            /* The first chunk, counted in flight since start: run it, or
+             * (the op stopped meanwhile) let it go. */
+            pl->reserved = 0;
+            got = pl->state == WEFT__PLACE_ACTIVE && !op->stopped;
+            if (!got) op->in_flight--;
+        } else {
+            got = pl->state == WEFT__PLACE_ACTIVE && !op->stopped && weft__split_next(&op->sp, p, &gb, &ge);
+            if (got) op->in_flight++;
+        }
+        if (got) {
             pl->gb = gb;
             pl->ge = ge;
             pl->bytes = pl->bytes_up = pl->bytes_down = 0;
@@ -334,6 +361,22 @@ static void priors(weft__op *op, double *speed, int *measured)
         }
 }
 
+/* The devices that take part: the policy's mask, or the default set
+ * (place_set.h). */
+static uint64_t device_set(weft_runtime_t *rt, uint64_t requested, int cpu_place, int ndev)
+{
+    if (ndev > 64) ndev = 64;
+    int is_cpu[64];
+    unsigned cus[64];
+    for (int d = 0; d < ndev; d++) {
+        weft_device_info_t info;
+        if (weft_device_info(rt, d, &info) != 0) info.type = WEFT_DEVICE_OTHER, info.compute_units = 0;
+        is_cpu[d] = info.type == WEFT_DEVICE_CPU;
+        cus[d] = info.compute_units;
+    }
+    return weft__place_set(requested, cpu_place, ndev, is_cpu, cus);
+}
+
 /* The op's own copy of the kernel and the request; -1 when memory ran out. */
 static int copy_request(weft__op *op, const weft_kernel_t *k, const weft_arg_t *args, size_t nargs)
 {
@@ -380,10 +423,12 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
 
     /* Places: the CPU, then devices in order; each needs its body. */
     int has_device_body = k->cl_source || k->cl_body;
-    if (pol->use_cpu && k->cpu) add_place(op, -1, &weft__place_cpu);
+    int cpu_place = pol->use_cpu && k->cpu;
+    if (cpu_place) add_place(op, -1, &weft__place_cpu);
     int ndev = weft_device_count(rt);
-    for (int d = 0; d < ndev && d < 64 && has_device_body; d++)
-        if (pol->devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
+    uint64_t devices = has_device_body ? device_set(rt, pol->devices, cpu_place, ndev) : 0;
+    for (int d = 0; d < ndev && d < 64; d++)
+        if (devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
     if (op->nplaces == 0) {
         op_free(op);
         return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (%s)", k->name,
@@ -456,6 +501,20 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     }
     weft__place *places[WEFT__MAX_PLACES];
     for (int i = 0; i < nactive; i++) places[i] = &op->places[active[i]];
+    /* Every place's first chunk is handed out before any place starts: a
+     * place whose submit takes long (PoCL's basic device runs the chunk,
+     * and compiles its kernel, inside clFlush on this thread) would
+     * otherwise leave the places after it nothing, the CPU place taking
+     * the range meanwhile. Counted in flight, so the op stays open. */
+    pthread_mutex_lock(&op->m);
+    for (int i = 0; i < nactive; i++) {
+        weft__place *pl = places[i];
+        if (weft__split_next(&op->sp, active[i], &pl->gb, &pl->ge)) {
+            pl->reserved = 1;
+            op->in_flight++;
+        }
+    }
+    pthread_mutex_unlock(&op->m);
     /* Every place gets its first chunk before any goes on (see the trampoline). */
     deferred started = {.n = 0}, *outer = trampoline;
     trampoline = &started;

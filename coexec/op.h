@@ -33,6 +33,8 @@ typedef struct weft__place {
                                      run yet: the op may not finish before it does */
     atomic_int phase;             /* the submit handshake (driver.c) */
     /* the chunk in flight */
+    int reserved;                 /* gb..ge is the place's first chunk, handed out
+                                     (and counted in flight) when the op started */
     size_t gb, ge;                /* work-groups along the split dimension */
     uint64_t t_start;
     uint64_t bytes;               /* moved for it (the place adds) */

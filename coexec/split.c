@@ -16,6 +16,10 @@
  * cost copies. */
 #define PREFER_SLACK 1.25
 
+static size_t share(const weft__split *sp, int p, double k);
+static int would_lose(const weft__split *sp, int p, size_t n, size_t rem);
+static void drop_known_losers(weft__split *sp, double k);
+
 static void set_bit(uint64_t m[2], int p) { m[p / 64] |= (uint64_t)1 << (p % 64); }
 static int has_bit(const uint64_t m[2], int p) { return (int)((m[p / 64] >> (p % 64)) & 1u); }
 
@@ -59,6 +63,28 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
             b = e;
         }
         sp->next = total_groups;
+    }
+    if (kind == WEFT_POLICY_GUIDED || kind == WEFT_POLICY_ADAPTIVE)
+        drop_known_losers(sp, kind == WEFT_POLICY_ADAPTIVE ? ADAPTIVE_K : GUIDED_K);
+}
+
+/* Guided or adaptive with every speed known: drop, slowest first, each
+ * place whose first share would already lose, so that the others' first
+ * chunks are sized without it (a place left alone then takes the range as
+ * one chunk). */
+static void drop_known_losers(weft__split *sp, double k)
+{
+    for (int p = 0; p < sp->nplaces; p++)
+        if (!sp->measured[p]) return;
+    for (;;) {
+        int slowest = -1;
+        for (int p = 0; p < sp->nplaces; p++)
+            if (!sp->dropped[p] && (slowest < 0 || sp->speed[p] < sp->speed[slowest])) slowest = p;
+        size_t n = share(sp, slowest, k);
+        if (n < sp->chunk) n = sp->chunk;
+        if (n > sp->total) n = sp->total;
+        if (!would_lose(sp, slowest, n, sp->total)) return;
+        sp->dropped[slowest] = 1;
     }
 }
 
@@ -106,25 +132,83 @@ static size_t share(const weft__split *sp, int p, double k)
 {
     double sum = 0;
     for (int q = 0; q < sp->nplaces; q++)
-        if (!sp->retired[q]) sum += sp->speed[q];
+        if (!sp->retired[q] && !sp->dropped[q]) sum += sp->speed[q];
     double rem = (double)(sp->total - sp->next);
     size_t n = (size_t)(rem * sp->speed[p] / (k * sum) + 0.999999);
     return n;
 }
 
+/* The live places other than p that still take chunks: their speed
+ * summed, in *speed, and their groups in flight, in *in_flight. */
+static int others(const weft__split *sp, int p, double *speed, size_t *in_flight)
+{
+    int n = 0;
+    *speed = 0;
+    *in_flight = 0;
+    for (int q = 0; q < sp->nplaces; q++) {
+        if (q == p || sp->retired[q] || sp->dropped[q]) continue;
+        n++;
+        *speed += sp->speed[q];
+        *in_flight += sp->in_flight[q];
+    }
+    return n;
+}
+
+/* 1 when p's chunk of n groups (of rem left) would end after the other
+ * live places finish everything else: the operation is shorter without p. */
+static int would_lose(const weft__split *sp, int p, size_t n, size_t rem)
+{
+    double other_speed;
+    size_t other_in_flight;
+    if (!sp->measured[p] || others(sp, p, &other_speed, &other_in_flight) == 0 || other_speed <= 0) return 0;
+    return (double)n / sp->speed[p] > (double)(rem - n + other_in_flight) / other_speed;
+}
+
+/* Hand p groups [sp->next, sp->next + n). */
+static int hand(weft__split *sp, int p, size_t n, size_t *gb, size_t *ge)
+{
+    *gb = sp->next;
+    *ge = sp->next + n;
+    sp->next += n;
+    sp->in_flight[p] += n;
+    sp->handed[p]++;
+    return 1;
+}
+
 int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
 {
     if (sp->retired[p]) return 0;
-    if (take_requeued(sp, p, gb, ge)) return 1;
+    if (sp->dropped[p]) {
+        /* Dropped while others could finish without it; they have since
+         * retired (a failure, a set-up that failed): it is needed again. */
+        double speed;
+        size_t in_flight;
+        if (others(sp, p, &speed, &in_flight) > 0) return 0;
+        sp->dropped[p] = 0;
+    }
+    if (take_requeued(sp, p, gb, ge)) {
+        sp->in_flight[p] += *ge - *gb;
+        sp->handed[p]++;
+        return 1;
+    }
     if (sp->kind == WEFT_POLICY_STATIC) {
         if (sp->static_taken[p] || sp->static_b[p] == sp->static_e[p]) return 0;
         sp->static_taken[p] = 1;
         *gb = sp->static_b[p];
         *ge = sp->static_e[p];
+        sp->in_flight[p] += *ge - *gb;
+        sp->handed[p]++;
         return 1;
     }
     if (sp->next >= sp->total) return 0;
-    size_t n;
+    size_t n, rem = sp->total - sp->next;
+    double other_speed;
+    size_t other_in_flight;
+
+    /* Alone (every other place retired or dropped): no one to balance
+     * against, the rest in one chunk. */
+    if (sp->kind != WEFT_POLICY_DYNAMIC && others(sp, p, &other_speed, &other_in_flight) == 0)
+        return hand(sp, p, rem, gb, ge);
     switch (sp->kind) {
     case WEFT_POLICY_DYNAMIC: n = sp->chunk; break;
     default:
@@ -139,15 +223,17 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
         break;
     }
     if (n < sp->chunk) n = sp->chunk;
-    if (n > sp->total - sp->next) n = sp->total - sp->next;
-    *gb = sp->next;
-    *ge = sp->next + n;
-    sp->next += n;
-    return 1;
+    if (n > rem) n = rem;
+    if (sp->kind != WEFT_POLICY_DYNAMIC && would_lose(sp, p, n, rem)) {
+        sp->dropped[p] = 1; /* the others finish sooner without it */
+        return 0;
+    }
+    return hand(sp, p, n, gb, ge);
 }
 
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds)
 {
+    sp->in_flight[p] -= groups < sp->in_flight[p] ? groups : sp->in_flight[p];
     if (groups == 0 || seconds <= 0) return;
     double s = (double)groups / seconds;
     if (!sp->measured[p]) {
@@ -194,6 +280,7 @@ int weft__split_retire(weft__split *sp, int p)
 
 int weft__split_requeue(weft__split *sp, int p, size_t gb, size_t ge)
 {
+    sp->in_flight[p] -= ge - gb < sp->in_flight[p] ? ge - gb : sp->in_flight[p];
     uint64_t failed[2] = {0, 0};
     set_bit(failed, p);
     if (push_requeued(sp, gb, ge, failed)) return -1;

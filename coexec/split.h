@@ -23,6 +23,10 @@ typedef struct weft__split {
     double speed[WEFT__MAX_PLACES];   /* groups per second (or a relative prior) */
     int measured[WEFT__MAX_PLACES];
     int retired[WEFT__MAX_PLACES];
+    int dropped[WEFT__MAX_PLACES];    /* GUIDED/ADAPTIVE: takes no more chunks, its
+                                         share would lengthen the operation */
+    size_t in_flight[WEFT__MAX_PLACES]; /* groups handed and not yet recorded */
+    size_t handed[WEFT__MAX_PLACES];    /* chunks handed */
     size_t static_b[WEFT__MAX_PLACES], static_e[WEFT__MAX_PLACES];
     int static_taken[WEFT__MAX_PLACES];
     weft__requeued *requeued;
@@ -43,9 +47,19 @@ void weft__split_free(weft__split *sp);
  * arrays' rows where they are, until the speeds really moved. Nothing for
  * other kinds, or shares that do not cover the range in order. */
 void weft__split_prefer_static(weft__split *sp, const size_t *b, const size_t *e);
-/* Next chunk for place p: 1 with [*gb, *ge), or 0 when nothing is left for it. */
+/* Next chunk for place p: 1 with [*gb, *ge), or 0 when nothing is left for it.
+ *
+ * GUIDED and ADAPTIVE drop a place whose share would lengthen the operation:
+ * once p's speed is measured, if the chunk p would get takes it longer than
+ * the other live places need for everything else (what is left after it,
+ * and what they have in flight, at their speeds), p gets nothing more —
+ * the others finish sooner without it. A slow device, one whose copies cost
+ * more than its compute saves (a speed is measured from submit to report,
+ * copies included), a place slowed by sharing cores: each stops taking
+ * chunks. A place is never dropped while no other live place remains. When
+ * one live place is left, it takes the rest as one chunk. */
 int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge);
-/* Place p ran `groups` groups in `seconds`. */
+/* Place p ran `groups` groups in `seconds` (its chunk is no longer in flight). */
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds);
 /* Place p failed chunk [gb, ge): hand it to another place; p takes no more. */
 int weft__split_requeue(weft__split *sp, int p, size_t gb, size_t ge);

@@ -222,6 +222,17 @@ int weft_device_count(const weft_runtime_t *rt)
     return rt && weft__host_of(rt) ? atomic_load(&weft__host_of(rt)->ndevices) : 0;
 }
 
+uint64_t weft_device_mask(const weft_runtime_t *rt, unsigned types)
+{
+    uint64_t mask = 0;
+    int n = weft_device_count(rt);
+    for (int i = 0; i < n && i < 64; i++) {
+        weft__device *d = weft__device_get(rt, i, "weft_device_mask");
+        if (d && (types == 0 || (types & (unsigned)d->info.type))) mask |= (uint64_t)1 << i;
+    }
+    return mask;
+}
+
 int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *out)
 {
     if (!out) return weft__fail(WEFT_EINVAL, "weft_device_info: out is NULL");

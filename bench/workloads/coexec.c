@@ -43,7 +43,7 @@ static void write_records(bench_ctx *b, const bench_op *w, const bench_op_set *s
     /* The ideal split: the places' throughputs added up, as a time per op. */
     bench_measure ideal = {.verified = 1, .s.n = s->m[0].s.n};
     double inv_med = 0, inv_min = 0, inv_max = 0;
-    for (int i = 0; i < s->n && s->cs[i].place != BENCH_SPLIT; i++, nplaces++) {
+    for (int i = 0; i < s->n && s->cs[i].place != BENCH_SPLIT && s->cs[i].place != BENCH_MIX; i++, nplaces++) {
         const bench_measure *m = &s->m[i];
         int dv = s->cs[i].place;
         weft_device_info_t info = {.compute_units = 0};
@@ -74,7 +74,13 @@ static void write_records(bench_ctx *b, const bench_op *w, const bench_op_set *s
         snprintf(effs, sizeof effs, "; effective cores %.2f before, %.2f after%s", eff0, eff1,
                  busy ? " (BUSY: efficiency unreliable)" : "");
     d->describe(w, desc, sizeof desc);
+    /* Every place at once: the mix where the default set leaves a CPU device
+     * out (on a CPU-only machine, all of them), else the default split. */
+    int together = BENCH_SPLIT;
+    for (int i = nplaces; i < s->n; i++)
+        if (s->cs[i].place == BENCH_MIX) together = BENCH_MIX;
     for (int i = nplaces; i < s->n; i++) {
+        if (s->cs[i].place != together) continue;
         int policy = s->cs[i].policy, aim = policy == WEFT_POLICY_GUIDED || policy == WEFT_POLICY_ADAPTIVE;
         bench_record r = {.size = w->size, .threads = threads, .subject = s->m[i], .base = ideal,
                           .goal = aim ? COEXEC_GOAL : 0, .goal_kind = 'e',

@@ -137,15 +137,17 @@ static int case_check(void *p, uint64_t iters)
 static bench_op_case *add_case(bench_op_set *s, bench_op *w, bench_ctx *b, int kind, int place, int policy)
 {
     bench_op_case *c = &s->cs[s->n++];
-    int split = place == BENCH_SPLIT;
+    int split = place == BENCH_SPLIT, mix = place == BENCH_MIX;
+    uint64_t devices = split ? WEFT_DEFAULT_DEVICES : mix ? weft_device_mask(b->rt, 0)
+                     : place >= 0 ? (uint64_t)1 << place : 0;
     *c = (bench_op_case){.w = w, .b = b, .kind = kind, .place = place, .policy = policy, .rt = b->rt,
-                         .pol = bench_policy(policy, place < 0 || split,
-                                             split ? WEFT_ALL_DEVICES : place >= 0 ? (uint64_t)1 << place : 0)};
+                         .pol = bench_policy(policy, place < 0 || split || mix, devices)};
     const char *dev_base = w->def->dev_baseline ? w->def->dev_baseline : "opencl";
     const char *cpu_base = w->def->cpu_baseline ? w->def->cpu_baseline : "openmp";
     if (kind == BENCH_CPU_BASE) snprintf(c->who, sizeof c->who, "%s", cpu_base);
     else if (kind == BENCH_DEV_BASE) snprintf(c->who, sizeof c->who, "%s dev %d", dev_base, place);
-    else if (place == BENCH_SPLIT) snprintf(c->who, sizeof c->who, "weft split %s", bench_policy_name(policy));
+    else if (split) snprintf(c->who, sizeof c->who, "weft split %s", bench_policy_name(policy));
+    else if (mix) snprintf(c->who, sizeof c->who, "weft mix %s", bench_policy_name(policy));
     else if (place >= 0) snprintf(c->who, sizeof c->who, "weft dev %d", place);
     else snprintf(c->who, sizeof c->who, "weft cpu %s", bench_policy_name(policy));
     return c;
@@ -203,7 +205,7 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
 {
     int ndev = weft_device_count(b->rt);
     if (ndev > 62) ndev = 62;
-    if (set_alloc(s, 1 + 2 * (size_t)ndev + 2 * BENCH_NPOLICIES)) return -1;
+    if (set_alloc(s, 1 + 2 * (size_t)ndev + 3 * BENCH_NPOLICIES)) return -1;
     /* The CPU under the default policy first, its baseline second (the
      * records and the coexec child count on both places), then the CPU
      * under every other policy when there are baselines to compare with. */
@@ -218,6 +220,12 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
     for (int p = 0; ndev && p < BENCH_NPOLICIES; p++)
         if (!guided_only || bench_policies[p] == WEFT_POLICY_GUIDED)
             add_case(s, w, b, BENCH_WEFT, BENCH_SPLIT, bench_policies[p]);
+    /* The default set leaves CPU devices out while the CPU runs: the mix of
+     * every place shows what sharing cores costs, and the policies' dropping
+     * of a place that hurts. */
+    for (int p = 0; weft_device_mask(b->rt, WEFT_DEVICE_CPU) && p < BENCH_NPOLICIES; p++)
+        if (!guided_only || bench_policies[p] == WEFT_POLICY_GUIDED)
+            add_case(s, w, b, BENCH_WEFT, BENCH_MIX, bench_policies[p]);
     if (measure_set(b, label, s) == 0) return 0;
     bench_op_set_free(s);
     return -1;
@@ -228,6 +236,50 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
 #define RAW_NOTE                                                                                                      \
     "weft_k_<op> on one device vs raw OpenCL: the kernel's own source (weft_k_<op>_kernel.cl_source) built by the "   \
     "bench, one launch over the whole range, buffers made once"
+
+/* 1 when s has weft on the CPU alone under policy. */
+static int has_cpu_case(const bench_op_set *s, int policy)
+{
+    for (int j = 0; j < s->n; j++)
+        if (s->cs[j].kind == BENCH_WEFT && s->cs[j].place == -1 && s->cs[j].policy == policy) return 1;
+    return 0;
+}
+
+/* The split (or mix) case i against the fastest single place of the same
+ * set: weft on the CPU under the same policy (the default one when the set
+ * has no such case) or weft on one device. The goal (>= 0.95x) applies to
+ * the default places under every policy but static, whose first run has no
+ * model; the mix's rows show what sharing cores costs. */
+static void best_place_record(bench_ctx *b, const bench_op *w, const bench_op_set *s, int i, int mix,
+                              const char *prefix)
+{
+    const bench_op_def *d = w->def;
+    const bench_op_case *c = &s->cs[i];
+    int best = -1;
+    for (int j = 0; j < s->n; j++) {
+        const bench_op_case *o = &s->cs[j];
+        if (o->kind != BENCH_WEFT || o->place == BENCH_SPLIT || o->place == BENCH_MIX || !s->m[j].verified) continue;
+        if (o->place < 0 && o->policy != c->policy && !(j == 0 && !has_cpu_case(s, c->policy))) continue;
+        if (best < 0 || s->m[j].s.median < s->m[best].s.median) best = j;
+    }
+    if (best < 0) return;
+    char base[32];
+    if (s->cs[best].place < 0) snprintf(base, sizeof base, "weft cpu alone");
+    else snprintf(base, sizeof base, "weft dev %d alone", s->cs[best].place);
+    double goal = !mix && c->policy != WEFT_POLICY_STATIC ? 0.95 : 0;
+    bench_record *r = bench_add_record(b, d->name, mix ? "mix-vs-best" : "split-vs-best", w->size, b->threads, &s->m[i],
+                                       d->unit, base, &s->m[best], goal);
+    if (!r) return;
+    /* Both measures already count in their own rows. */
+    if (!s->m[i].verified) b->failures--;
+    bench_record_policy(r, c->policy);
+    bench_record_work(r, d->work(w), d->unit);
+    bench_record_all_places(b, r, mix ? "all: cpu + every device" : "default places");
+    r->goal_kind = 'x';
+    if (goal > 0) snprintf(r->target, sizeof r->target, "split >= 0.95x its best single place (%s, %s)", d->name, r->policy);
+    snprintf(r->note, sizeof r->note, "%sthe %s against the fastest single place of the same set (%s)", prefix,
+             mix ? "mix of every place" : "default split", base);
+}
 
 /* One record per weft case of s (made with baselines): the CPU under each
  * policy and the split against the CPU baseline (case 1), a device against
@@ -250,12 +302,12 @@ static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, 
     for (int i = 0; i < s->n; i++) {
         const bench_op_case *c = &s->cs[i];
         if (c->kind != BENCH_WEFT) continue;
-        int split = c->place == BENCH_SPLIT, dev = c->place >= 0 && !split;
+        int mix = c->place == BENCH_MIX, split = c->place == BENCH_SPLIT || mix, dev = c->place >= 0 && !split;
         if (dev && weft_device_info(b->rt, c->place, &info)) continue;
-        int cpu = !split && !dev, split_goal = split && c->policy == WEFT_POLICY_GUIDED && at_target;
+        int cpu = !split && !dev, split_goal = split && !mix && c->policy == WEFT_POLICY_GUIDED && at_target;
         double goal = split ? (split_goal ? d->split_goal : 0) : dev ? d->device_goal : at_target ? d->cpu_goal : 0;
         const char *target = split ? d->split_target : dev ? d->device_target : d->cpu_target;
-        bench_record *r = bench_add_record(b, d->name, split ? "split" : dev ? "device" : "cpu", w->size,
+        bench_record *r = bench_add_record(b, d->name, mix ? "mix" : split ? "split" : dev ? "device" : "cpu", w->size,
                                            split ? threads_all : dev ? (int)info.compute_units : b->threads, &s->m[i],
                                            d->unit, dev ? dev_base : cpu_base, &s->m[dev ? i + 1 : 1], goal);
         if (!r) continue;
@@ -272,11 +324,13 @@ static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, 
         if (cpu && goal > 0 && d->cpu_goal_is_ratio) r->goal_kind = 'x';
         if (split) {
             if (goal > 0) r->goal_kind = 'x';
-            bench_record_all_places(b, r, all);
+            bench_record_all_places(b, r, mix ? all : "default places");
             snprintf(r->note, sizeof r->note,
-                     "%sthe CPU and every device at once (thr = weft's CPU threads + compute units), vs the cpu "
-                     "rows' baseline (on a CPU-only machine the device shares the CPU's cores)%s",
-                     prefix, apart && !target_set ? "; a quick run measures the target apart, at the full size" : "");
+                     "%s%s (thr = weft's CPU threads + compute units), vs the cpu rows' baseline%s", prefix,
+                     mix ? "the CPU and every device named (on a CPU-only machine the devices share the CPU's cores)"
+                         : "the default places (WEFT_DEFAULT_DEVICES: no CPU device beside the CPU workers)",
+                     apart && !target_set ? "; a quick run measures the target apart, at the full size" : "");
+            best_place_record(b, w, s, i, mix, prefix);
         } else if (dev) {
             bench_record_place(r, info.name, c->place);
             snprintf(r->note, sizeof r->note, "%s (%s)",

@@ -12,7 +12,7 @@
 static int traced_run(bench_ctx *b, bench_op *w, int policy_kind, bench_timeline *tl)
 {
     const bench_op_def *d = w->def;
-    weft_policy_t pol = bench_policy(policy_kind, 1, WEFT_ALL_DEVICES);
+    weft_policy_t pol = bench_policy(policy_kind, 1, weft_device_mask(b->rt, 0));
     const char *pname = bench_policy_name(policy_kind);
     char who[64], why[256] = "", desc[96];
     snprintf(who, sizeof who, "timeline %s", pname);

@@ -100,6 +100,8 @@ int main(void)
     weft_policy_init(&pol);
     pol.kind = WEFT_POLICY_STATIC;
     pol.on_fault = WEFT_FAULT_FAILOVER;
+    pol.devices = weft_device_mask(rt, 0); /* every device: the default set leaves
+                                              out CPU devices while the CPU runs */
     int ok = run(rt, &pol, NULL);
     weft_run_stats_t st;
     weft_runtime_last_run_stats(rt, &st);
@@ -109,6 +111,7 @@ int main(void)
     /* Propagate (the default): the operation stops and its handle panics. */
     weft_policy_init(&pol);
     pol.kind = WEFT_POLICY_STATIC;
+    pol.devices = weft_device_mask(rt, 0);
     weft_panic_t *p = NULL;
     run(rt, &pol, &p);
     if (p) {

@@ -72,6 +72,14 @@ WEFT_API int weft_device_count(const weft_runtime_t *rt);
  *  @return 0; WEFT_EINVAL (NULL rt or out, device out of range). */
 WEFT_API int weft_device_info(const weft_runtime_t *rt, int device, weft_device_info_t *out);
 
+/** The mask of the runtime's devices of the given kinds, for
+ *  weft_policy_t::devices: bit i set for device i (i < 64) when its kind is
+ *  in `types`.
+ *  @param rt     the runtime.
+ *  @param types  weft_device_type_t values ORed together; 0 for every kind.
+ *  @return the mask; 0 for a NULL rt or when no device matches. */
+WEFT_API uint64_t weft_device_mask(const weft_runtime_t *rt, unsigned types);
+
 /** Print one line per device (index, name, type, compute units, memory,
  *  unified or not, OpenCL version, platform) to f, or "no OpenCL devices
  *  selected" when there is none.

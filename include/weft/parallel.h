@@ -361,13 +361,22 @@ typedef enum weft_policy_kind {
                                        run's measured speeds update that model */
     WEFT_POLICY_DYNAMIC = 2,      /**< fixed chunks, taken by whichever place is free */
     WEFT_POLICY_GUIDED = 3,       /**< a small first chunk per place measures it, then
-                                       shrinking chunks weighted by measured speed */
-    WEFT_POLICY_ADAPTIVE = 4      /**< calibrates, then keeps a per-kernel, per-device
-                                       speed model on disk ($WEFT_CACHE_DIR, else
+                                       shrinking chunks weighted by measured speed; a
+                                       place whose next chunk would end after the other
+                                       places finish everything else is dropped (it
+                                       takes no more chunks of the operation), and a
+                                       place left alone takes the rest in one chunk */
+    WEFT_POLICY_ADAPTIVE = 4      /**< as guided, from a speed model kept per kernel,
+                                       size class (work-groups, by powers of two) and
+                                       place on disk ($WEFT_CACHE_DIR, else
                                        $XDG_CACHE_HOME/weft, else ~/.cache/weft; the
                                        runtime holds it in memory and writes it back
                                        when a speed moved by a tenth, at most once a
-                                       second, and at runtime destroy) */
+                                       second, and at runtime destroy); calibrates
+                                       first where the model lacks a place. With a
+                                       model, a place that would lose is dropped before
+                                       it runs anything; its stored speed then rises a
+                                       quarter per operation until it is tried again */
 } weft_policy_kind_t;
 
 /** What an operation does when a chunk fails on a place (a device error, an
@@ -378,9 +387,23 @@ typedef enum weft_on_fault {
     WEFT_FAULT_FAILOVER = 1       /**< re-run a failed chunk on another place */
 } weft_on_fault_t;
 
-/** weft_policy_t::devices value with every bit set: every device of the
- *  runtime takes part (weft_policy_init()'s default). */
-#define WEFT_ALL_DEVICES (~(uint64_t)0)
+/** weft_policy_t::devices value with every bit set (weft_policy_init()'s
+ *  default): the default device set. It holds every device that is not a
+ *  CPU. An OpenCL device of type CPU runs on the cores the CPU workers use
+ *  (as every other CPU device does), so two such places running at once
+ *  only compete for cores: when the CPU place takes part (use_cpu set and
+ *  the kernel has a CPU body) the set holds no CPU device; otherwise it holds
+ *  the CPU device with the most compute units (the first of equals), which
+ *  then runs the CPU's share of the work — how a kernel with only OpenCL
+ *  source uses the CPU, through PoCL say. To run places that share cores
+ *  anyway, name the devices: any other mask is taken as it is (see
+ *  weft_device_mask()). With 64 devices, the mask of all of them is this
+ *  value and so means the default set. */
+#define WEFT_DEFAULT_DEVICES (~(uint64_t)0)
+/** The same value as WEFT_DEFAULT_DEVICES, its name before the default set
+ *  left out devices sharing cores; new code names weft_device_mask(rt, 0)
+ *  for every device, or WEFT_DEFAULT_DEVICES. */
+#define WEFT_ALL_DEVICES WEFT_DEFAULT_DEVICES
 
 /** Scheduling policy. Initialise with weft_policy_init(). Read during the
  *  starting call only. */
@@ -392,7 +415,8 @@ typedef struct weft_policy {
     int use_cpu;                  /**< 1: the CPU workers take part (when the kernel
                                        has a CPU body) */
     uint64_t devices;             /**< bit i set: device i takes part (when the kernel
-                                       has a device body: cl_source or cl_body) */
+                                       has a device body: cl_source or cl_body);
+                                       WEFT_DEFAULT_DEVICES: the default set */
     weft_on_fault_t on_fault;     /**< what a failed chunk does; with FAILOVER,
                                        the failed place takes no more chunks,
                                        READ_WRITE split bytes are restored before
@@ -401,7 +425,8 @@ typedef struct weft_policy {
     void *reserved[8];            /**< reserved for future fields; keep zeroed */
 } weft_policy_t;
 
-/** Defaults: guided, CPU and every device, propagate, automatic chunks.
+/** Defaults: guided, the CPU and the default device set
+ *  (WEFT_DEFAULT_DEVICES), propagate, automatic chunks.
  *  @param p  the policy to fill; NULL does nothing. */
 WEFT_API void weft_policy_init(weft_policy_t *p);
 
@@ -524,6 +549,10 @@ typedef struct weft_run_stats {
                                        as items ([0], the CPU, is always 0); 0 on
                                        unified-memory devices, which copy nothing */
     uint64_t bytes_down[65];      /**< device->host bytes copied per place, as bytes_up */
+    int dropped[65];              /**< 1 for a place (indexed as items) that guided or
+                                       adaptive stopped handing chunks to, because its
+                                       share would have lengthened the operation (see
+                                       weft_policy_kind_t) */
 } weft_run_stats_t;
 
 /** Statistics of the most recent parallel operation finished in rt (failed

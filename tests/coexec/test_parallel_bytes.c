@@ -173,7 +173,7 @@ static void unified_copies_nothing(void **state)
             skip();
         }
     }
-    wt_mix all = {"cpu+devices", 1, WEFT_ALL_DEVICES};
+    wt_mix all = {"cpu+devices", 1, weft_device_mask(rt, 0)};
     run(rt, &all, 3000, 32, "unified memory");
     weft_run_stats_t st;
     WT_CHECK(weft_runtime_last_run_stats(rt, &st));

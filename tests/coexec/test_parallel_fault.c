@@ -148,6 +148,7 @@ static void device_fault_propagates(void **state)
         atomic_store(&cpu_delay_ns, 1000000);
         weft_policy_t pol;
         weft_policy_init(&pol);
+        pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
         pol.kind = WEFT_POLICY_DYNAMIC;
         pol.chunk = 256;
         pol.use_cpu = 1;
@@ -200,6 +201,7 @@ static void device_fault_propagates(void **state)
     init_y(y, N);
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = WEFT_POLICY_DYNAMIC;
     pol.chunk = 1024;
     pol.use_cpu = 0;
@@ -217,7 +219,7 @@ static void device_fault_propagates(void **state)
     /* A fault for another kernel does not touch this one. */
     WT_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, "not_this_kernel"));
     init_y(y, N);
-    pol.devices = WEFT_ALL_DEVICES;
+    pol.devices = weft_device_mask(rt, 0);
     pol.use_cpu = 1;
     assert_int_equal(run_affine(rt, y, N, &pol, NULL), 0);
     check_y(y, N, "fault for another kernel");
@@ -243,6 +245,7 @@ static size_t failover_once(weft_runtime_t *rt, weft_policy_kind_t kind, int use
     WT_CHECK(weft_fault_inject(rt, fault_dev, launch, CL_OUT_OF_RESOURCES, NULL));
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = kind;
     pol.chunk = kind == WEFT_POLICY_STATIC ? 0 : 512;
     pol.use_cpu = use_cpu;
@@ -325,6 +328,7 @@ static void cpu_panic_propagates(void **state)
     atomic_store(&cpu_panic_at, at);
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = WEFT_POLICY_DYNAMIC;
     pol.chunk = 1000; /* 16 groups: chunks of 1024 */
     pol.use_cpu = 1;
@@ -376,6 +380,7 @@ static int cpu_failover_once(weft_runtime_t *rt, weft_policy_kind_t kind)
     atomic_store(&cpu_panic_at, -2);
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = kind;
     pol.chunk = kind == WEFT_POLICY_STATIC ? 0 : 16 * G;
     pol.on_fault = WEFT_FAULT_FAILOVER;
@@ -441,10 +446,11 @@ static void failover_with_no_place_left(void **state)
     init_y(y, N);
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = WEFT_POLICY_DYNAMIC;
     pol.chunk = 512;
     pol.use_cpu = 0;
-    pol.devices = WEFT_ALL_DEVICES;
+    pol.devices = weft_device_mask(rt, 0);
     pol.on_fault = WEFT_FAULT_FAILOVER;
     weft_panic_t *p = NULL;
     assert_int_equal(run_affine(rt, y, N, &pol, &p), WEFT_EPANIC);
@@ -505,6 +511,7 @@ static void device_setup_failures(void **state)
     for (int failover = 0; failover < 2; failover++) {
         weft_policy_t pol;
         weft_policy_init(&pol);
+        pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
         pol.kind = WEFT_POLICY_GUIDED;
         pol.devices = 1;
         pol.on_fault = failover ? WEFT_FAULT_FAILOVER : WEFT_FAULT_PROPAGATE;

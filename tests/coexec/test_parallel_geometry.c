@@ -135,7 +135,7 @@ static void run(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r, cons
     geo_cpu(0, split, argv);
     size_t unit = (r.dims == 2 ? p[P_W] : 1) * NV * sizeof(uint64_t);
     weft_arg_t args[] = {weft_arg_split(v, bytes, unit, WEFT_WRITE), weft_arg_scalar(p, sizeof p)};
-    wt_mix all = {"cpu+devices", 1, WEFT_ALL_DEVICES};
+    wt_mix all = {"cpu+devices", 1, weft_device_mask(rt, 0)};
     weft_policy_t pol = wt_mix_policy(WEFT_POLICY_DYNAMIC, &all, (r.dims == 2 ? 1 : 2) * r.group[r.dims - 1]);
     WT_CHECK(weft_parallel_run(rt, k, r, args, 2, &pol, WT_PANIC));
     compare(v, want, elems, what);

@@ -246,7 +246,7 @@ static void adaptive_model_on_disk(void **state)
     text[got] = '\0';
     fclose(m);
     /* One line per place that took part: the CPU, and each device by name. */
-    wt_assert_contains(text, "cpu:2\t");
+    wt_assert_contains(text, " cpu:2\t"); /* after the size class */
     for (int d = 0; d < weft_device_count(f->rt); d++) {
         if (!(all->devices >> d & 1)) continue;
         weft_device_info_t info;

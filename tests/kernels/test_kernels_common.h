@@ -18,8 +18,8 @@ static inline int kt_mixes(weft_runtime_t *rt, wt_mix out[3])
     int n = 0, nd = weft_device_count(rt);
     out[n++] = (wt_mix){"cpu", 1, 0};
     if (nd > 0) {
-        out[n++] = (wt_mix){"devices", 0, WEFT_ALL_DEVICES};
-        out[n++] = (wt_mix){"cpu+devices", 1, WEFT_ALL_DEVICES};
+        out[n++] = (wt_mix){"devices", 0, weft_device_mask(rt, 0)};
+        out[n++] = (wt_mix){"cpu+devices", 1, weft_device_mask(rt, 0)};
     } else {
         fprintf(stderr, "note: no OpenCL device: only the CPU mix runs\n");
     }

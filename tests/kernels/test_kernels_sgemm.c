@@ -151,6 +151,7 @@ static void test_sgemm_copy_path(void **state)
         memcpy(p.C, p.C0, p.M * p.N * sizeof(float));
         weft_policy_t pol;
         weft_policy_init(&pol);
+        pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
         pol.use_cpu = 0;
         WT_CHECK(weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, WT_PANIC));
         problem_check(&p, "copy path, devices only");
@@ -183,6 +184,7 @@ static void test_sgemm_device_faults(void **state)
     WT_CHECK(weft_fault_inject(rt, 0, -1, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = WEFT_POLICY_DYNAMIC;
     pol.chunk = 16;
     pol.on_fault = WEFT_FAULT_FAILOVER;
@@ -223,7 +225,7 @@ static void test_sgemm_device_faults(void **state)
     weft_fault_clear(rt);
     WT_CHECK(weft_fault_inject(rt, -1, -1, CL_OUT_OF_RESOURCES, "weft_sgemm_clblast"));
     pol.on_fault = WEFT_FAULT_FAILOVER;
-    pol.devices = WEFT_ALL_DEVICES;
+    pol.devices = weft_device_mask(rt, 0);
     why = NULL;
     rc = weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, &why);
     assert_int_equal(rc, WEFT_EPANIC);
@@ -250,6 +252,7 @@ static void test_sgemm_edges_and_bad_arguments(void **state)
     WT_CHECK(weft_k_sgemm(rt, NULL, 0, 2, 3, 1.0f, NULL, B, 0.0f, NULL, WT_PANIC));
     weft_policy_t none;
     weft_policy_init(&none);
+    none.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     none.use_cpu = 0;
     none.devices = 0;
     assert_int_equal(weft_k_sgemm(rt, &none, 2, 2, 3, 1.0f, A, B, 0.0f, C, NULL), WEFT_EINVAL);
@@ -313,6 +316,7 @@ static void test_sgemm_is_an_operation(void **state)
     WT_CHECK(weft_trace_start(rt, "trace-sgemm.json"));
     weft_policy_t pol;
     weft_policy_init(&pol);
+    pol.devices = weft_device_mask(rt, 0); /* every device, those sharing cores too */
     pol.kind = WEFT_POLICY_STATIC;
     WT_CHECK(weft_k_sgemm(rt, &pol, p.M, p.N, p.K, p.alpha, p.A, p.B, p.beta, p.C, WT_PANIC));
     problem_check(&p, "static");

@@ -99,6 +99,20 @@ weft_arg_t weft_arg_local(size_t bytes)
     return a;
 }
 
+/* on_recovered and recovered_data came out of reserved: the struct keeps
+ * the size it had, so code built against the older header still fits. */
+struct policy_before_on_recovered {
+    weft_policy_kind_t kind;
+    size_t chunk;
+    int use_cpu;
+    uint64_t devices;
+    weft_on_fault_t on_fault;
+    void *reserved[8];
+};
+_Static_assert(sizeof(weft_policy_t) == sizeof(struct policy_before_on_recovered),
+               "weft_policy_t changed size: take new fields out of reserved");
+_Static_assert(sizeof(weft_recovered_fn) == sizeof(void *), "a function pointer takes one reserved slot");
+
 void weft_policy_init(weft_policy_t *p)
 {
     if (!p) return;

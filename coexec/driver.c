@@ -164,7 +164,7 @@ static void finish(weft__op *op)
     struct weft_task *t = op->task;
     op->failure = NULL;
     op_free(op);
-    if (failure) weft__task_store_panic(t, failure); /* the hook heard of it when it happened */
+    if (failure) weft__task_store_panic(t, failure); /* the hook heard of it when it became the op's */
     weft__task_complete(t);
     weft__runtime_external_end(rt);
 }
@@ -201,6 +201,30 @@ static int other_live_place(const weft__op *op, const weft__place *pl)
     return 0;
 }
 
+/* ---- failures ---------------------------------------------------------------- */
+
+/* A failure the op recovers from (failover): told to the policy's
+ * on_recovered, then freed; the panic hook never hears of it. Called without
+ * op->m held (on_recovered is the user's code). */
+static void recovered(weft__op *op, weft_panic_t *failure)
+{
+    if (failure && op->on_recovered) op->on_recovered(failure, op->recovered_data);
+    weft_panic_destroy(failure);
+}
+
+/* Make p the failure the handle panics with, if the op has none yet (else
+ * free p: only the first reaches the caller). Returns p when it became the
+ * op's, for the caller to pass to the panic hook once it holds no lock. */
+static weft_panic_t *take_failure(weft__op *op, weft_panic_t *p)
+{
+    if (op->failure) {
+        weft_panic_destroy(p);
+        return NULL;
+    }
+    op->failure = p;
+    return p;
+}
+
 /* Record pl's chunk: its speed, or its failure (failover or stop). */
 static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
 {
@@ -209,6 +233,7 @@ static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
     weft__op_indices(op, pl->gb, pl->ge, &ib, &ie);
     weft__trace_chunk(op->rt, op->name, pl->name, pl->trace_id, ib, ie, pl->bytes, pl->t_start, now, failure != NULL);
     int kick[WEFT__MAX_PLACES], nkick = 0;
+    weft_panic_t *final = NULL;
 
     pthread_mutex_lock(&op->m);
     op->in_flight--;
@@ -225,9 +250,10 @@ static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
     } else {
         op->stats.failed_chunks++;
         if (op->on_fault == WEFT_FAULT_FAILOVER && !op->stopped && other_live_place(op, pl)) {
+            op->stats.recovered_chunks++;
             pthread_mutex_unlock(&op->m);
             weft__args_snapshot(op, pl, 0); /* restore the rows the failed chunk may have dirtied */
-            weft_panic_destroy(failure);
+            recovered(op, failure); /* before another place can take the chunk */
             failure = NULL;
             pthread_mutex_lock(&op->m);
             weft__split_requeue(&op->sp, (int)(pl - op->places), pl->gb, pl->ge);
@@ -242,11 +268,12 @@ static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
             op->stopped = 1;
             weft__split_retire(&op->sp, (int)(pl - op->places));
             pl->state = WEFT__PLACE_RETIRED;
-            if (!op->failure) op->failure = failure;
-            else weft_panic_destroy(failure);
+            final = take_failure(op, failure);
         }
     }
     pthread_mutex_unlock(&op->m);
+    /* pl is owed a pump: the op, and so its failure, stays until then. */
+    if (final) weft__panic_notify(final);
     for (int i = 0; i < nkick; i++) start_place(op, &op->places[kick[i]]);
 }
 
@@ -299,6 +326,7 @@ static void pump(weft__op *op, weft__place *pl)
         }
         if (pl->state != WEFT__PLACE_RETIRED) pl->state = WEFT__PLACE_IDLE;
         int done = 1;
+        weft_panic_t *final = NULL;
         for (int q = 0; q < op->nplaces; q++) done &= op->places[q].state != WEFT__PLACE_ACTIVE && !op->places[q].owed;
         done = done && op->in_flight == 0 && !op->finalizing;
         if (done) {
@@ -307,10 +335,12 @@ static void pump(weft__op *op, weft__place *pl)
                 char msg[256];
                 snprintf(msg, sizeof msg, "kernel '%s': chunk [%zu, %zu) failed on every place that could run it",
                          op->name, op->sp.requeued[0].gb * op->group, op->sp.requeued[0].ge * op->group);
-                op->failure = weft__panic_new(op->launcher, op->file, op->line, msg);
+                /* Its causes went to on_recovered: this is the one the hook hears of. */
+                final = take_failure(op, weft__panic_new(op->launcher, op->file, op->line, msg));
             }
         }
         pthread_mutex_unlock(&op->m);
+        if (final) weft__panic_notify(final);
         if (done) finish(op);
         return;
     }
@@ -416,6 +446,8 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     op->blocks_per_group = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
     op->on_fault = pol->on_fault;
     op->kind = pol->kind;
+    op->on_recovered = pol->on_recovered;
+    op->recovered_data = pol->recovered_data;
     if (copy_request(op, k, args, nargs)) {
         op_free(op);
         return weft__fail(WEFT_ENOMEM, "weft_parallel_for: out of memory");
@@ -455,19 +487,19 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     }
 
     /* Set-up: a place that cannot take part is a failure of the op
-     * (propagate) or simply left out (failover, if another place remains). */
+     * (propagate) or simply left out, a recovered failure (failover, if
+     * another place remains). */
     for (int p = 0; p < op->nplaces && op->n; p++) {
         weft__place *pl = &op->places[p];
         weft_panic_t *why = NULL;
         if (pl->ops->setup(op, pl, &why) == 0) continue;
-        if (why) weft__panic_notify(why);
         pl->state = WEFT__PLACE_RETIRED;
         if (op->on_fault == WEFT_FAULT_FAILOVER && other_live_place(op, pl)) {
-            weft_panic_destroy(why);
+            recovered(op, why);
         } else {
             op->stopped = 1;
-            if (!op->failure) op->failure = why;
-            else weft_panic_destroy(why);
+            weft_panic_t *final = take_failure(op, why);
+            if (final) weft__panic_notify(final);
         }
     }
     double speed[WEFT__MAX_PLACES];

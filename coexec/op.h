@@ -72,6 +72,8 @@ typedef struct weft__op {
     /* the policy */
     int on_fault;
     int kind;
+    weft_recovered_fn on_recovered; /* may be NULL */
+    void *recovered_data;
     /* running */
     pthread_mutex_t m;
     weft__split sp;

@@ -12,7 +12,8 @@ struct weft__op;
 struct weft__place;
 
 /* A chunk of pl ended: failure is NULL, or its panic (which the panic hook
- * has already heard of; the callee takes it over). Called exactly once per
+ * has not heard of: the driver decides whether it is recovered or becomes
+ * the operation's; the callee takes it over). Called exactly once per
  * submitted chunk, from any thread: inside submit (the chunk ran there, or
  * failed to start) or later (a driver's callback thread). Once it is
  * called, the place may not touch op or pl any more for that chunk. */
@@ -21,7 +22,8 @@ typedef void (*weft__report_fn)(struct weft__op *op, struct weft__place *pl, wef
 typedef struct weft__place_ops {
     /* Bring pl up for op (its device: build, buffers; its name and prior
      * speed). 0, or -1 with the reason as a panic in *why (may be NULL when
-     * memory ran out). Not called for an empty range. */
+     * memory ran out; not yet heard by the panic hook). Not called for an
+     * empty range. */
     int (*setup)(struct weft__op *op, struct weft__place *pl, weft_panic_t **why);
     /* Run the chunk pl->gb..ge (work-groups along the split dimension),
      * adding the bytes it moves to pl->bytes, and report its end. */

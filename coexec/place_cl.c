@@ -75,11 +75,11 @@ static weft_panic_t *chunk_panic(const weft__op *op, const weft__place *pl, cl_i
                                pl->name, status_name, status, ib, ie);
 }
 
-/* The chunk failed: the hook hears of it, the driver gets it. */
+/* The chunk failed: the driver gets it (and decides whether the hook hears
+ * of it). */
 static void fail(weft__op *op, weft__place *pl, weft_panic_t *why)
 {
     cl_place *c = pl->impl;
-    if (why) weft__panic_notify(why);
     c->report(op, pl, why);
 }
 

@@ -14,7 +14,8 @@
  * where threads run out of it, with no barrier per fixed piece. A piece is
  * never cut once it runs: a chunk's tail is at most one piece long. The
  * first panic of the chunk's pieces (the leftmost) is the chunk's; the
- * others are destroyed. */
+ * others are destroyed. No piece's panic goes to the panic hook here: the
+ * driver decides whether the chunk's is recovered or the operation's. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ static weft_panic_t *run_groups(const weft__op *op, size_t gb, size_t ge, size_t
     if (ge - gb < 2 || splits == 0) {
         piece p = {.op = op};
         weft__op_indices(op, gb, ge, &p.begin, &p.end);
-        return weft__run_caught(run_piece, &p, NULL, weft_current_name());
+        return weft__run_caught_quiet(run_piece, &p, NULL, weft_current_name()); /* the driver notifies */
     }
     size_t mid = gb + (ge - gb) / 2;
     splits /= 2;
@@ -129,13 +130,12 @@ static void cpu_submit(weft__op *op, weft__place *pl, weft__report_fn report)
         weft_panic_t *why = weft__panic_failure(&f, "kernel '%s': a registered array's bytes for chunk [%zu, %zu) "
                                                 "could not be read back: %s (%d)", op->name, ib, ie,
                                                 weft_cl_status_name(err), err);
-        weft__panic_notify(why);
         report(op, pl, why);
         return;
     }
     weft_panic_t *failure = run_chunk(op, pl);
     weft__arrays_done(op, pl, failure == NULL);
-    report(op, pl, failure); /* a CPU body's panic was heard already */
+    report(op, pl, failure);
 }
 
 const weft__place_ops weft__place_cpu = {

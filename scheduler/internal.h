@@ -96,6 +96,10 @@ void weft__scope_add(weft_scope_t *s, struct weft_task *t);
  * panic (hook already called) or NULL with *result set (result may be NULL).
  * name is the task name recorded in the payload. */
 weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name);
+/* The same without calling the hook: the caller decides whether the panic
+ * is ever heard of (a parallel operation's CPU chunk, which failover may
+ * recover). */
+weft_panic_t *weft__run_caught_quiet(weft_task_fn fn, void *arg, void **result, const char *name);
 
 /* ---- panic payloads (payload.c) ------------------------------------------ */
 /* A new payload; strings are copied (NULL thread or file: "<unnamed>",

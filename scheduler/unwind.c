@@ -51,7 +51,9 @@ static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
     return weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
 }
 
-weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name)
+/* The one boundary behind weft__run_caught and weft__run_caught_quiet:
+ * notify says whether the hook hears of a panic here, as it lands. */
+static weft_panic_t *run_caught(weft_task_fn fn, void *arg, void **result, const char *name, int notify)
 {
     weft__thread_ctx *ctx = &thread_ctx;
     jmp_buf *saved_boundary = ctx->boundary;
@@ -68,10 +70,20 @@ weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const 
     /* Back on this thread's own stack frame: free to take locks and allocate. */
     release_held_locks(ctx, depth);
     weft_panic_t *p = panic_from_ctx(ctx, name);
-    weft__panic_notify(p);
+    if (notify) weft__panic_notify(p);
     ctx->boundary = saved_boundary;
     ctx->depth = depth - 1;
     return p;
+}
+
+weft_panic_t *weft__run_caught(weft_task_fn fn, void *arg, void **result, const char *name)
+{
+    return run_caught(fn, arg, result, name, 1);
+}
+
+weft_panic_t *weft__run_caught_quiet(weft_task_fn fn, void *arg, void **result, const char *name)
+{
+    return run_caught(fn, arg, result, name, 0);
 }
 
 void weft_panic_at(const char *file, int line, const char *fmt, ...)

@@ -130,9 +130,19 @@ WEFT_API void weft_panic_destroy(weft_panic_t *p);
  *  its joiner. It runs on the thread that panicked; for device failures, on
  *  the thread that observed them, which may be an OpenCL driver's callback
  *  thread. Several may run at once. It must not panic, and should return
- *  quickly without waiting for weft tasks. Payloads that weft assembles
- *  afterwards (a scope's "a scoped thread panicked", a parallel operation's
- *  "failed on every place") do not reach it; their causes already did.
+ *  quickly without waiting for weft tasks. A scope's "a scoped thread
+ *  panicked", which weft assembles afterwards, does not reach it; its cause
+ *  already did.
+ *
+ *  A parallel operation's failures (a chunk's CPU body panic or device
+ *  failure, a device that cannot set up) reach it only when they reach the
+ *  caller: the one the operation's handle panics with, once, on the thread
+ *  that saw it, when it becomes the operation's (at once under
+ *  WEFT_FAULT_PROPAGATE; under WEFT_FAULT_FAILOVER when no place is left to
+ *  re-run the chunk, or as the "failed on every place" payload). Failures
+ *  failover recovers from go to the policy's on_recovered instead, and
+ *  those after the one that stopped an operation to neither (see
+ *  weft_on_fault_t in weft/parallel.h).
  *  @param p          the payload, borrowed for the duration of the call.
  *  @param user_data  what was given to weft_set_panic_hook(). */
 typedef void (*weft_panic_hook_fn)(const weft_panic_t *p, void *user_data);

@@ -381,11 +381,38 @@ typedef enum weft_policy_kind {
 
 /** What an operation does when a chunk fails on a place (a device error, an
  *  injected fault, a device that cannot set the kernel up, a CPU body's
- *  panic) (weft_policy_t::on_fault). */
+ *  panic) (weft_policy_t::on_fault).
+ *
+ *  Only a failure that reaches the caller — the one the handle panics with
+ *  — goes to the panic hook (weft_set_panic_hook()), once: under propagate
+ *  when it happens, under failover when no place is left to re-run the
+ *  chunk. A failure failover recovers from is not passed to the panic hook
+ *  (the default hook prints nothing for it): it is counted in
+ *  weft_run_stats_t::recovered_chunks and passed to the policy's
+ *  on_recovered, if set. Should a chunk handed on find no place after all
+ *  (its places all failed meanwhile), the handle panics with "failed on
+ *  every place", and that panic goes to the hook. Failures after the one
+ *  that stopped an operation are counted in failed_chunks and dropped. */
 typedef enum weft_on_fault {
     WEFT_FAULT_PROPAGATE = 0,     /**< stop new chunks; the handle panics */
     WEFT_FAULT_FAILOVER = 1       /**< re-run a failed chunk on another place */
 } weft_on_fault_t;
+
+/** Told of a failure that failover recovered from (weft_policy_t::on_recovered):
+ *  a chunk that failed on a place and is about to run again on another, or
+ *  a place that could not set the kernel up and is left out of the
+ *  operation. Called once per such failure, before the chunk is handed to
+ *  another place, on whichever thread saw the failure: a worker, the thread
+ *  that started the operation, or an OpenCL driver's callback thread.
+ *  Calls for one operation, and for others, may run at the same time. It
+ *  must not panic, and should return quickly without waiting for weft tasks
+ *  or for the operation.
+ *  @param failure    the failure's payload, as the handle would have
+ *                    panicked with it (message, device, kernel, OpenCL
+ *                    status, range), borrowed for the duration of the call:
+ *                    copy what you keep, never free it.
+ *  @param user_data  weft_policy_t::recovered_data. */
+typedef void (*weft_recovered_fn)(const weft_panic_t *failure, void *user_data);
 
 /** weft_policy_t::devices value with every bit set (weft_policy_init()'s
  *  default): the default device set. It holds every device that is not a
@@ -421,12 +448,17 @@ typedef struct weft_policy {
                                        the failed place takes no more chunks,
                                        READ_WRITE split bytes are restored before
                                        the re-run, and the handle panics only when
-                                       no place is left to run the chunk */
-    void *reserved[8];            /**< reserved for future fields; keep zeroed */
+                                       no place is left to run the chunk (see
+                                       weft_on_fault_t for who hears of what) */
+    weft_recovered_fn on_recovered; /**< FAILOVER: called once per failure
+                                       recovered from, with its payload; NULL
+                                       (weft_policy_init()'s default): none */
+    void *recovered_data;         /**< passed to on_recovered */
+    void *reserved[6];            /**< reserved for future fields; keep zeroed */
 } weft_policy_t;
 
 /** Defaults: guided, the CPU and the default device set
- *  (WEFT_DEFAULT_DEVICES), propagate, automatic chunks.
+ *  (WEFT_DEFAULT_DEVICES), propagate, automatic chunks, no on_recovered.
  *  @param p  the policy to fill; NULL does nothing. */
 WEFT_API void weft_policy_init(weft_policy_t *p);
 
@@ -460,7 +492,8 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *          included; also an argument count other than the kernel's, or an
  *          argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE), enqueue and execution
  *          errors, a device body's nonzero return, injected faults, a CPU
- *          body's weft_panic(). */
+ *          body's weft_panic() — unless failover recovers from them (see
+ *          weft_on_fault_t). */
 #define weft_scope_parallel_for(s, k, r, args, nargs, pol, out) \
     weft_scope_parallel_for_at(__FILE__, __LINE__, (s), (k), (r), (args), (nargs), (pol), (out))
 
@@ -541,7 +574,13 @@ WEFT_API int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt
 /** What one parallel operation did; see weft_runtime_last_run_stats(). */
 typedef struct weft_run_stats {
     size_t chunks;                /**< chunks run (failed ones included) */
-    size_t failed_chunks;         /**< chunks that failed (re-run or not) */
+    size_t failed_chunks;         /**< chunks that failed (re-run or not); a
+                                       place that could not set up ran no chunk
+                                       and is not counted */
+    size_t recovered_chunks;      /**< of failed_chunks, those failover handed
+                                       to another place (one on_recovered call
+                                       each): their failures were not passed
+                                       to the panic hook */
     size_t items[65];             /**< split indices done per place: [0] CPU, [1+i] device i */
     uint64_t bytes_moved;         /**< host<->device bytes copied: the sum of
                                        bytes_up and bytes_down over the places */

@@ -10,10 +10,12 @@
  * index counts as not firing only after ten clean runs in a row). Every run must end (ctest's TIMEOUT catches a hang), leak nothing
  * (the asan and valgrind modes), and:
  *   failover:  give exactly the fault-free answer; the stats count the one
- *              failed chunk; the panic hook heard it, naming the device;
+ *              failed chunk, recovered; the policy's on_recovered got it,
+ *              naming the device, and the panic hook heard nothing;
  *   propagate: panic with the device's name, the status, the kernel, the
- *              caller's file and the failed chunk's range; that range left
- *              untouched, every other element updated at most once.
+ *              caller's file and the failed chunk's range; the panic hook
+ *              heard it once, naming the device; that range left untouched,
+ *              every other element updated at most once.
  * The number of faults injected (fired) is printed. */
 #define _GNU_SOURCE
 #include "weft_test.h"
@@ -31,6 +33,24 @@
 
 static uint32_t y0_of(size_t i) { return (uint32_t)i * 2654435761u ^ 0xA5A5u; }
 static uint32_t y1_of(size_t i) { return y0_of(i) * 2u + 1u; }
+
+/* ---- what on_recovered heard --------------------------------------------------------- */
+
+static struct {
+    pthread_mutex_t m;
+    int count;
+    char device[256]; /* the last payload's device */
+} recovered = {.m = PTHREAD_MUTEX_INITIALIZER};
+
+/* The policy's on_recovered: may run on any thread, records only. */
+static void note_recovered(const weft_panic_t *p, void *user_data)
+{
+    (void)user_data;
+    pthread_mutex_lock(&recovered.m);
+    recovered.count++;
+    snprintf(recovered.device, sizeof recovered.device, "%s", weft_panic_device(p) ? weft_panic_device(p) : "");
+    pthread_mutex_unlock(&recovered.m);
+}
 
 /* ---- the campaign ---------------------------------------------------------------- */
 
@@ -61,6 +81,11 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
     pol.use_cpu = 1;
     pol.devices = 3;
     pol.on_fault = on_fault;
+    pol.on_recovered = note_recovered;
+    pthread_mutex_lock(&recovered.m);
+    recovered.count = 0;
+    recovered.device[0] = '\0';
+    pthread_mutex_unlock(&recovered.m);
     weft_panic_t *p = NULL;
     int line = __LINE__ + 1;
     int rc = weft_parallel_run(rt, &REL_AFFINE, weft_range_1d(N, G), args, 2, &pol, &p);
@@ -80,10 +105,18 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
     if (st.failed_chunks != 1) fail_msg("%s: %zu failed chunks, expected 1", what, st.failed_chunks);
     wt_capture heard;
     wt_capture_get(&heard);
-    if (heard.count != 1 || strcmp(heard.last.device, info->name) != 0)
-        fail_msg("%s: the hook heard %d panics (device '%s'), expected 1 from '%s'", what, heard.count,
-                 heard.last.device, info->name);
     if (on_fault == WEFT_FAULT_FAILOVER) {
+        /* Recovered: on_recovered heard of it, the panic hook did not. */
+        pthread_mutex_lock(&recovered.m);
+        int rcount = recovered.count;
+        char rdevice[256];
+        snprintf(rdevice, sizeof rdevice, "%s", recovered.device);
+        pthread_mutex_unlock(&recovered.m);
+        if (st.recovered_chunks != 1) fail_msg("%s: %zu recovered chunks, expected 1", what, st.recovered_chunks);
+        if (rcount != 1 || strcmp(rdevice, info->name) != 0)
+            fail_msg("%s: on_recovered heard %d failures (device '%s'), expected 1 from '%s'", what, rcount, rdevice,
+                     info->name);
+        if (heard.count != 0) fail_msg("%s: the panic hook heard %d panics, expected none", what, heard.count);
         char report[2048];
         if (rc != 0)
             fail_msg("%s: failover returned %s: %s", what, weft_err_name(rc),
@@ -95,6 +128,9 @@ static int one_run(weft_runtime_t *rt, uint32_t *y, weft_policy_kind_t kind, wef
         return 1;
     }
     /* propagate */
+    if (heard.count != 1 || strcmp(heard.last.device, info->name) != 0)
+        fail_msg("%s: the hook heard %d panics (device '%s'), expected 1 from '%s'", what, heard.count,
+                 heard.last.device, info->name);
     if (rc != WEFT_EPANIC || !p) fail_msg("%s: propagate returned %s, expected a panic", what, weft_err_name(rc));
     size_t b = 0, e = 0;
     if (!weft_panic_range(p, &b, &e) || b >= e || e > N || b % G)

@@ -30,7 +30,7 @@
 
 extern char **environ;
 
-#define COEXEC_GOAL 0.9
+#define COEXEC_GOAL 0.95
 
 /* The records of one set (no baselines: cpu, each device, each split): the
  * split's throughput against the sum of the places' throughputs alone. */
@@ -93,7 +93,7 @@ static void write_records(bench_ctx *b, const bench_op *w, const bench_op_set *s
         bench_record_work(&r, d->work(w), d->unit);
         r.ratio = r.efficiency = r.subject.verified && r.base.verified ? r.base.s.median / r.subject.s.median : NAN;
         if (aim)
-            snprintf(r.target, sizeof r.target, "co-execution efficiency >= 0.9 on %s (%s)", d->name,
+            snprintf(r.target, sizeof r.target, "co-execution efficiency >= 0.95 on %s (%s)", d->name,
                      bench_policy_name(policy));
         snprintf(r.note, sizeof r.note,
                  "%s; %s%s; efficiency = split throughput / sum of the throughputs alone (EngineCL); "

@@ -1,5 +1,5 @@
 /* 14_parallel_for.c — one data-parallel operation split across the CPU
- * workers and every device at once.
+ * workers and the devices at once.
  *
  * y[i] = w[i % 4] * x[i] for every i, and the sum of all y. The kernel has
  * two bodies, one for the CPU and one in OpenCL C; weft cuts the range into
@@ -98,7 +98,8 @@ int main(void)
     }
     for (int i = 0; i < N; i++) x[i] = (float)(i % 7); /* small whole numbers: exact products */
 
-    /* Default policy: guided, the CPU and every device together. */
+    /* Default policy: guided, the CPU and the default devices together
+     * (PoCL's CPU devices stand aside while the CPU workers run). */
     float together = run(rt, &scale_sum, NULL);
     weft_run_stats_t st;
     weft_runtime_last_run_stats(rt, &st);

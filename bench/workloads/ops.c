@@ -137,7 +137,7 @@ static int case_check(void *p, uint64_t iters)
 static bench_op_case *add_case(bench_op_set *s, bench_op *w, bench_ctx *b, int kind, int place, int policy)
 {
     bench_op_case *c = &s->cs[s->n++];
-    int split = place == BENCH_SPLIT, mix = place == BENCH_MIX;
+    int split = place == BENCH_SPLIT || place == BENCH_CLONLY, mix = place == BENCH_MIX;
     uint64_t devices = split ? WEFT_DEFAULT_DEVICES : mix ? weft_device_mask(b->rt, 0)
                      : place >= 0 ? (uint64_t)1 << place : 0;
     *c = (bench_op_case){.w = w, .b = b, .kind = kind, .place = place, .policy = policy, .rt = b->rt,
@@ -146,6 +146,7 @@ static bench_op_case *add_case(bench_op_set *s, bench_op *w, bench_ctx *b, int k
     const char *cpu_base = w->def->cpu_baseline ? w->def->cpu_baseline : "openmp";
     if (kind == BENCH_CPU_BASE) snprintf(c->who, sizeof c->who, "%s", cpu_base);
     else if (kind == BENCH_DEV_BASE) snprintf(c->who, sizeof c->who, "%s dev %d", dev_base, place);
+    else if (place == BENCH_CLONLY) snprintf(c->who, sizeof c->who, "weft OpenCL source only");
     else if (split) snprintf(c->who, sizeof c->who, "weft split %s", bench_policy_name(policy));
     else if (mix) snprintf(c->who, sizeof c->who, "weft mix %s", bench_policy_name(policy));
     else if (place >= 0) snprintf(c->who, sizeof c->who, "weft dev %d", place);
@@ -200,12 +201,22 @@ static int measure_set(bench_ctx *b, const char *label, bench_op_set *s)
     return 0;
 }
 
+/* The op's kernel with its CPU body taken away, under the policy: with
+ * use_cpu set and the default devices, the CPU's share runs through the
+ * largest CPU device, the workers standing aside. */
+static int run_clonly(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol, weft_panic_t **p)
+{
+    weft_kernel_t k = *w->args.kernel;
+    k.cpu = NULL;
+    return weft_parallel_run(rt, &k, w->args.range, w->args.args, w->args.nargs, pol, p);
+}
+
 int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines, int devices, int guided_only,
                      bench_op_set *s)
 {
     int ndev = weft_device_count(b->rt);
     if (ndev > 62) ndev = 62;
-    if (set_alloc(s, 1 + 2 * (size_t)ndev + 3 * BENCH_NPOLICIES)) return -1;
+    if (set_alloc(s, 2 + 2 * (size_t)ndev + 3 * BENCH_NPOLICIES)) return -1;
     /* The CPU under the default policy first, its baseline second (the
      * records and the coexec child count on both places), then the CPU
      * under every other policy when there are baselines to compare with. */
@@ -226,6 +237,8 @@ int bench_op_measure(bench_ctx *b, bench_op *w, const char *label, int baselines
     for (int p = 0; weft_device_mask(b->rt, WEFT_DEVICE_CPU) && p < BENCH_NPOLICIES; p++)
         if (!guided_only || bench_policies[p] == WEFT_POLICY_GUIDED)
             add_case(s, w, b, BENCH_WEFT, BENCH_MIX, bench_policies[p]);
+    if (devices && baselines && !w->def->run && w->args.kernel->cl_source && weft_device_mask(b->rt, WEFT_DEVICE_CPU))
+        add_case(s, w, b, BENCH_WEFT, BENCH_CLONLY, BENCH_SINGLE_POLICY)->run = run_clonly;
     if (measure_set(b, label, s) == 0) return 0;
     bench_op_set_free(s);
     return -1;
@@ -281,6 +294,40 @@ static void best_place_record(bench_ctx *b, const bench_op *w, const bench_op_se
              mix ? "mix of every place" : "default split", base);
 }
 
+/* The OpenCL-only case i against weft on the device that runs it (the CPU
+ * device with the most compute units, the first of equals), alone, in the
+ * same set: no slower (goal 0.95x). */
+static void clonly_record(bench_ctx *b, const bench_op *w, const bench_op_set *s, int i)
+{
+    const bench_op_def *d = w->def;
+    int stand_in = -1;
+    unsigned best = 0;
+    weft_device_info_t info;
+    for (int dv = 0; dv < weft_device_count(b->rt) && dv < 62; dv++)
+        if (weft_device_info(b->rt, dv, &info) == 0 && info.type == WEFT_DEVICE_CPU &&
+            (stand_in < 0 || info.compute_units > best))
+            stand_in = dv, best = info.compute_units;
+    int alone = -1;
+    for (int j = 0; j < s->n; j++)
+        if (s->cs[j].kind == BENCH_WEFT && s->cs[j].place == stand_in) alone = j;
+    if (alone < 0 || weft_device_info(b->rt, stand_in, &info)) return;
+    char base[32];
+    snprintf(base, sizeof base, "weft dev %d alone", stand_in);
+    bench_record *r = bench_add_record(b, d->name, "clonly", w->size, (int)info.compute_units, &s->m[i], d->unit, base,
+                                       &s->m[alone], 0.95);
+    if (!r) return;
+    if (!s->m[alone].verified) b->failures--; /* counted in its own row */
+    r->goal_kind = 'x';
+    bench_record_policy(r, BENCH_SINGLE_POLICY);
+    bench_record_work(r, d->work(w), d->unit);
+    bench_record_place(r, info.name, stand_in);
+    snprintf(r->target, sizeof r->target, "OpenCL source only, use_cpu, >= 0.95x its CPU device alone (%s)", d->name);
+    snprintf(r->note, sizeof r->note,
+             "the kernel without its CPU body under the default policy (use_cpu set, default devices): the CPU's "
+             "share runs on %s, the workers stepping aside; against weft on that device alone",
+             info.name);
+}
+
 /* One record per weft case of s (made with baselines): the CPU under each
  * policy and the split against the CPU baseline (case 1), a device against
  * the case after it. The goals apply at the target's size (apart: only in
@@ -302,6 +349,10 @@ static void add_records(bench_ctx *b, const bench_op *w, const bench_op_set *s, 
     for (int i = 0; i < s->n; i++) {
         const bench_op_case *c = &s->cs[i];
         if (c->kind != BENCH_WEFT) continue;
+        if (c->place == BENCH_CLONLY) {
+            clonly_record(b, w, s, i);
+            continue;
+        }
         int mix = c->place == BENCH_MIX, split = c->place == BENCH_SPLIT || mix, dev = c->place >= 0 && !split;
         if (dev && weft_device_info(b->rt, c->place, &info)) continue;
         int cpu = !split && !dev, split_goal = split && !mix && c->policy == WEFT_POLICY_GUIDED && at_target;

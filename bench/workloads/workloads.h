@@ -150,14 +150,18 @@ weft_policy_t bench_policy(int kind, int use_cpu, uint64_t devices);
  * weft on it (then its baseline); weft split across the default places
  * (WEFT_DEFAULT_DEVICES), per policy (only guided when `guided_only`); then,
  * when the default set leaves some device out (a CPU device sharing the
- * workers' cores), the explicit mix of the CPU and every device, per policy. */
+ * workers' cores), the explicit mix of the CPU and every device, per policy;
+ * then, with CPU devices and baselines, the kernel with its CPU body taken
+ * away under the default policy (the CPU's share through a CPU device). */
 typedef struct bench_op_case {
     bench_op *w;
     bench_ctx *b;
     int kind;                /* BENCH_WEFT, BENCH_CPU_BASE, BENCH_DEV_BASE */
     bench_weft_fn run;       /* BENCH_WEFT: weft's side, NULL for the op's (def->run) */
     int place;               /* -1 the CPU, d device d, BENCH_SPLIT the default
-                                places, BENCH_MIX the CPU and every device */
+                                places, BENCH_MIX the CPU and every device,
+                                BENCH_CLONLY the default places of the kernel
+                                with only its OpenCL source */
     int policy;
     weft_policy_t pol;       /* weft's: policy on place */
     weft_runtime_t *rt;      /* the runtime weft's case runs on, and the baseline's device comes from */
@@ -169,6 +173,7 @@ typedef struct bench_op_case {
 enum { BENCH_WEFT, BENCH_CPU_BASE, BENCH_DEV_BASE };
 #define BENCH_SPLIT 1000
 #define BENCH_MIX 1001
+#define BENCH_CLONLY 1002   /* the kernel without its CPU body, default policy */
 typedef struct bench_op_set {
     bench_op_case *cs;
     bench_measure *m;

@@ -339,6 +339,8 @@ static int copy_request(weft__op *op, const weft_kernel_t *k, const weft_arg_t *
 {
     const char *launcher = weft_current_name();
     op->cpu = k->cpu;
+    op->cpu_ctx = k->cpu_ctx;
+    op->user = k->user;
     op->cl_body = k->cl_body;
     if (!(op->name = weft__strdup(k->name)) || weft__args_copy(op, args, nargs) ||
         (launcher && !(op->launcher = weft__strdup(launcher))))
@@ -380,14 +382,15 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
 
     /* Places: the CPU, then devices in order; each needs its body. */
     int has_device_body = k->cl_source || k->cl_body;
-    if (pol->use_cpu && k->cpu) add_place(op, -1, &weft__place_cpu);
+    int has_cpu_body = k->cpu || k->cpu_ctx;
+    if (pol->use_cpu && has_cpu_body) add_place(op, -1, &weft__place_cpu);
     int ndev = weft_device_count(rt);
     for (int d = 0; d < ndev && d < 64 && has_device_body; d++)
         if (pol->devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
     if (op->nplaces == 0) {
         op_free(op);
         return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (%s)", k->name,
-                          !k->cpu && !ndev ? "it has no CPU body and the runtime has no device"
+                          !has_cpu_body && !ndev ? "it has no CPU body and the runtime has no device"
                           : !pol->use_cpu && !pol->devices ? "the policy allows no place"
                                                            : "the policy's places lack the body they need");
     }

@@ -93,8 +93,11 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
     const char *c = "weft_parallel_for";
     if (!k) return weft__fail(WEFT_EINVAL, "%s: kernel is NULL", c);
     if (!k->name || !*k->name) return weft__fail(WEFT_EINVAL, "%s: kernel has no name", c);
-    if (!k->cpu && !k->cl_source && !k->cl_body)
+    if (!k->cpu && !k->cpu_ctx && !k->cl_source && !k->cl_body)
         return weft__fail(WEFT_EINVAL, "%s: kernel '%s' has neither a CPU nor an OpenCL body", c, k->name);
+    if (k->cpu && k->cpu_ctx)
+        return weft__fail(WEFT_EINVAL, "%s: kernel '%s' has two CPU bodies, cpu and cpu_ctx: set only one", c,
+                          k->name);
     if (k->cl_source && k->cl_body)
         return weft__fail(WEFT_EINVAL, "%s: kernel '%s' has both OpenCL source and a device body (cl_body)", c, k->name);
     if ((k->cl_source || k->cl_body) && (!k->cl_entry || !*k->cl_entry))
@@ -153,9 +156,12 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: whole arrays are read-only; split outputs instead", c, i);
             break;
         case WEFT_ARG_REDUCE:
-            if (!a->data || !a->value || !a->combine || a->unit == 0)
+            if (!a->data || !a->value || (!a->combine && !a->combine_ctx) || a->unit == 0)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: a reduction needs result, identity, combine and elem_size",
                                   c, i);
+            if (a->combine && a->combine_ctx)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: a reduction has two combines, combine and "
+                                  "combine_ctx: set only one", c, i);
             if (blocks_overflow || check_mul(nblocks, a->unit, &need))
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: the range's partials (%zu-byte each) overflow", c, i,
                                   a->unit);
@@ -400,7 +406,17 @@ void weft__args_fold(weft__op *op)
         if (!tmp) continue;
         memcpy(tmp, a->value, a->unit);
         size_t nblocks = op->ngroups * op->blocks_per_group;
-        for (size_t b = 0; b < nblocks; b++) a->combine(tmp, acc + b * a->unit);
+        if (a->combine) {
+            for (size_t b = 0; b < nblocks; b++) a->combine(tmp, acc + b * a->unit);
+        } else {
+            weft_chunk_ctx_t c;
+            for (size_t b = 0; b < nblocks; b++) {
+                size_t g = b / op->blocks_per_group; /* the work-group along the split that holds b */
+                weft__op_ctx(op, g, g + 1, &c);
+                c.block = b;
+                a->combine_ctx(tmp, acc + b * a->unit, &c);
+            }
+        }
         memcpy(a->data, tmp, a->unit);
         if (tmp != small) free(tmp);
     }

@@ -87,6 +87,13 @@ weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *identity,
     return a;
 }
 
+weft_arg_t weft_arg_reduce_ctx(void *result, size_t elem_size, const void *identity, weft_combine_ctx_fn combine_ctx)
+{
+    weft_arg_t a = weft_arg_reduce(result, elem_size, identity, NULL);
+    a.combine_ctx = combine_ctx;
+    return a;
+}
+
 weft_arg_t weft_arg_scalar(const void *value, size_t size)
 {
     weft_arg_t a = {.kind = WEFT_ARG_SCALAR, .value = value, .size = size};

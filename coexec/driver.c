@@ -412,6 +412,8 @@ static int copy_request(weft__op *op, const weft_kernel_t *k, const weft_arg_t *
 {
     const char *launcher = weft_current_name();
     op->cpu = k->cpu;
+    op->cpu_ctx = k->cpu_ctx;
+    op->user = k->user;
     op->cl_body = k->cl_body;
     if (!(op->name = weft__strdup(k->name)) || weft__args_copy(op, args, nargs) ||
         (launcher && !(op->launcher = weft__strdup(launcher))))
@@ -455,7 +457,7 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
 
     /* Places: the CPU, then devices in order; each needs its body. */
     int has_device_body = k->cl_source || k->cl_body;
-    int cpu_place = pol->use_cpu && k->cpu;
+    int cpu_place = pol->use_cpu && (k->cpu || k->cpu_ctx);
     if (cpu_place) add_place(op, -1, &weft__place_cpu);
     int ndev = weft_device_count(rt);
     uint64_t devices = has_device_body ? device_set(rt, pol->devices, cpu_place, ndev) : 0;
@@ -464,7 +466,7 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     if (op->nplaces == 0) {
         op_free(op);
         return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (%s)", k->name,
-                          !k->cpu && !ndev ? "it has no CPU body and the runtime has no device"
+                          !k->cpu && !k->cpu_ctx && !ndev ? "it has no CPU body and the runtime has no device"
                           : !pol->use_cpu && !pol->devices ? "the policy allows no place"
                                                            : "the policy's places lack the body they need");
     }

@@ -51,7 +51,9 @@ typedef struct weft__op {
     int line;
     char *launcher;               /* name of the task that started it, or NULL */
     /* the kernel, copied */
-    weft_range_fn cpu;
+    weft_range_fn cpu;            /* at most one of cpu and cpu_ctx */
+    weft_chunk_fn cpu_ctx;
+    void *user;                   /* weft_chunk_ctx_t::user */
     weft_cl_body_fn cl_body;
     char *cl_entry;
     char *cl_source;              /* the user's source (place_cl.c builds it with
@@ -94,6 +96,21 @@ static inline void weft__op_indices(const weft__op *op, size_t gb, size_t ge, si
 {
     *ib = gb * op->group;
     *ie = ge * op->group < op->n ? ge * op->group : op->n;
+}
+
+/* The context of split groups [gb, ge) of op: block is their first. */
+static inline void weft__op_ctx(const weft__op *op, size_t gb, size_t ge, weft_chunk_ctx_t *c)
+{
+    c->range = op->range;
+    weft__op_indices(op, gb, ge, &c->begin, &c->end);
+    c->group_begin = gb;
+    c->group_end = ge;
+    c->group = op->group;
+    c->num_groups = op->ngroups;
+    c->groups_across = op->blocks_per_group;
+    c->num_blocks = op->ngroups * op->blocks_per_group;
+    c->block = gb * op->blocks_per_group;
+    c->user = op->user;
 }
 
 #endif

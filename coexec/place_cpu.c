@@ -24,16 +24,27 @@
 #include "array.h"
 #include "op.h"
 
-/* One leaf: the CPU body over the indices of some groups. */
+/* One leaf: the CPU body over some groups. */
 typedef struct piece {
     const weft__op *op;
-    size_t begin, end;
+    size_t gb, ge;
 } piece;
 
+/* The plain body gets its indices; the body with context gets them in a
+ * context filled here, on this stack: neither allocates. */
 static void *run_piece(void *arg)
 {
     const piece *p = arg;
-    p->op->cpu(p->begin, p->end, p->op->argv);
+    const weft__op *op = p->op;
+    if (op->cpu) {
+        size_t begin, end;
+        weft__op_indices(op, p->gb, p->ge, &begin, &end);
+        op->cpu(begin, end, op->argv);
+    } else {
+        weft_chunk_ctx_t c;
+        weft__op_ctx(op, p->gb, p->ge, &c);
+        op->cpu_ctx(&c, op->argv);
+    }
     return NULL;
 }
 
@@ -62,8 +73,7 @@ static void *run_half(void *arg);
 static weft_panic_t *run_groups(const weft__op *op, size_t gb, size_t ge, size_t splits, size_t threads)
 {
     if (ge - gb < 2 || splits == 0) {
-        piece p = {.op = op};
-        weft__op_indices(op, gb, ge, &p.begin, &p.end);
+        piece p = {.op = op, .gb = gb, .ge = ge};
         return weft__run_caught_quiet(run_piece, &p, NULL, weft_current_name()); /* the driver notifies */
     }
     size_t mid = gb + (ge - gb) / 2;

@@ -1,5 +1,8 @@
 /* kernels/sdot.c — CPU twin of kernels/sdot.cl, and its arguments.
- * argv: 0 n (u64), 1 group (u32), 2 x, 3 y, 4 partials, 5 __local (NULL). */
+ * argv: 0 n (u64), 1 group (u32), 2 x, 3 y, 4 partials, 5 __local (NULL).
+ * The twin is a body with context: n, the group size and the piece's blocks
+ * come from its weft_chunk_ctx_t (n and group stay arguments for the
+ * OpenCL kernel). */
 #include <string.h>
 
 #include "kernels_internal.h"
@@ -43,14 +46,19 @@ static float block256(const float *restrict x, const float *restrict y)
 /* Each block: the products (0 past n), then the kernel's pairwise tree. The
  * tree's inner loops vectorise; the order is the device's, so the partial is
  * the same bits. A whole block of 256 takes block256. */
-static void sdot_cpu(size_t begin, size_t end, void *const *argv)
+static void sdot_cpu(const weft_chunk_ctx_t *c, void *const *argv)
 {
-    const size_t n = (size_t)WEFT_K_U64(argv, 0), g = WEFT_K_U32(argv, 1);
+    const size_t n = c->range.size[0], g = c->group;
+    /* The tree's size is the kernel's `group` argument, checked by
+     * weft_k_sdot_args; a range changed since would not fit t. */
+    if (g != WEFT_K_U32(argv, 1))
+        weft_panic("weft_sdot: range.group %zu is not the group %u weft_k_sdot_args was given", g,
+                   (unsigned)WEFT_K_U32(argv, 1));
     const float *restrict x = argv[2];
     const float *restrict y = argv[3];
     float *restrict partials = argv[4];
     float t[SDOT_MAX_GROUP];
-    for (size_t blk = begin / g; blk * g < end; blk++) {
+    for (size_t blk = c->group_begin; blk < c->group_end; blk++) {
         size_t base = blk * g, m = n - base < g ? n - base : g;
         if (g == 256 && m == g) {
             partials[blk] = block256(x + base, y + base);
@@ -66,9 +74,9 @@ static void sdot_cpu(size_t begin, size_t end, void *const *argv)
 
 const weft_kernel_t weft_k_sdot_kernel = {
     .name = "weft_sdot",
-    .cpu = sdot_cpu,
     .cl_source = (const char *)weft__cl_sdot,
     .cl_entry = "weft_sdot",
+    .cpu_ctx = sdot_cpu,
 };
 
 static void sdot_combine(void *acc, const void *partial)

@@ -208,6 +208,7 @@ static int run_clonly(bench_op *w, weft_runtime_t *rt, const weft_policy_t *pol,
 {
     weft_kernel_t k = *w->args.kernel;
     k.cpu = NULL;
+    k.cpu_ctx = NULL;
     return weft_parallel_run(rt, &k, w->args.range, w->args.args, w->args.nargs, pol, p);
 }
 

@@ -77,6 +77,14 @@ int bench_rawcl_init(bench_devbase *d, bench_op *w)
         snprintf(d->err, sizeof d->err, "raw OpenCL: kernel %s has no OpenCL body", k->name);
         return -1;
     }
+    /* The fold below calls a reduction's plain combine: one with a context
+     * (weft_arg_reduce_ctx) would need weft's block contexts. */
+    for (size_t i = 0; i < a->nargs; i++)
+        if (a->args[i].kind == WEFT_ARG_REDUCE && !a->args[i].combine) {
+            snprintf(d->err, sizeof d->err, "raw OpenCL: kernel %s folds argument %zu with combine_ctx, which "
+                     "this baseline does not", k->name, i);
+            return -1;
+        }
     cl_int err;
     const char *src = k->cl_source;
     d->prog = clCreateProgramWithSource(d->ctx, 1, &src, NULL, &err);

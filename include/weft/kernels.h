@@ -119,7 +119,9 @@ WEFT_API int weft_k_saxpy_at(const char *file, int line, weft_runtime_t *rt, con
 /** Dot product, one float partial per work-group, each summed by the same
  *  pairwise tree on CPU and device, folded by weft in block order: the result
  *  is the same bits whatever the split and the places. OpenCL entry
- *  weft_sdot(ulong n, uint group, x, y, partials, __local scratch). */
+ *  weft_sdot(ulong n, uint group, x, y, partials, __local scratch). Its CPU
+ *  body is a body with context (cpu_ctx, cpu is NULL): n, the group size and
+ *  the blocks come from the weft_chunk_ctx_t. */
 WEFT_API extern const weft_kernel_t weft_k_sdot_kernel;
 
 /** Arguments for x . y over n floats into *result (1-D range): n, group

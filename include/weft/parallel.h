@@ -2,7 +2,8 @@
  *  @brief One data-parallel operation split across CPU workers and OpenCL
  *  devices at once.
  *
- *  A kernel has two bodies: a CPU range function and a device body, which is
+ *  A kernel has two bodies: a CPU range function (with or without a context,
+ *  weft_chunk_fn or weft_range_fn) and a device body, which is
  *  either an OpenCL kernel (source and entry name) or a function that
  *  enqueues the chunk's work itself (weft_cl_body_fn: a library such as
  *  CLBlast, on the buffers weft gives it). weft
@@ -33,7 +34,9 @@
 extern "C" {
 #endif
 
-/** CPU body: process indices [begin, end) of the split dimension (rows for a
+/** CPU body (weft_kernel_t::cpu; weft_chunk_fn, set as cpu_ctx, is the same
+ *  with the piece's context and a user pointer): process indices [begin,
+ *  end) of the split dimension (rows for a
  *  2-D range, all columns each). argv[i] is the i-th argument: the base of
  *  its whole host array (index it with absolute indices), a pointer to a
  *  scalar's value, the base of the per-block partials array for a reduction,
@@ -49,6 +52,85 @@ extern "C" {
  *  @param end    index past the last to process.
  *  @param argv   the arguments, one pointer per weft_arg_t given. */
 typedef void (*weft_range_fn)(size_t begin, size_t end, void *const *argv);
+
+/** An index range of 1 or 2 dimensions with its work-group shape. */
+typedef struct weft_range {
+    unsigned dims;                /**< 1 or 2 */
+    size_t size[2];               /**< size[0]: columns (x); size[1]: rows (2-D) */
+    size_t group[2];              /**< work-group size per dimension (> 0) */
+} weft_range_t;
+
+/** Where a call of a CPU body with context (weft_chunk_fn) or of a
+ *  reduction's combine with context (weft_combine_ctx_fn) stands in the
+ *  operation. weft fills one for each call, on the calling thread's stack:
+ *  the pointer is valid during the call only. Fields may be added at the
+ *  end in later versions (weft always allocates the struct, never the
+ *  caller).
+ *
+ *  Split indices are indices of the range's last dimension (rows in 2-D);
+ *  work-groups "along the split" are groups of weft_range_t::group of them
+ *  (rows of work-groups in 2-D). In a body's call, the fields describe the
+ *  piece being run; in a combine's call, the work-groups along the split
+ *  that hold the block being folded (one: group_end = group_begin + 1). */
+typedef struct weft_chunk_ctx {
+    weft_range_t range;           /**< the operation's whole range, as given */
+    size_t begin;                 /**< first split index of the piece (a multiple
+                                       of group) */
+    size_t end;                   /**< one past its last: a multiple of group, or
+                                       the range's split size */
+    size_t group_begin;           /**< first work-group along the split:
+                                       begin = group_begin * group */
+    size_t group_end;             /**< one past the piece's last work-group along
+                                       the split (the last may be short) */
+    size_t group;                 /**< work-group size along the split
+                                       (range.group[range.dims - 1]) */
+    size_t num_groups;            /**< work-groups along the split in the whole
+                                       range: ceil(split size / group) */
+    size_t groups_across;         /**< work-groups across one row of work-groups:
+                                       num_groups(0) in 2-D, 1 in 1-D; the blocks
+                                       of work-group row y are y * groups_across
+                                       up to (y + 1) * groups_across */
+    size_t num_blocks;            /**< reduction blocks (partials per reduce
+                                       argument) in the whole range:
+                                       num_groups * groups_across */
+    size_t block;                 /**< in a body: the piece's first block,
+                                       group_begin * groups_across; in a
+                                       combine: the block whose partial is
+                                       being folded (0 to num_blocks - 1) */
+    void *user;                   /**< the kernel's weft_kernel_t::user */
+} weft_chunk_ctx_t;
+
+/** CPU body with context (weft_kernel_t::cpu_ctx): weft_range_fn's job, with
+ *  the piece's place in the range and the kernel's user pointer given in
+ *  ctx instead of kept in globals. ctx->begin and ctx->end are what a
+ *  weft_range_fn receives as begin and end; argv is the same. A 1-D
+ *  reduction body writes partials[b] for b from ctx->group_begin to
+ *  ctx->group_end - 1; a 2-D one partials[ctx->block + k], k < (group_end -
+ *  group_begin) * groups_across. May call weft_panic(). Calls run on several
+ *  workers at once, on disjoint pieces.
+ *
+ *  Migration from weft_range_fn: set cpu_ctx instead of cpu (a kernel with
+ *  both is refused) and change the signature; begin and end become
+ *  c->begin and c->end, and what globals held can go in weft_kernel_t::user:
+ *
+ *      // old: .cpu = body
+ *      static void body(size_t begin, size_t end, void *const *argv);
+ *      // new: .cpu_ctx = body, .user = &params
+ *      static void body(const weft_chunk_ctx_t *c, void *const *argv);
+ *
+ *  @param ctx   the piece: ranges, group size, user pointer (valid during
+ *               the call).
+ *  @param argv  the arguments, one pointer per weft_arg_t given. */
+typedef void (*weft_chunk_fn)(const weft_chunk_ctx_t *ctx, void *const *argv);
+
+/** Reduction combine with context (weft_arg_reduce_ctx()): acc = acc (+)
+ *  partial, told which block the partial is (ctx->block, with the
+ *  work-groups along the split that hold it) and the kernel's user pointer
+ *  (ctx->user).
+ *  @param acc      the running value (elem_size bytes), updated in place.
+ *  @param partial  block ctx->block's partial (elem_size bytes).
+ *  @param ctx      the block and the operation (valid during the call). */
+typedef void (*weft_combine_ctx_fn)(void *acc, const void *partial, const weft_chunk_ctx_t *ctx);
 
 struct weft_cl_chunk; /* weft/opencl.h defines it: this header needs no CL headers */
 /** A registered array (weft/array.h): host memory whose copies on devices
@@ -125,7 +207,8 @@ typedef int (*weft_cl_body_fn)(struct weft_cl_chunk *chunk);
  *  strings may go once the starting call returns. */
 typedef struct weft_kernel {
     const char *name;             /**< names the kernel in models, traces, panics */
-    weft_range_fn cpu;            /**< CPU body, NULL: devices only */
+    weft_range_fn cpu;            /**< CPU body, NULL: none (see cpu_ctx; with
+                                       neither, devices only) */
     const char *cl_source;        /**< OpenCL source, NULL: no OpenCL kernel */
     const char *cl_entry;         /**< kernel function name in cl_source; with
                                        cl_body, the body's name (panics and
@@ -136,14 +219,14 @@ typedef struct weft_kernel {
                                        NULL: none (then cl_source, if any, is
                                        the device body); needs cl_entry and no
                                        cl_source */
+    weft_chunk_fn cpu_ctx;        /**< CPU body with context, NULL: none; a kernel
+                                       has at most one of cpu and cpu_ctx
+                                       (either is "the CPU body") */
+    void *user;                   /**< passed to cpu_ctx and to reductions'
+                                       combine_ctx as weft_chunk_ctx_t::user
+                                       (copied; what it points to must stay
+                                       valid until the operation is joined) */
 } weft_kernel_t;
-
-/** An index range of 1 or 2 dimensions with its work-group shape. */
-typedef struct weft_range {
-    unsigned dims;                /**< 1 or 2 */
-    size_t size[2];               /**< size[0]: columns (x); size[1]: rows (2-D) */
-    size_t group[2];              /**< work-group size per dimension (> 0) */
-} weft_range_t;
 
 /** A 1-D range of n indices in work-groups of `group` (0: 64).
  *  @param n      number of indices (0: an empty range, which runs nothing).
@@ -223,6 +306,10 @@ typedef struct weft_arg {
                                        split index 0's row */
     size_t width;                 /**< SPLIT with span WEFT_SPAN_RECT: bytes per row
                                        (at most the pitch, unit) */
+    weft_combine_ctx_fn combine_ctx; /**< REDUCE: acc = acc (+) partial, told the
+                                       block and the kernel's user pointer; a
+                                       reduction has one of combine and
+                                       combine_ctx */
 } weft_arg_t;
 
 /** A split argument: chunk [b,e) uses bytes [b*unit, e*unit) of data. Read
@@ -343,6 +430,23 @@ WEFT_API weft_arg_t weft_arg_whole(const void *data, size_t bytes);
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *identity,
                            void (*combine)(void *acc, const void *partial));
+/** A reduction as weft_arg_reduce() makes, whose combine is also given the
+ *  block being folded and the kernel's user pointer (weft_kernel_t::user),
+ *  in a weft_chunk_ctx_t: ctx->block is the partial's block (0, 1, ...,
+ *  ctx->num_blocks - 1, in that order), ctx->group_begin the work-group
+ *  along the split that holds it (ctx->begin, ctx->end its split indices),
+ *  ctx->user the pointer. For folds that weigh or tell blocks apart without
+ *  globals.
+ *  @param result       where the folded value goes (elem_size bytes).
+ *  @param elem_size    bytes per partial and of the result, > 0.
+ *  @param identity     the fold's starting value (elem_size bytes); weft
+ *                      reads it until the operation finishes.
+ *  @param combine_ctx  acc = acc (+) partial; called once per block, in
+ *                      block order, on whichever thread finishes the
+ *                      operation.
+ *  @return the descriptor (checked when the operation starts). */
+WEFT_API weft_arg_t weft_arg_reduce_ctx(void *result, size_t elem_size, const void *identity,
+                                        weft_combine_ctx_fn combine_ctx);
 /** A scalar (copied when the operation starts).
  *  @param value  the value; it need only stay valid during the starting call.
  *  @param size   its size in bytes, > 0.
@@ -477,13 +581,14 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *  @param out    receives the handle, owned by the scope; may be NULL (the
  *                scope joins it).
  *  @return 0; WEFT_EINVAL (NULL scope or kernel, a kernel without a name,
- *          without any body, with source or cl_body but no entry name, with both
- *          source and cl_body, a range not 1-
+ *          without any body, with both cpu and cpu_ctx, with source or cl_body
+ *          but no entry name, with both source and cl_body, a range not 1-
  *          or 2-D, a work-group size of 0, a 2-D range with no columns or
  *          whose size overflows, NULL args with nargs > 0, a bad argument
  *          (unit or size 0, bad access, an array NULL or smaller than
  *          the range needs, a written whole array, a reduction without
- *          result, identity or combine, an unknown kind), an unknown policy kind or on_fault, a policy
+ *          result, identity or combine, or with both combine and
+ *          combine_ctx, an unknown kind), an unknown policy kind or on_fault, a policy
  *          with no place, places without the body they need); WEFT_EBORROW
  *          when a running operation writes bytes this one writes (the message
  *          names both kernels); WEFT_ENOMEM.

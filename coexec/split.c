@@ -38,7 +38,7 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
     double sum = 0;
     for (int p = 0; p < nplaces; p++) {
         sp->speed[p] = speed[p] > 0 ? speed[p] : 1.0;
-        sp->measured[p] = measured ? measured[p] : 0;
+        sp->measured[p] = sp->from_model[p] = measured ? measured[p] : 0;
         sum += sp->speed[p];
     }
     size_t automatic = kind == WEFT_POLICY_DYNAMIC ? total_groups / (8 * (size_t)nplaces)
@@ -220,6 +220,7 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
             break;
         }
         n = share(sp, p, sp->kind == WEFT_POLICY_ADAPTIVE ? ADAPTIVE_K : GUIDED_K);
+        if (!sp->from_model[p] && n > 2 * sp->done[p]) n = 2 * sp->done[p]; /* slow start */
         break;
     }
     if (n < sp->chunk) n = sp->chunk;
@@ -234,6 +235,7 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds)
 {
     sp->in_flight[p] -= groups < sp->in_flight[p] ? groups : sp->in_flight[p];
+    sp->done[p] += groups;
     if (groups == 0 || seconds <= 0) return;
     double s = (double)groups / seconds;
     if (!sp->measured[p]) {

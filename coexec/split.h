@@ -27,6 +27,8 @@ typedef struct weft__split {
                                          share would lengthen the operation */
     size_t in_flight[WEFT__MAX_PLACES]; /* groups handed and not yet recorded */
     size_t handed[WEFT__MAX_PLACES];    /* chunks handed */
+    size_t done[WEFT__MAX_PLACES];      /* groups recorded (measured) this operation */
+    int from_model[WEFT__MAX_PLACES];   /* its speed came measured at init (a model) */
     size_t static_b[WEFT__MAX_PLACES], static_e[WEFT__MAX_PLACES];
     int static_taken[WEFT__MAX_PLACES];
     weft__requeued *requeued;
@@ -57,7 +59,14 @@ void weft__split_prefer_static(weft__split *sp, const size_t *b, const size_t *e
  * more than its compute saves (a speed is measured from submit to report,
  * copies included), a place slowed by sharing cores: each stops taking
  * chunks. A place is never dropped while no other live place remains. When
- * one live place is left, it takes the rest as one chunk. */
+ * one live place is left, it takes the rest as one chunk.
+ *
+ * A speed measured during the operation has seen only the groups the place
+ * ran, and work is often uneven (Mandelbrot's middle rows cost many times
+ * its top ones): until a place has run more, its chunk is at most twice the
+ * groups it has finished, so that a speed measured on cheap groups cannot
+ * hand it a long tail of dear ones. Speeds given as measured at init (a
+ * model of whole operations) are not capped. */
 int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge);
 /* Place p ran `groups` groups in `seconds` (its chunk is no longer in flight). */
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds);

@@ -167,6 +167,35 @@ static void last_place_is_never_dropped(void **state)
     weft__split_free(&s.sp);
 }
 
+/* Slow start: a speed measured during the operation on a few groups (cheap
+ * ones, say) hands the place at most twice what it has finished; a speed
+ * from a model is trusted at once. */
+static void slow_start(void **state)
+{
+    (void)state;
+    const double prior[] = {1.0, 1.0};
+    weft__split sp;
+    weft__split_init(&sp, WEFT_POLICY_GUIDED, TOTAL, 2, prior, NULL, 0);
+    size_t gb, ge, g1, e1, finished = 0;
+    /* Place 1 takes its first chunk and never reports; place 0 reports each
+     * of its chunks a thousand times faster than its prior. */
+    assert_int_equal(weft__split_next(&sp, 1, &g1, &e1), 1);
+    for (int i = 0; i < 4 && weft__split_next(&sp, 0, &gb, &ge); i++) {
+        size_t n = ge - gb;
+        if (finished && n > 2 * finished) fail_msg("chunk %d: %zu groups after %zu finished", i, n, finished);
+        weft__split_record(&sp, 0, n, 1e-6 * (double)n);
+        finished += n;
+    }
+    weft__split_free(&sp);
+
+    const double known[] = {1000.0, 1.0};
+    const int measured[] = {1, 1};
+    weft__split_init(&sp, WEFT_POLICY_ADAPTIVE, TOTAL, 2, known, measured, 0);
+    assert_int_equal(weft__split_next(&sp, 0, &gb, &ge), 1);
+    assert_true(ge - gb > TOTAL / 4); /* the model's share, not a probe */
+    weft__split_free(&sp);
+}
+
 /* Dynamic and static never drop: the user fixed the chunks, or the shares. */
 static void dynamic_and_static_never_drop(void **state)
 {
@@ -206,6 +235,7 @@ int main(void)
         cmocka_unit_test(equal_places_both_work),
         cmocka_unit_test(adaptive_model_drops_before_running),
         cmocka_unit_test(last_place_is_never_dropped),
+        cmocka_unit_test(slow_start),
         cmocka_unit_test(dynamic_and_static_never_drop),
         cmocka_unit_test(one_place_one_chunk),
     };

@@ -29,6 +29,8 @@ typedef struct weft__device {
                                      of pipelined chunks (NULL: none) */
     weft_device_info_t info;
     atomic_long launches;         /* launches so far, for fault injection */
+    atomic_long callbacks;        /* completion callbacks launches registered
+                                     (host/launch.c): tests read it */
     pthread_mutex_t queue_m;      /* recursive: see weft__queue_lock() */
     pthread_mutex_t pool_m;       /* guards the buffer pool */
     weft__devmem *pool;           /* free device buffers, newest first */

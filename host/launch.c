@@ -1,10 +1,48 @@
-/* host/launch.c — kernel launches as tasks: enqueue, then finish the task
- * from the event's completion callback — or, when a thread outside the pool
- * joins it, from that thread as soon as clWaitForEvents returns (some drivers
- * call callbacks tens of microseconds after the event completes). Whichever
- * comes first completes the task; the callback always runs and ends the
- * launch's accounting. Every failure on the way becomes a panic on the
- * launch's handle. */
+/* host/launch.c — kernel launches as tasks. Every failure on the way
+ * becomes a panic on the launch's handle.
+ *
+ * Completing a launch. The kernel is enqueued and flushed; its task then
+ * completes in one of two ways, and a completion callback is registered only
+ * for the second (on some drivers a callback runs tens of microseconds after
+ * the event completes, and registering one costs as much again):
+ *
+ *   - A thread outside the pool that joins the handle and may block
+ *     (weft_join's join_wait: nothing queued it could run meanwhile) waits
+ *     on the event with clWaitForEvents and completes the task itself.
+ *   - Otherwise the task must complete without anyone blocking on its event:
+ *     arm() registers the callback, which completes it. The owner of the
+ *     handle arms it before it stops being able to block: weft_join from a
+ *     worker or a caller slot that runs pool tasks (or after a failed wait),
+ *     weft_handle_detach, weft_handle_is_finished (a poller), and
+ *     weft_scope_launch at once (the scope's end waits on its latch, running
+ *     tasks). A handle that is never consumed is never armed: like any
+ *     leaked handle, its task is then never freed.
+ *
+ * Two flags in launch_state settle who does what, whichever thread gets
+ * there first:
+ *   armed    exchanged to 1 by the one arm() that acts (arm() may be called
+ *            again, from another thread for a scope's handle: it returns).
+ *            Before it registers, arm() looks at the event: a command that
+ *            has already ended completes the task there, with no callback.
+ *   claimed  exchanged to 1 by the one thread that completes the task: the
+ *            joiner after clWaitForEvents, arm() on an ended event, the
+ *            callback, or arm() when registration fails (it then waits for
+ *            the event and panics "could not report completion"). The
+ *            failure panic is stored by the claimer only, just before it
+ *            calls weft__task_complete.
+ * A callback registered on an event that has already completed runs at
+ * once, perhaps inside clSetEventCallback: arm() touches nothing of the task
+ * after registering, and the handle's reference (held by the caller of
+ * arm()) keeps it alive until then.
+ *
+ * References and the runtime's external work: the callback holds a task
+ * reference and one weft__runtime_external_begin, both taken by arm() just
+ * before it registers; the callback gives both back after its completion
+ * attempt (it runs even when the joiner won), so weft_runtime_destroy waits
+ * for every registered callback. A launch completed without a callback is
+ * completed on the handle owner's thread inside weft_join, weft_handle_detach
+ * or weft_handle_is_finished and leaves nothing behind to wait for. The
+ * event's one reference belongs to launch_state, freed with the task. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +57,9 @@ typedef struct launch_state {
     const char *file;
     int line;
     char *launcher;               /* name of the task that launched, or NULL */
-    cl_event ev;                  /* the kernel's event (own reference), once enqueued */
-    atomic_int claimed;           /* 1 once the callback or a joiner completed the task */
+    cl_event ev;                  /* the kernel's event (this state's reference), once enqueued */
+    atomic_int armed;             /* 1 once arm() has acted (see the top of the file) */
+    atomic_int claimed;           /* 1 once a thread has taken the task's completion */
 } launch_state;
 
 static void launch_state_free(void *p)
@@ -74,14 +113,7 @@ static void device_panic(struct weft_task *t, const launch_state *ls, cl_int sta
     if (p) weft__task_set_panic(t, p); /* out of memory: the launch still completes, without payload */
 }
 
-static void finish(struct weft_task *t)
-{
-    weft_runtime_t *rt = weft__task_runtime(t);
-    weft__task_complete(t);
-    weft__runtime_external_end(rt);
-}
-
-/* Complete t from the event's outcome, unless the other path already did. */
+/* Complete t from the event's outcome, unless another thread already did. */
 static void complete_from_event(struct weft_task *t, cl_int status)
 {
     launch_state *ls = weft__task_state(t);
@@ -92,30 +124,67 @@ static void complete_from_event(struct weft_task *t, cl_int status)
 
 static void CL_CALLBACK on_event(cl_event ev, cl_int status, void *user)
 {
+    (void)ev;
     struct weft_task *t = user;
     weft_runtime_t *rt = weft__task_runtime(t);
     /* Only records the outcome: no jumps, no waiting, in the driver's thread. */
     complete_from_event(t, status);
-    clReleaseEvent(ev);
     weft__task_unref(t); /* the callback's own reference */
     weft__runtime_external_end(rt);
 }
 
-/* weft_join's fast path for a thread outside the pool: wait on the event. */
+/* The event's status: CL_COMPLETE, a failure (< 0), or CL_QUEUED when it
+ * cannot be read. */
+static cl_int event_status(cl_event ev)
+{
+    cl_int status = CL_QUEUED;
+    if (clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL) != CL_SUCCESS)
+        return CL_QUEUED;
+    return status;
+}
+
+/* weft_join's fast path for a thread outside the pool that may block: wait
+ * on the event and complete t here. When even the wait fails, t stays
+ * unfinished and weft_join arms it. */
 static void join_wait(struct weft_task *t, void *state)
 {
     launch_state *ls = state;
-    if (!ls || !ls->ev || clWaitForEvents(1, &ls->ev) == CL_SUCCESS) {
-        cl_int status = CL_COMPLETE;
-        if (ls && ls->ev)
-            clGetEventInfo(ls->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
-        if (ls && ls->ev) complete_from_event(t, status);
+    if (!ls->ev) return; /* completed before weft_launch returned */
+    cl_int err = clWaitForEvents(1, &ls->ev);
+    cl_int status = event_status(ls->ev);
+    /* clWaitForEvents reports a failed command as an error too. */
+    if (err == CL_SUCCESS) complete_from_event(t, status < 0 ? status : CL_COMPLETE);
+    else if (status < 0) complete_from_event(t, status);
+}
+
+/* Make t complete with nobody blocking on its event (see the top of the
+ * file). The caller holds a reference to t. */
+static void arm(struct weft_task *t, void *state)
+{
+    launch_state *ls = state;
+    if (!ls->ev || atomic_load(&ls->claimed) || atomic_exchange(&ls->armed, 1)) return;
+    cl_int status = event_status(ls->ev);
+    if (status <= CL_COMPLETE) {
+        complete_from_event(t, status);
         return;
     }
-    /* clWaitForEvents reports a failed command as an error too: read it. */
-    cl_int status = CL_COMPLETE;
-    clGetEventInfo(ls->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
-    if (status < 0) complete_from_event(t, status);
+    weft_runtime_t *rt = weft__task_runtime(t);
+    weft__device *dev = ls->dev;
+    weft__runtime_external_begin(rt);
+    weft__task_ref(t); /* the callback's */
+    atomic_fetch_add_explicit(&dev->callbacks, 1, memory_order_relaxed);
+    weft__queue_lock(dev);
+    /* The callback may run at once and finish t: touch nothing of it after. */
+    cl_int err = clSetEventCallback(ls->ev, CL_COMPLETE, on_event, t);
+    weft__queue_unlock(dev);
+    if (err == CL_SUCCESS) return;
+    weft__task_unref(t);
+    weft__runtime_external_end(rt);
+    /* Queued but cannot report back: wait for it here. */
+    clWaitForEvents(1, &ls->ev);
+    if (atomic_exchange(&ls->claimed, 1)) return;
+    device_panic(t, ls, err, "could not report completion");
+    weft__task_complete(t);
 }
 
 static int validate(weft_runtime_t *rt, const weft_launch_t *l, const char *caller)
@@ -184,8 +253,6 @@ static cl_int set_args(cl_kernel k, const weft_launch_t *l, cl_uint *failed)
     return CL_SUCCESS;
 }
 
-/* Build, fault-check, set arguments and enqueue. Either the event callback
- * will finish t, or t is finished here with a panic. */
 /* What a launch runs: its built program (NULL when `source` failed to
  * build: why then holds the failure, or NULL when memory ran out), and a
  * kernel object taken from the pool for it (NULL with kerr when it could not
@@ -225,6 +292,9 @@ static int resolve_program(weft_runtime_t *rt, const weft_launch_t *l, const cha
                       names[0] ? names : "none");
 }
 
+/* Fault-check, set arguments and enqueue. Either t is left in flight with
+ * its event (completed as the top of the file says), or it is completed here
+ * with a panic. */
 static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t *l, resolved *r)
 {
     launch_state *ls = weft__task_state(t);
@@ -237,7 +307,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         } else {
             device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built");
         }
-        finish(t);
+        weft__task_complete(t);
         return;
     }
     weft__built *built = r->built;
@@ -245,7 +315,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     if (injected) {
         resolved_release(rt, l, r);
         device_panic(t, ls, injected, "failed during execution (injected fault)");
-        finish(t);
+        weft__task_complete(t);
         return;
     }
     cl_int err = CL_SUCCESS;
@@ -253,7 +323,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     cl_kernel k = r->k;
     if (!k) {
         device_panic(t, ls, r->kerr, "could not be created");
-        finish(t);
+        weft__task_complete(t);
         return;
     }
     /* Kernel objects are reused: one from an earlier launch still holds that
@@ -263,34 +333,20 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     cl_uint bad = 0;
     if (err == CL_SUCCESS) err = set_args(k, l, &bad);
     cl_event ev = NULL;
-    weft__device *dev = ls->dev; /* ls may be gone once the callback is set */
-    weft__queue_lock(dev);
+    weft__queue_lock(ls->dev);
     if (err == CL_SUCCESS)
         err = clEnqueueNDRangeKernel(ls->dev->queue, k, l->dims, l->offset, l->global,
                                      l->local[0] ? l->local : NULL, 0, NULL, &ev);
     weft__kernel_give_back(rt, built, l->kernel, k, want);
-    cl_command_queue queue = ls->dev->queue;
+    /* Flushed now, so that the kernel runs whether or not anyone waits. */
+    if (err == CL_SUCCESS) clFlush(ls->dev->queue);
+    weft__queue_unlock(ls->dev);
     if (err == CL_SUCCESS) {
-        clRetainEvent(ev);
         ls->ev = ev;
-        weft__task_ref(t); /* the callback's */
-        clFlush(queue);
-        /* The callback may run at once and finish t: touch nothing of it after. */
-        err = clSetEventCallback(ev, CL_COMPLETE, on_event, t);
-        weft__queue_unlock(dev);
-        if (err == CL_SUCCESS) return;
-        /* Queued but cannot report back: wait for it here. */
-        weft__task_unref(t);
-        clWaitForEvents(1, &ev);
-        clReleaseEvent(ev);
-        atomic_store(&ls->claimed, 1);
-        device_panic(t, ls, err, "could not report completion");
-        finish(t);
         return;
     }
-    weft__queue_unlock(dev);
     device_panic(t, ls, err, "could not be enqueued");
-    finish(t);
+    weft__task_complete(t);
 }
 
 static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s,
@@ -325,12 +381,14 @@ static int launch_common(const char *file, int line, weft_runtime_t *rt, weft_sc
     }
     ls->file = file;
     ls->line = line;
-    static const weft__task_ops launch_ops = {.free = launch_state_free, .join_wait = join_wait};
+    static const weft__task_ops launch_ops = {.free = launch_state_free, .join_wait = join_wait, .arm = arm};
     weft__task_set_ops(t, &launch_ops, ls);
     if (s) weft__scope_add(s, t);
-    weft__runtime_external_begin(rt);
     if (out) *out = t;
     submit(rt, t, l, &r);
+    /* The scope's end waits on its latch, not on the event. The scope holds
+     * the handle's reference until it ends, which is not before this returns. */
+    if (s) arm(t, ls);
     return 0;
 }
 

@@ -56,9 +56,17 @@ uint64_t weft__runtime_t0(const weft_runtime_t *rt);
 typedef struct weft__task_ops {
     /* Frees the state when the task is freed (may be NULL). */
     void (*free)(void *state);
-    /* A faster wait for a joiner outside the pool, before it blocks on the
-     * task's latch (may be NULL). It may complete the task itself. */
+    /* A faster wait for a joiner outside the pool that may block, before it
+     * blocks on the task's latch (may be NULL). It may complete the task
+     * itself. */
     void (*join_wait)(struct weft_task *t, void *state);
+    /* From now on nobody may block in join_wait for the task: make it
+     * complete by itself (may be NULL). Called by the handle's owner, holding
+     * the handle, before a join that runs pool tasks while it waits (or whose
+     * join_wait did not complete the task), a detach, or a poll; any number
+     * of times, from any thread. The owner may also complete the task
+     * itself. */
+    void (*arm)(struct weft_task *t, void *state);
 } weft__task_ops;
 
 /* Allocate a task with one reference for its owner (the handle) and one for

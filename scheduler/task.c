@@ -253,6 +253,14 @@ int weft_spawn(weft_runtime_t *rt, weft_task_fn fn, void *arg, weft_handle_t **o
     return weft_builder_spawn(NULL, rt, fn, arg, out);
 }
 
+/* Nobody will block in join_wait for h now (a join that runs pool tasks
+ * while it waits, a detach, a poll): work driven from outside the pool must
+ * complete by itself. */
+static void arm(struct weft_task *h)
+{
+    if (h->ops && h->ops->arm && !weft__latch_is_set(&h->done)) h->ops->arm(h, h->ops_state);
+}
+
 int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
 {
     if (result) *result = NULL;
@@ -260,11 +268,15 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
     if (!h) return weft__fail(WEFT_EINVAL, "weft_join: handle is NULL");
     /* Work driven from outside the pool (a device launch) has a faster wait
      * of its own, in the driver. A thread from outside takes it when the
-     * pool has nothing queued that it could run meanwhile; a worker keeps
-     * helping. */
-    if (h->ops && h->ops->join_wait && !weft__ctx()->worker && !weft__latch_is_set(&h->done) &&
-        atomic_load_explicit(&h->rt->queued, memory_order_relaxed) == 0)
-        h->ops->join_wait(h, h->ops_state);
+     * pool has nothing queued that it could run meanwhile (or when its stack
+     * lets it only block anyway); a worker keeps helping, and the work must
+     * then complete by itself. */
+    if (h->ops && !weft__latch_is_set(&h->done)) {
+        if (h->ops->join_wait && !weft__ctx()->worker &&
+            (atomic_load_explicit(&h->rt->queued, memory_order_relaxed) == 0 || !weft__stack_can_help()))
+            h->ops->join_wait(h, h->ops_state);
+        arm(h);
+    }
     weft__wait(h->rt, &h->done);
     weft_panic_t *p = h->panic;
     h->panic = NULL;
@@ -279,7 +291,12 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
 
 int weft_handle_is_finished(const weft_handle_t *h)
 {
-    return h ? weft__latch_is_set(&h->done) : 0;
+    if (!h) return 0;
+    if (weft__latch_is_set(&h->done)) return 1;
+    /* The handle is const to the caller; arming changes only how the task
+     * completes, which the scheduler owns. */
+    arm((struct weft_task *)h);
+    return weft__latch_is_set(&h->done);
 }
 
 void weft_handle_detach(weft_handle_t *h)
@@ -287,6 +304,7 @@ void weft_handle_detach(weft_handle_t *h)
     if (!h) return;
     /* A scope still waits for its tasks and reports their panics itself. */
     if (h->scope) return;
+    arm(h);
     int prev = atomic_fetch_or(&h->flags, WEFT__TASK_DETACHED);
     if ((prev & WEFT__TASK_DONE) && h->panic) atomic_fetch_add(&h->rt->detached_panics, 1);
     weft__task_unref(h);

@@ -114,12 +114,73 @@ static void op_free(weft__op *op)
 /* The key of pl's speed in the models on disk: the operation's size class
  * (its work-groups, rounded down to a power of two: speeds, and which places
  * pay off, change with the size), then the place. */
-static void place_key(const weft__op *op, const weft__place *pl, char *buf, size_t cap)
+static int size_class(const weft__op *op)
 {
     int cls = 0;
     for (size_t g = op->ngroups * op->blocks_per_group; g > 1; g >>= 1) cls++;
-    if (pl->device < 0) snprintf(buf, cap, "2^%d cpu:%d", cls, weft_runtime_cpu_threads(op->rt));
-    else snprintf(buf, cap, "2^%d %s", cls, pl->name);
+    return cls;
+}
+
+static void place_key(const weft__op *op, const weft__place *pl, char *buf, size_t cap)
+{
+    if (pl->device < 0) snprintf(buf, cap, "2^%d cpu:%d", size_class(op), weft_runtime_cpu_threads(op->rt));
+    else snprintf(buf, cap, "2^%d %s", size_class(op), pl->name);
+}
+
+/* The key of a place set's throughput (groups per second of a whole
+ * operation), the set as trace-id bits. */
+static void set_key(const weft__op *op, uint64_t set, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "2^%d set:%llx", size_class(op), (unsigned long long)set);
+}
+
+/* Adaptive: a smaller place set replaces a larger one when it was measured
+ * this much faster (operations of milliseconds measure with noise), and the
+ * stored throughput of the set it replaced rises by SET_RETRY_DRIFT per
+ * operation, so that the larger set is measured again now and then (one that
+ * ran at two thirds of the speed, after about 20 operations: a few percent of
+ * the time). */
+#define SET_MARGIN 1.03
+#define SET_RETRY_DRIFT 1.02
+
+/* Adaptive: which live places run. A place's speed is measured while the
+ * others run, so it cannot tell that two places slow each other down (PoCL
+ * and the workers on the same cores): the sum of their speeds looks fine
+ * while the operation runs slower than on one of them. The model therefore
+ * also keeps each place set's throughput over whole operations, and the
+ * choice is greedy: from the live set, drop the slowest place while the
+ * smaller set was measured faster; a set not measured yet is run, once
+ * every place's speed is known (a calibrating run measures nothing fair).
+ * Returns the set to run (trace-id bits) and, in *rejected, the larger set
+ * it was preferred to (0: none). */
+static uint64_t choose_set(weft__op *op, const double *speed, const int *measured, uint64_t *rejected)
+{
+    uint64_t set = 0;
+    *rejected = 0;
+    for (int p = 0; p < op->nplaces; p++) {
+        if (op->places[p].state == WEFT__PLACE_RETIRED) continue;
+        if (op->places[p].trace_id >= 64 || !measured[p]) return 0; /* no choice: run them all */
+        set |= (uint64_t)1 << op->places[p].trace_id;
+    }
+    for (;;) {
+        char key[96];
+        double t_set, t_sub;
+        set_key(op, set, key, sizeof key);
+        if (!weft__model_load(op->rt, op->name, key, &t_set)) return set; /* measure it */
+        int slowest = -1, n = 0;
+        for (int p = 0; p < op->nplaces; p++) {
+            if (!(set >> op->places[p].trace_id & 1) || op->places[p].state == WEFT__PLACE_RETIRED) continue;
+            n++;
+            if (slowest < 0 || speed[p] < speed[slowest]) slowest = p;
+        }
+        if (n < 2) return set;
+        uint64_t sub = set & ~((uint64_t)1 << op->places[slowest].trace_id);
+        set_key(op, sub, key, sizeof key);
+        if (!weft__model_load(op->rt, op->name, key, &t_sub)) return sub; /* measure it */
+        if (t_sub <= SET_MARGIN * t_set) return set;
+        *rejected = set;
+        set = sub;
+    }
 }
 
 /* Adaptive: a place the stored speeds dropped before it ran a chunk gets no
@@ -146,6 +207,19 @@ static void finish(weft__op *op)
             place_key(op, &op->places[p], key, sizeof key);
             weft__model_store(rt, op->name, key, speed * (double)op->group);
         }
+    }
+    if (op->kind == WEFT_POLICY_ADAPTIVE && !failure && op->set_run) {
+        char key[96];
+        double seconds = (double)(weft__now_ns() - op->t_first) / 1e9, old;
+        if (seconds > 0) {
+            double t = (double)op->ngroups / seconds;
+            set_key(op, op->set_run, key, sizeof key);
+            if (weft__model_load(rt, op->name, key, &old)) t = 0.5 * old + 0.5 * t;
+            weft__model_store(rt, op->name, key, t);
+        }
+        set_key(op, op->set_rejected, key, sizeof key);
+        if (op->set_rejected && weft__model_load(rt, op->name, key, &old))
+            weft__model_store(rt, op->name, key, old * SET_RETRY_DRIFT);
     }
     for (int p = 0; p < op->nplaces; p++) {
         op->stats.items[op->places[p].trace_id] = op->places[p].items;
@@ -516,6 +590,12 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
         weft__split_prefer_static(&op->sp, keep_b, keep_e);
     for (int p = 0; p < op->nplaces; p++)
         if (op->places[p].state == WEFT__PLACE_RETIRED) weft__split_retire(&op->sp, p);
+    if (op->kind == WEFT_POLICY_ADAPTIVE && op->nplaces > 1) {
+        op->set_run = choose_set(op, speed, measured, &op->set_rejected);
+        for (int p = 0; p < op->nplaces && op->set_run; p++)
+            if (!(op->set_run >> op->places[p].trace_id & 1)) weft__split_exclude(&op->sp, p);
+    }
+    op->t_first = weft__now_ns();
 
     struct weft_task *t = op->task;
     if (s) weft__scope_add(s, t);

@@ -86,6 +86,11 @@ typedef struct weft__op {
     int finalizing;
     weft_panic_t *failure;
     weft_run_stats_t stats;
+    /* adaptive's choice of places (driver.c, choose_set): the set run and
+     * the set it was preferred to, as trace-id bits (0: none), and when the
+     * first round started */
+    uint64_t set_run, set_rejected;
+    uint64_t t_first;
     /* registered arrays' moves (array.c), per place as stats index them:
      * host->device into the device, device->host out of it */
     _Atomic uint64_t moved_up[WEFT__MAX_PLACES], moved_down[WEFT__MAX_PLACES];

@@ -38,7 +38,7 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
     double sum = 0;
     for (int p = 0; p < nplaces; p++) {
         sp->speed[p] = speed[p] > 0 ? speed[p] : 1.0;
-        sp->measured[p] = sp->from_model[p] = measured ? measured[p] : 0;
+        sp->measured[p] = measured ? measured[p] : 0;
         sum += sp->speed[p];
     }
     size_t automatic = kind == WEFT_POLICY_DYNAMIC ? total_groups / (8 * (size_t)nplaces)
@@ -128,6 +128,9 @@ static int take_requeued(weft__split *sp, int p, size_t *gb, size_t *ge)
     return 0;
 }
 
+/* The first chunk of a place whose speed is unknown: small, it measures it. */
+static size_t probe(const weft__split *sp) { return sp->total / (16 * (size_t)sp->nplaces); }
+
 static size_t share(const weft__split *sp, int p, double k)
 {
     double sum = 0;
@@ -216,11 +219,14 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
          * a place: size nothing big on them. A place's first chunk is small
          * and measures it; shares follow from measured speeds. */
         if (!sp->measured[p]) {
-            n = sp->total / (16 * (size_t)sp->nplaces);
+            n = probe(sp);
             break;
         }
         n = share(sp, p, sp->kind == WEFT_POLICY_ADAPTIVE ? ADAPTIVE_K : GUIDED_K);
-        if (!sp->from_model[p] && n > 2 * sp->done[p]) n = 2 * sp->done[p]; /* slow start */
+        /* Slow start (split.h): at most twice what the place has finished,
+         * or than a first chunk. */
+        size_t credit = sp->done[p] > probe(sp) ? sp->done[p] : probe(sp);
+        if (n > 2 * credit) n = 2 * credit;
         break;
     }
     if (n < sp->chunk) n = sp->chunk;
@@ -230,6 +236,11 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
         return 0;
     }
     return hand(sp, p, n, gb, ge);
+}
+
+void weft__split_exclude(weft__split *sp, int p)
+{
+    if (sp->kind == WEFT_POLICY_GUIDED || sp->kind == WEFT_POLICY_ADAPTIVE) sp->dropped[p] = 1;
 }
 
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds)

@@ -28,7 +28,6 @@ typedef struct weft__split {
     size_t in_flight[WEFT__MAX_PLACES]; /* groups handed and not yet recorded */
     size_t handed[WEFT__MAX_PLACES];    /* chunks handed */
     size_t done[WEFT__MAX_PLACES];      /* groups recorded (measured) this operation */
-    int from_model[WEFT__MAX_PLACES];   /* its speed came measured at init (a model) */
     size_t static_b[WEFT__MAX_PLACES], static_e[WEFT__MAX_PLACES];
     int static_taken[WEFT__MAX_PLACES];
     weft__requeued *requeued;
@@ -61,13 +60,17 @@ void weft__split_prefer_static(weft__split *sp, const size_t *b, const size_t *e
  * chunks. A place is never dropped while no other live place remains. When
  * one live place is left, it takes the rest as one chunk.
  *
- * A speed measured during the operation has seen only the groups the place
- * ran, and work is often uneven (Mandelbrot's middle rows cost many times
- * its top ones): until a place has run more, its chunk is at most twice the
- * groups it has finished, so that a speed measured on cheap groups cannot
- * hand it a long tail of dear ones. Speeds given as measured at init (a
- * model of whole operations) are not capped. */
+ * Slow start: work is often uneven (Mandelbrot's middle rows cost many
+ * times its top ones), so a speed — measured on the groups a place ran, or
+ * a model's average over whole operations — says little about the next
+ * groups. A place's chunk is at most twice the groups it has finished this
+ * operation (or twice a first, measuring chunk, a 16th of the range over the
+ * places): chunks grow as the place proves them, and a long chunk of dear
+ * groups cannot end after everything else. */
 int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge);
+/* Place p takes no chunk, as a dropped place (GUIDED, ADAPTIVE): unless
+ * every other live place retires. */
+void weft__split_exclude(weft__split *sp, int p);
 /* Place p ran `groups` groups in `seconds` (its chunk is no longer in flight). */
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds);
 /* Place p failed chunk [gb, ge): hand it to another place; p takes no more. */

@@ -480,7 +480,13 @@ typedef enum weft_policy_kind {
                                        first where the model lacks a place. With a
                                        model, a place that would lose is dropped before
                                        it runs anything; its stored speed then rises a
-                                       quarter per operation until it is tried again */
+                                       quarter per operation until it is tried again.
+                                       The model also keeps the throughput of each set
+                                       of places over whole operations, so that places
+                                       that slow each other down (sharing cores) are
+                                       seen: the slowest place is left out while the
+                                       smaller set was measured faster (an untried set
+                                       is run once to measure it) */
 } weft_policy_kind_t;
 
 /** What an operation does when a chunk fails on a place (a device error, an

@@ -110,10 +110,116 @@ static void slow_device_is_dropped(void **state)
     free(saved);
 }
 
+/* ---- adaptive's choice of place sets ---------------------------------------- */
+
+static void fast_cpu(size_t b, size_t e, void *const *argv) { fill_cpu(b, e, argv); }
+
+static const char *const FAST_CL = "__kernel void fast_fill(__global uint *out) {\n"
+                                   "    uint i = (uint)get_global_id(0);\n"
+                                   "    out[i] = i * 3u + 1u;\n"
+                                   "}\n";
+
+static const weft_kernel_t SETS = {.name = "drop_sets", .cpu = fast_cpu, .cl_source = FAST_CL, .cl_entry = "fast_fill"};
+
+/* Write the model of SETS: both places' speeds (indices per second; the
+ * device the slower, so the one a smaller set leaves out, though not so slow
+ * that it loses on speed alone) and the given set throughputs (groups per
+ * second, 0: none), for the size class of N items in groups of GROUP. */
+static void write_model(const char *dir, const char *device, double cpu_and_dev, double cpu_alone)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/drop_sets.model", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "2^8 cpu:2\t2e8\n2^8 %s\t1e8\n", device);
+    if (cpu_and_dev > 0) fprintf(f, "2^8 set:3\t%g\n", cpu_and_dev);
+    if (cpu_alone > 0) fprintf(f, "2^8 set:1\t%g\n", cpu_alone);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* One adaptive run of SETS on the CPU and device 0 with the model as
+ * written; the run's stats. A fresh runtime each time: the model is read
+ * from the file. */
+static weft_run_stats_t run_sets(const char *dir, double cpu_and_dev, double cpu_alone, const char *what)
+{
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    weft_device_info_t info;
+    WT_CHECK(weft_device_info(rt, 0, &info));
+    write_model(dir, info.name, cpu_and_dev, cpu_alone);
+    uint32_t *out = calloc(N, sizeof *out);
+    assert_non_null(out);
+    weft_arg_t a = weft_arg_split(out, N * sizeof *out, sizeof *out, WEFT_WRITE);
+    weft_policy_t pol;
+    weft_policy_init(&pol);
+    pol.kind = WEFT_POLICY_ADAPTIVE;
+    pol.devices = 1;
+    WT_CHECK(weft_parallel_run(rt, &SETS, weft_range_1d(N, GROUP), &a, 1, &pol, WT_PANIC));
+    for (size_t i = 0; i < N; i++)
+        if (out[i] != (uint32_t)i * 3u + 1u) fail_msg("%s: out[%zu] = %u", what, i, out[i]);
+    weft_run_stats_t st;
+    WT_CHECK(weft_runtime_last_run_stats(rt, &st));
+    if (st.items[0] + st.items[1] != N) fail_msg("%s: %zu + %zu items", what, st.items[0], st.items[1]);
+    free(out);
+    weft_runtime_destroy(rt);
+    return st;
+}
+
+/* A place's speed is measured while the others run: two places that slow
+ * each other down look fine one by one. Adaptive keeps each place set's
+ * throughput over whole operations and runs the best one it knows,
+ * measuring an untried smaller set before it settles. */
+static void adaptive_chooses_place_sets(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/weft-sets-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *saved = getenv("WEFT_CACHE_DIR") ? strdup(getenv("WEFT_CACHE_DIR")) : NULL;
+    assert_int_equal(setenv("WEFT_CACHE_DIR", dir, 1), 0);
+    weft_runtime_t *probe = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    if (!probe) {
+        rm_dir(dir);
+        skip();
+    }
+    weft_runtime_destroy(probe);
+
+    /* The CPU alone was measured twice as fast as with the device: the
+     * device is left out (and said so). */
+    weft_run_stats_t st = run_sets(dir, 100, 200, "CPU alone faster");
+    assert_int_equal(st.items[1], 0);
+    assert_int_equal(st.dropped[1], 1);
+    assert_int_equal(st.items[0], N);
+    /* The set it was preferred to drifts up, to be tried again some day. */
+    char path[512], text[1024] = "";
+    snprintf(path, sizeof path, "%s/drop_sets.model", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    text[got] = '\0';
+    fclose(f);
+    wt_assert_contains(text, "2^8 set:3\t102\n");
+    wt_assert_contains(text, "2^8 set:1\t"); /* this run's, blended in */
+
+    /* Only the pair measured: the CPU alone is tried, to measure it. */
+    st = run_sets(dir, 200, 0, "CPU alone untried");
+    assert_int_equal(st.items[1], 0);
+    assert_int_equal(st.dropped[1], 1);
+
+    /* The pair measured faster than the CPU alone: both run. */
+    st = run_sets(dir, 200, 100, "pair faster");
+    assert_true(st.items[1] > 0);
+    assert_int_equal(st.dropped[1], 0);
+
+    rm_dir(dir);
+    if (saved) setenv("WEFT_CACHE_DIR", saved, 1);
+    else unsetenv("WEFT_CACHE_DIR");
+    free(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(slow_device_is_dropped),
+        cmocka_unit_test(adaptive_chooses_place_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

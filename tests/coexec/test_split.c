@@ -167,9 +167,9 @@ static void last_place_is_never_dropped(void **state)
     weft__split_free(&s.sp);
 }
 
-/* Slow start: a speed measured during the operation on a few groups (cheap
- * ones, say) hands the place at most twice what it has finished; a speed
- * from a model is trusted at once. */
+/* Slow start: a speed measured on a few groups (cheap ones, say), or a
+ * model's, hands the place at most twice what it has finished (or twice a
+ * measuring chunk). */
 static void slow_start(void **state)
 {
     (void)state;
@@ -188,11 +188,16 @@ static void slow_start(void **state)
     }
     weft__split_free(&sp);
 
-    const double known[] = {1000.0, 1.0};
+    const double known[] = {1000.0, 500.0};
     const int measured[] = {1, 1};
     weft__split_init(&sp, WEFT_POLICY_ADAPTIVE, TOTAL, 2, known, measured, 0);
     assert_int_equal(weft__split_next(&sp, 0, &gb, &ge), 1);
-    assert_true(ge - gb > TOTAL / 4); /* the model's share, not a probe */
+    /* A model's speed is capped too: twice a measuring chunk (a 16th of the
+     * range over the places), then twice what was finished. */
+    assert_int_equal(ge - gb, 2 * (TOTAL / 32));
+    weft__split_record(&sp, 0, ge - gb, 1e-3);
+    assert_int_equal(weft__split_next(&sp, 0, &gb, &ge), 1);
+    assert_int_equal(ge - gb, 2 * (TOTAL / 16));
     weft__split_free(&sp);
 }
 

@@ -208,6 +208,10 @@ int weft__env_threads(int *out);
  * with nothing to do spins before it sleeps. 0, or WEFT_EINVAL with a
  * message. */
 int weft__env_wait_policy(uint64_t *spin_ns);
+/* payload.c: move the cause into a new payload with message msg (returns the
+ * cause alone when memory runs out). */
+weft_panic_t *weft__panic_wrap(const char *thread, const char *file, int line, const char *msg,
+                               weft_panic_t *cause, size_t suppressed);
 /* payload.c: move the cause into a new "a scoped thread panicked" payload. */
 weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
                                 size_t suppressed);

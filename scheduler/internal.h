@@ -111,7 +111,9 @@ weft_panic_t *weft__run_caught_quiet(weft_task_fn fn, void *arg, void **result, 
 
 /* ---- panic payloads (payload.c) ------------------------------------------ */
 /* A new payload; strings are copied (NULL thread or file: "<unnamed>",
- * "<unknown>"). NULL only when memory runs out. */
+ * "<unknown>"). Never NULL: when memory runs out, every constructor returns
+ * one static payload ("panic payload could not be allocated: out of
+ * memory"), which weft_panic_destroy() leaves alone. */
 weft_panic_t *weft__panic_new(const char *thread, const char *file, int line, const char *message);
 
 /* What a device failure (or another failure of a place of an operation)
@@ -130,7 +132,7 @@ typedef struct weft__failure {
 } weft__failure;
 
 /* The one constructor for device failures: a payload with every field of f
- * and the formatted message. NULL only when memory runs out. */
+ * and the formatted message. Never NULL (see weft__panic_new). */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

@@ -96,6 +96,13 @@ void weft__task_complete(struct weft_task *t);
  * end (called after weft__task_complete). */
 void weft__runtime_external_begin(weft_runtime_t *rt);
 void weft__runtime_external_end(weft_runtime_t *rt);
+/* 1 when the calling thread is running for rt: one of its workers, a
+ * caller slot of it, or inside one of its tasks (a dedicated thread too). */
+int weft__runtime_is_current(const weft_runtime_t *rt);
+/* After weft__pool_stop: free every handle never joined or detached, passing
+ * each of their panics to the hook (wrapped, see weft_runtime_destroy_report);
+ * counts them into *handles and *panics. */
+void weft__handles_release(weft_runtime_t *rt, uint64_t *handles, uint64_t *panics);
 /* Register t with scope s (before it can complete). */
 void weft__scope_add(weft_scope_t *s, struct weft_task *t);
 

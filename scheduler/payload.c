@@ -219,12 +219,16 @@ void weft_set_panic_hook(weft_panic_hook_fn hook, void *user_data)
     pthread_mutex_unlock(&hook_m);
 }
 
-/* 1 while this thread runs the panic hook. */
-static _Thread_local int in_hook;
+/* While this thread runs the panic hook: the boundary depth it was called
+ * at; else -1. A panic at that same depth is the hook's own; one deeper
+ * landed in a boundary of its own (a task the hook ran while it waited) and
+ * is an ordinary panic. */
+static _Thread_local int hook_depth = -1;
 
 void weft__panic_notify(const weft_panic_t *p)
 {
-    if (in_hook) {
+    weft__thread_ctx *ctx = weft__ctx();
+    if (hook_depth >= 0 && ctx->depth == hook_depth) {
         /* The hook itself panicked (the payload here is that second panic,
          * reported by weft_panic_at where there is no boundary). Unwinding
          * again would land in the boundary being left, or loop: abort, as
@@ -241,11 +245,11 @@ void weft__panic_notify(const weft_panic_t *p)
     /* No boundary while the hook runs: a weft_panic() in it then reaches
      * weft_panic_at's report-and-abort path, and so the branch above,
      * instead of jumping back into the task's boundary. */
-    weft__thread_ctx *ctx = weft__ctx();
     jmp_buf *saved = ctx->boundary;
+    int saved_depth = hook_depth;
     ctx->boundary = NULL;
-    in_hook = 1;
+    hook_depth = ctx->depth;
     fn(p, ud);
-    in_hook = 0;
+    hook_depth = saved_depth;
     ctx->boundary = saved;
 }

@@ -2,7 +2,9 @@
  * process with "thread panicked while processing panic" (as Rust does),
  * instead of jumping back into the task's boundary: neither looping forever
  * nor replacing (and leaking) the task's payload. Each case runs in a forked
- * child whose stderr the parent reads; alarm() turns a loop into a failure. */
+ * child whose stderr the parent reads; alarm() turns a loop into a failure.
+ * A hook that runs a task that panics does not abort: that panic is the
+ * task's. */
 #include "weft_test.h"
 
 #include <signal.h>
@@ -99,12 +101,62 @@ static void hook_that_panics_on_dedicated_thread_aborts(void **state)
     expect_abort(hook_always_panics, 1, "the hook panicked too");
 }
 
+/* A hook that runs a task which panics (on this thread, in a caller slot, or
+ * on a worker) is not a panic inside the hook: that panic lands in its own
+ * task's boundary and the hook hears of it as of any other. */
+typedef struct nested {
+    weft_runtime_t *rt;
+    atomic_int calls;
+    int inner_rc;
+    char inner_msg[64];
+} nested;
+
+static void *inner_panics(void *arg)
+{
+    (void)arg;
+    weft_panic("inner");
+}
+
+static void hook_runs_a_task(const weft_panic_t *p, void *ud)
+{
+    nested *n = ud;
+    atomic_fetch_add(&n->calls, 1);
+    if (strcmp(weft_panic_message(p), "the task panicked") != 0) return;
+    weft_handle_t *h;
+    if (weft_spawn(n->rt, inner_panics, NULL, &h)) return;
+    weft_panic_t *q = NULL;
+    n->inner_rc = weft_join(h, NULL, &q);
+    snprintf(n->inner_msg, sizeof n->inner_msg, "%s", q ? weft_panic_message(q) : "");
+    weft_panic_destroy(q);
+}
+
+static void hook_running_a_panicking_task_does_not_abort(void **state)
+{
+    (void)state;
+    for (int workers = 1; workers <= 2; workers++) {
+        nested n = {.rt = wt_runtime(workers, WT_NO_DEVICES, 0)};
+        weft_set_panic_hook(hook_runs_a_task, &n);
+        weft_handle_t *h;
+        WT_CHECK(weft_spawn(n.rt, task_panics, NULL, &h));
+        weft_panic_t *p = NULL;
+        assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
+        assert_string_equal(weft_panic_message(p), "the task panicked");
+        weft_panic_destroy(p);
+        weft_set_panic_hook(NULL, NULL);
+        assert_int_equal(atomic_load(&n.calls), 2);
+        assert_int_equal(n.inner_rc, WEFT_EPANIC);
+        assert_string_equal(n.inner_msg, "inner");
+        assert_int_equal(weft_runtime_destroy(n.rt), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hook_that_panics_aborts),
         cmocka_unit_test(hook_that_panics_once_aborts),
         cmocka_unit_test(hook_that_panics_on_dedicated_thread_aborts),
+        cmocka_unit_test(hook_running_a_panicking_task_does_not_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,10 +139,12 @@ WEFT_API void weft_panic_destroy(weft_panic_t *p);
  *  its joiner. It runs on the thread that panicked; for device failures, on
  *  the thread that observed them, which may be an OpenCL driver's callback
  *  thread. Several may run at once. It must not panic: a weft_panic() inside
- *  the hook (or in anything it calls) does not unwind to the task's
- *  boundary but aborts the process, as Rust does, after printing that
- *  panic's report and the line "thread panicked while processing panic.
- *  aborting." to stderr; the task's own payload is never replaced. It should return
+ *  the hook (or in anything it calls, outside a task it runs) does not
+ *  unwind to the task's boundary but aborts the process, as Rust does, after
+ *  printing that panic's report and the line "thread panicked while
+ *  processing panic. aborting." to stderr; the task's own payload is never
+ *  replaced. (A task the hook spawns and joins may panic: that panic is the
+ *  task's, and reaches the hook in its turn.) It should return
  *  quickly without waiting for weft tasks. A scope's "a scoped thread
  *  panicked", which weft assembles afterwards, does not reach it; its cause
  *  already did.

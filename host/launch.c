@@ -110,7 +110,7 @@ static void device_panic(struct weft_task *t, const launch_state *ls, cl_int sta
                        .has_range = 1, .begin = ls->begin[0], .end = ls->end[0]};
     weft_panic_t *p = weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d), range %s", ls->kernel, when,
                                           ls->dev->info.name, weft_cl_status_name(status), status, range);
-    if (p) weft__task_set_panic(t, p); /* out of memory: the launch still completes, without payload */
+    weft__task_set_panic(t, p); /* never NULL: out of memory gives the static payload */
 }
 
 /* Complete t from the event's outcome, unless another thread already did. */

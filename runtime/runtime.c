@@ -49,9 +49,24 @@ int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t **out)
     return 0;
 }
 
-void weft_runtime_destroy(weft_runtime_t *rt)
+int weft_runtime_destroy_report(weft_runtime_t *rt, weft_runtime_report_t *report)
 {
-    if (!rt) return;
+    if (report) memset(report, 0, sizeof *report);
+    if (!rt) return 0;
+    /* From its own threads the destroy would wait for itself (or free the
+     * worker under its own feet): refuse it, leaving rt whole. */
+    if (weft__runtime_is_current(rt))
+        return weft__fail(WEFT_EINVAL, "weft_runtime_destroy: called from a task or worker of the runtime it destroys");
     weft__pool_stop(rt);
+    uint64_t handles, panics;
+    weft__handles_release(rt, &handles, &panics); /* before the layers their ops state may use go */
+    if (report) {
+        report->unconsumed_handles = handles;
+        report->unconsumed_panics = panics;
+        report->detached_panics = weft_runtime_detached_panics(rt);
+    }
     take_down(rt);
+    return 0;
 }
+
+int weft_runtime_destroy(weft_runtime_t *rt) { return weft_runtime_destroy_report(rt, NULL); }

@@ -16,6 +16,7 @@
 
 #define WEFT__PANIC_MSG_CAP 4096
 #define WEFT__WORKER_KEYS_MAX 64
+#define WEFT__HANDLE_STRIPES 16
 
 /* ---- parker (parker.c): what a waiting thread sleeps on -------------- */
 /* One per worker and per caller slot, living as long as the runtime, so a
@@ -74,14 +75,18 @@ struct weft_task {
     void *result;
     weft_panic_t *panic;
     char *name;
-    size_t stack_size;            /* > 0: dedicated OS thread */
+    size_t stack_size;            /* dedicated thread's stack size, 0: the system default */
+    int dedicated;                /* runs on a dedicated OS thread */
+    int tracked;                  /* on the runtime's handle list (rt->handles) */
     atomic_int refs;
     atomic_int flags;             /* WEFT__TASK_DONE | WEFT__TASK_DETACHED */
     weft__latch done;
     weft__local_slot *locals;     /* task-locals, created lazily */
     size_t nlocals;
     unsigned long panic_seq;      /* order of panics within a scope */
-    struct weft_task *scope_prev, *scope_next; /* scope's live list */
+    /* The scope's live list; for a task not in a scope, its stripe of the
+     * runtime's unconsumed handles (tracked). */
+    struct weft_task *scope_prev, *scope_next;
     const weft__task_ops *ops;    /* outside-completed tasks, else NULL */
     void *ops_state;
 };
@@ -91,6 +96,15 @@ struct weft_task {
 int weft__task_start(struct weft_task *t);
 /* Run t's body on the calling thread inside a panic boundary, then complete it. */
 void weft__task_execute(struct weft_task *t);
+/* A task of rt was started (begin) or has finished, or failed to start (end);
+ * pool.c, for weft_runtime_destroy's wait. */
+void weft__runtime_task_begin(weft_runtime_t *rt);
+void weft__runtime_task_end(weft_runtime_t *rt);
+/* weft_runtime_destroy's handling of handles never consumed (task.c): arm
+ * those whose work is driven from outside the pool so that it completes by
+ * itself (returns how many it armed that had not finished), and, once
+ * nothing runs, release them all. */
+int weft__handles_arm(weft_runtime_t *rt);
 
 /* ---- pool and workers (pool.c, worker.c, slots.c) ----------------------- */
 /* A worker is a pool thread; a caller slot is the same structure lent to a
@@ -131,6 +145,16 @@ struct weft_runtime {
     pthread_mutex_t work_m;       /* guards the sleeper list */
     weft__parker *sleepers;       /* sleeping threads, newest first */
     atomic_uint_least64_t detached_panics;
+    /* handles not yet joined or detached, striped by task address to keep
+     * spawns on different threads off one lock (task.c) */
+    struct weft__handle_stripe {
+        pthread_mutex_t m;
+        struct weft_task *head;
+    } handles[WEFT__HANDLE_STRIPES];
+    /* tasks started on the pool or a dedicated thread and not yet finished
+     * (their bodies may still spawn); weft_runtime_destroy waits for 0 */
+    atomic_long tasks_live;
+    atomic_int destroying;        /* set by weft_runtime_destroy before it waits */
     /* tasks not on the pool (dedicated threads, device work) still live */
     pthread_mutex_t ext_m;
     pthread_cond_t ext_cond;
@@ -208,6 +232,10 @@ int weft__env_threads(int *out);
  * with nothing to do spins before it sleeps. 0, or WEFT_EINVAL with a
  * message. */
 int weft__env_wait_policy(uint64_t *spin_ns);
+/* payload.c: move the cause into a new payload with message msg (returns the
+ * cause alone when memory runs out). */
+weft_panic_t *weft__panic_wrap(const char *thread, const char *file, int line, const char *msg,
+                               weft_panic_t *cause, size_t suppressed);
 /* payload.c: move the cause into a new "a scoped thread panicked" payload. */
 weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
                                 size_t suppressed);
@@ -222,6 +250,8 @@ void weft__scope_task_done(weft_scope_t *s);
 void weft__cpu_relax(void);
 /* task.c: task objects, recycled per thread (no mutex or condition per task). */
 struct weft_task *weft__task_alloc(void);
+/* task.c: take t off its runtime's list of unconsumed handles, if on it. */
+void weft__task_untrack(struct weft_task *t);
 void weft__task_free(struct weft_task *t);
 
 #endif

@@ -96,6 +96,13 @@ void weft__task_complete(struct weft_task *t);
  * end (called after weft__task_complete). */
 void weft__runtime_external_begin(weft_runtime_t *rt);
 void weft__runtime_external_end(weft_runtime_t *rt);
+/* 1 when the calling thread is running for rt: one of its workers, a
+ * caller slot of it, or inside one of its tasks (a dedicated thread too). */
+int weft__runtime_is_current(const weft_runtime_t *rt);
+/* After weft__pool_stop: free every handle never joined or detached, passing
+ * each of their panics to the hook (wrapped, see weft_runtime_destroy_report);
+ * counts them into *handles and *panics. */
+void weft__handles_release(weft_runtime_t *rt, uint64_t *handles, uint64_t *panics);
 /* Register t with scope s (before it can complete). */
 void weft__scope_add(weft_scope_t *s, struct weft_task *t);
 
@@ -111,7 +118,9 @@ weft_panic_t *weft__run_caught_quiet(weft_task_fn fn, void *arg, void **result, 
 
 /* ---- panic payloads (payload.c) ------------------------------------------ */
 /* A new payload; strings are copied (NULL thread or file: "<unnamed>",
- * "<unknown>"). NULL only when memory runs out. */
+ * "<unknown>"). Never NULL: when memory runs out, every constructor returns
+ * one static payload ("panic payload could not be allocated: out of
+ * memory"), which weft_panic_destroy() leaves alone. */
 weft_panic_t *weft__panic_new(const char *thread, const char *file, int line, const char *message);
 
 /* What a device failure (or another failure of a place of an operation)
@@ -130,7 +139,7 @@ typedef struct weft__failure {
 } weft__failure;
 
 /* The one constructor for device failures: a payload with every field of f
- * and the formatted message. NULL only when memory runs out. */
+ * and the formatted message. Never NULL (see weft__panic_new). */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

@@ -24,6 +24,17 @@ struct weft_panic {
     size_t suppressed;
 };
 
+/* The payload every constructor returns when memory for a payload cannot be
+ * had (as SQLite's static out-of-memory error): a failure must still be a
+ * failure. It is never freed or changed (weft_panic_destroy passes it by,
+ * the fill and origin setters leave it alone), so any number of joiners on
+ * any threads may hold it at once. */
+static weft_panic_t oom_panic = {
+    .message = "panic payload could not be allocated: out of memory",
+    .thread = "<unknown>",
+    .file = "<unknown>",
+};
+
 static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
 static weft_panic_hook_fn hook_fn = weft_panic_default_hook;
 static void *hook_ud;
@@ -41,13 +52,13 @@ weft_panic_t *weft__panic_new(const char *thread, const char *file, int line,
                               const char *message)
 {
     weft_panic_t *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
+    if (!p) return &oom_panic;
     p->line = line;
     if (set_str(&p->message, message ? message : "") ||
         set_str(&p->thread, thread ? thread : "<unnamed>") ||
         set_str(&p->file, file ? file : "<unknown>")) {
         weft_panic_destroy(p);
-        return NULL;
+        return &oom_panic;
     }
     return p;
 }
@@ -60,7 +71,7 @@ weft_panic_t *weft__panic_failure(const weft__failure *f, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     weft_panic_t *p = weft__panic_new(f->thread, f->file, f->line, msg);
-    if (!p) return NULL;
+    if (p == &oom_panic) return p;
     p->cl_status = f->cl_status;
     p->has_range = f->has_range;
     p->begin = f->begin;
@@ -68,14 +79,14 @@ weft_panic_t *weft__panic_failure(const weft__failure *f, const char *fmt, ...)
     if ((f->cl_status && set_str(&p->cl_status_name, f->cl_status_name ? f->cl_status_name : "?")) ||
         set_str(&p->device, f->device) || set_str(&p->kernel, f->kernel) || set_str(&p->build_log, f->build_log)) {
         weft_panic_destroy(p);
-        return NULL;
+        return &oom_panic;
     }
     return p;
 }
 
 void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, const char *file, int line)
 {
-    if (!p) return;
+    if (!p || p == &oom_panic) return;
     if (kernel && !p->kernel) set_str(&p->kernel, kernel);
     if (range && !p->has_range) {
         p->has_range = 1;
@@ -90,25 +101,31 @@ void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, 
 
 void weft__panic_set_origin(weft_panic_t *p, const char *thread, const char *file, int line)
 {
-    if (!p) return;
+    if (!p || p == &oom_panic) return;
     if (thread) set_str(&p->thread, thread);
     if (file) set_str(&p->file, file);
     p->line = line;
 }
 
-weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
-                                size_t suppressed)
+weft_panic_t *weft__panic_wrap(const char *thread, const char *file, int line, const char *msg,
+                               weft_panic_t *cause, size_t suppressed)
 {
-    weft_panic_t *p = weft__panic_new(thread, file, line, "a scoped thread panicked");
-    if (!p) return cause; /* out of memory: the cause alone still tells */
+    weft_panic_t *p = weft__panic_new(thread, file, line, msg);
+    if (p == &oom_panic) return cause ? cause : p; /* out of memory: the cause alone still tells */
     p->cause = cause;
     p->suppressed = suppressed;
     return p;
 }
 
+weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, weft_panic_t *cause,
+                                size_t suppressed)
+{
+    return weft__panic_wrap(thread, file, line, "a scoped thread panicked", cause, suppressed);
+}
+
 void weft_panic_destroy(weft_panic_t *p)
 {
-    if (!p) return;
+    if (!p || p == &oom_panic) return;
     free(p->message);
     free(p->thread);
     free(p->file);
@@ -202,11 +219,37 @@ void weft_set_panic_hook(weft_panic_hook_fn hook, void *user_data)
     pthread_mutex_unlock(&hook_m);
 }
 
+/* While this thread runs the panic hook: the boundary depth it was called
+ * at; else -1. A panic at that same depth is the hook's own; one deeper
+ * landed in a boundary of its own (a task the hook ran while it waited) and
+ * is an ordinary panic. */
+static _Thread_local int hook_depth = -1;
+
 void weft__panic_notify(const weft_panic_t *p)
 {
+    weft__thread_ctx *ctx = weft__ctx();
+    if (hook_depth >= 0 && ctx->depth == hook_depth) {
+        /* The hook itself panicked (the payload here is that second panic,
+         * reported by weft_panic_at where there is no boundary). Unwinding
+         * again would land in the boundary being left, or loop: abort, as
+         * Rust does. */
+        char report[1024];
+        weft_panic_format(p, report, sizeof report);
+        fprintf(stderr, "%sthread panicked while processing panic. aborting.\n", report);
+        abort();
+    }
     pthread_mutex_lock(&hook_m);
     weft_panic_hook_fn fn = hook_fn;
     void *ud = hook_ud;
     pthread_mutex_unlock(&hook_m);
+    /* No boundary while the hook runs: a weft_panic() in it then reaches
+     * weft_panic_at's report-and-abort path, and so the branch above,
+     * instead of jumping back into the task's boundary. */
+    jmp_buf *saved = ctx->boundary;
+    int saved_depth = hook_depth;
+    ctx->boundary = NULL;
+    hook_depth = ctx->depth;
     fn(p, ud);
+    hook_depth = saved_depth;
+    ctx->boundary = saved;
 }

@@ -55,6 +55,7 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
     pthread_mutex_init(&rt->ext_m, NULL);
     pthread_cond_init(&rt->ext_cond, NULL);
     pthread_mutex_init(&rt->keys_m, NULL);
+    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) pthread_mutex_init(&rt->handles[i].m, NULL);
     rt->t0_ns = weft__now_ns();
     for (int i = 0; i < n; i++) weft__worker_init(&rt->workers[i], rt, i);
     *out = rt;
@@ -71,6 +72,7 @@ void weft__pool_free(weft_runtime_t *rt)
     pthread_mutex_destroy(&rt->ext_m);
     pthread_cond_destroy(&rt->ext_cond);
     pthread_mutex_destroy(&rt->keys_m);
+    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) pthread_mutex_destroy(&rt->handles[i].m);
     free(rt->workers);
     free(rt);
 }
@@ -110,19 +112,39 @@ void weft__runtime_external_end(weft_runtime_t *rt)
     pthread_mutex_unlock(&rt->ext_m);
 }
 
-static void wait_external(weft_runtime_t *rt)
+void weft__runtime_task_begin(weft_runtime_t *rt) { atomic_fetch_add(&rt->tasks_live, 1); }
+
+void weft__runtime_task_end(weft_runtime_t *rt)
+{
+    /* The last task to finish wakes weft_runtime_destroy, when it waits:
+     * it sets destroying before it reads tasks_live, and this reads
+     * destroying after its decrement (both sequentially consistent), so one
+     * of the two sees the other. */
+    if (atomic_fetch_sub(&rt->tasks_live, 1) == 1 && atomic_load(&rt->destroying)) {
+        pthread_mutex_lock(&rt->ext_m);
+        pthread_cond_broadcast(&rt->ext_cond);
+        pthread_mutex_unlock(&rt->ext_m);
+    }
+}
+
+/* Wait until no task runs or waits to run, and no outside work is live:
+ * from then on nothing can spawn onto rt. */
+static void wait_quiet(weft_runtime_t *rt)
 {
     pthread_mutex_lock(&rt->ext_m);
-    while (rt->ext_live > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
+    atomic_store(&rt->destroying, 1);
+    while (rt->ext_live > 0 || atomic_load(&rt->tasks_live) > 0) pthread_cond_wait(&rt->ext_cond, &rt->ext_m);
     pthread_mutex_unlock(&rt->ext_m);
 }
 
 void weft__pool_stop(weft_runtime_t *rt)
 {
-    /* Dedicated threads and device work may still spawn onto the pool: wait
-     * for them first, then drain and stop the workers. */
-    wait_external(rt);
+    /* Tasks, dedicated threads and device work may still spawn onto the
+     * pool (a dedicated thread started by a task of the drain may spawn a
+     * task and join it): the workers run until all of them have finished.
+     * A handle never consumed may hold device work nobody has armed; arming
+     * it lets it complete, and what it runs may leave more such handles. */
+    do wait_quiet(rt);
+    while (weft__handles_arm(rt) > 0);
     stop_workers(rt, rt->nworkers);
-    /* A task that ran during the drain may have started a dedicated thread. */
-    wait_external(rt);
 }

@@ -21,6 +21,7 @@ weft_runtime_t *weft_scope_runtime(const weft_scope_t *s) { return s ? s->rt : N
 
 void weft__scope_add(weft_scope_t *s, struct weft_task *t)
 {
+    weft__task_untrack(t); /* the scope owns it now, and its links */
     t->scope = s;
     atomic_fetch_add(&s->pending, 1);
     pthread_mutex_lock(&s->m);

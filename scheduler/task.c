@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core.h"
 
@@ -73,6 +74,43 @@ void weft__task_free(struct weft_task *t)
     else free(t);
 }
 
+/* ---- handles not yet consumed --------------------------------------------
+ * Every task not in a scope is on one stripe of its runtime's list from
+ * weft__task_new until its handle is joined, detached or discarded, so that
+ * weft_runtime_destroy can find the handles nobody consumed (and their
+ * panics, which nobody saw). The links are the scope list's: a task on a
+ * scope's list is never on the runtime's. */
+static struct weft__handle_stripe *stripe_of(const struct weft_task *t)
+{
+    return &t->rt->handles[((uintptr_t)t >> 8) % WEFT__HANDLE_STRIPES];
+}
+
+static void track(struct weft_task *t)
+{
+    struct weft__handle_stripe *st = stripe_of(t);
+    pthread_mutex_lock(&st->m);
+    t->tracked = 1;
+    t->scope_prev = NULL;
+    t->scope_next = st->head;
+    if (st->head) st->head->scope_prev = t;
+    st->head = t;
+    pthread_mutex_unlock(&st->m);
+}
+
+/* Take t off its runtime's list (its handle is consumed, or a scope owns it). */
+void weft__task_untrack(struct weft_task *t)
+{
+    if (!t->tracked) return;
+    struct weft__handle_stripe *st = stripe_of(t);
+    pthread_mutex_lock(&st->m);
+    if (t->scope_prev) t->scope_prev->scope_next = t->scope_next;
+    else st->head = t->scope_next;
+    if (t->scope_next) t->scope_next->scope_prev = t->scope_prev;
+    t->scope_prev = t->scope_next = NULL;
+    t->tracked = 0;
+    pthread_mutex_unlock(&st->m);
+}
+
 void weft_builder_init(weft_builder_t *b)
 {
     if (!b) return;
@@ -97,9 +135,11 @@ int weft__task_new(weft_runtime_t *rt, const weft_builder_t *b, weft_task_fn fn,
     t->fn = fn;
     t->arg = arg;
     t->stack_size = b ? b->stack_size : 0;
+    t->dedicated = b && (b->stack_size || b->dedicated);
     atomic_init(&t->refs, 2);
     atomic_init(&t->flags, 0);
     weft__latch_init(&t->done);
+    track(t);
     *out = t;
     return 0;
 }
@@ -139,6 +179,7 @@ void weft__task_set_panic(struct weft_task *t, weft_panic_t *p)
 
 void weft__task_execute(struct weft_task *t)
 {
+    weft_runtime_t *rt = t->rt; /* t may be freed once complete */
     weft__thread_ctx *ctx = weft__ctx();
     struct weft_task *saved_task = ctx->task;
     jmp_buf *saved_boundary = ctx->boundary;
@@ -150,6 +191,7 @@ void weft__task_execute(struct weft_task *t)
     ctx->boundary = saved_boundary;
     ctx->task = saved_task;
     weft__task_complete(t);
+    weft__runtime_task_end(rt);
 }
 
 void weft__task_complete(struct weft_task *t)
@@ -194,12 +236,22 @@ static void *dedicated_main(void *arg)
     return NULL;
 }
 
+/* Whether the system can give a stack of size bytes at all: a mapping as a
+ * thread's stack is (committed, never touched: it costs no memory). */
+static int stack_fits(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    munmap(p, size);
+    return 1;
+}
+
 static int start_dedicated(struct weft_task *t)
 {
     pthread_attr_t attr;
     int err = pthread_attr_init(&attr);
     if (err) return weft__fail(WEFT_ENOMEM, "could not set up thread attributes: %s", strerror(err));
-    err = pthread_attr_setstacksize(&attr, t->stack_size);
+    if (t->stack_size) err = pthread_attr_setstacksize(&attr, t->stack_size);
     if (!err) err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (err) {
         pthread_attr_destroy(&attr);
@@ -211,6 +263,14 @@ static int start_dedicated(struct weft_task *t)
     pthread_attr_destroy(&attr);
     if (err) {
         weft__runtime_external_end(t->rt);
+        /* A size no stack can have (more than the address space) is refused,
+         * as one below the minimum is; otherwise the system is out of
+         * threads or memory for now. */
+        if (t->stack_size && (err == EINVAL || !stack_fits(t->stack_size)))
+            return weft__fail(WEFT_EINVAL, "stack size %zu refused by the system: no stack of that size can be had (%s)",
+                              t->stack_size, strerror(err));
+        if (!t->stack_size)
+            return weft__fail(WEFT_EAGAIN, "could not start a thread with the default stack: %s", strerror(err));
         return weft__fail(WEFT_EAGAIN, "could not start a thread with a %zu-byte stack: %s",
                           t->stack_size, strerror(err));
     }
@@ -219,13 +279,16 @@ static int start_dedicated(struct weft_task *t)
 
 int weft__task_start(struct weft_task *t)
 {
-    int rc = t->stack_size ? start_dedicated(t) : weft__pool_push(t->rt, t);
-    if (rc == WEFT_ENOMEM && !t->stack_size) weft__fail(rc, "out of memory queueing a task");
+    weft__runtime_task_begin(t->rt);
+    int rc = t->dedicated ? start_dedicated(t) : weft__pool_push(t->rt, t);
+    if (rc == WEFT_ENOMEM && !t->dedicated) weft__fail(rc, "out of memory queueing a task");
+    if (rc) weft__runtime_task_end(t->rt);
     return rc;
 }
 
 void weft__task_discard(struct weft_task *t)
 {
+    weft__task_untrack(t);
     weft__task_unref(t);
     weft__task_unref(t);
 }
@@ -282,6 +345,7 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
     h->panic = NULL;
     if (result) *result = h->result;
     if (h->scope) weft__scope_remove(h->scope, h);
+    else weft__task_untrack(h);
     weft__task_unref(h);
     if (!p) return 0;
     if (panic) *panic = p;
@@ -304,8 +368,62 @@ void weft_handle_detach(weft_handle_t *h)
     if (!h) return;
     /* A scope still waits for its tasks and reports their panics itself. */
     if (h->scope) return;
+    weft__task_untrack(h);
     arm(h);
     int prev = atomic_fetch_or(&h->flags, WEFT__TASK_DETACHED);
     if ((prev & WEFT__TASK_DONE) && h->panic) atomic_fetch_add(&h->rt->detached_panics, 1);
     weft__task_unref(h);
+}
+
+int weft__runtime_is_current(const weft_runtime_t *rt)
+{
+    const weft__thread_ctx *ctx = weft__ctx();
+    return (ctx->worker && ctx->worker->rt == rt) || (ctx->task && ctx->task->rt == rt);
+}
+
+int weft__handles_arm(weft_runtime_t *rt)
+{
+    int armed = 0;
+    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) {
+        struct weft__handle_stripe *st = &rt->handles[i];
+        pthread_mutex_lock(&st->m);
+        for (struct weft_task *t = st->head; t; t = t->scope_next) {
+            if (!t->ops || !t->ops->arm || weft__latch_is_set(&t->done)) continue;
+            arm(t);
+            armed++;
+        }
+        pthread_mutex_unlock(&st->m);
+    }
+    return armed;
+}
+
+void weft__handles_release(weft_runtime_t *rt, uint64_t *handles, uint64_t *panics)
+{
+    *handles = *panics = 0;
+    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) {
+        struct weft__handle_stripe *st = &rt->handles[i];
+        /* Nothing runs any more: no lock needed, and the hook may do as it likes. */
+        struct weft_task *t = st->head;
+        st->head = NULL;
+        while (t) {
+            struct weft_task *next = t->scope_next;
+            (*handles)++;
+            if (t->panic) {
+                (*panics)++;
+                /* Its joiner would have received it: the hook gets it now,
+                 * once, saying where it was found. */
+                weft_panic_t *p = weft__panic_wrap(weft_panic_thread(t->panic), weft_panic_file(t->panic),
+                                                   weft_panic_line(t->panic),
+                                                   "a task panicked and its handle was never joined or "
+                                                   "detached (found by weft_runtime_destroy)",
+                                                   t->panic, 0);
+                t->panic = NULL;
+                weft__panic_notify(p);
+                weft_panic_destroy(p);
+            }
+            t->tracked = 0;
+            weft__task_unref(t);
+            t = next;
+        }
+    }
 }

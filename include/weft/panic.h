@@ -23,7 +23,15 @@ extern "C" {
  *  hands payloads over through weft_panic_t ** out-parameters (weft_join(),
  *  weft_scope(), weft_parallel_run(), weft_program_create()); the receiver
  *  owns the payload and frees it with weft_panic_destroy(). A payload seen
- *  by the panic hook or through weft_panic_cause() is only borrowed. */
+ *  by the panic hook or through weft_panic_cause() is only borrowed.
+ *
+ *  Out of memory: when memory for a payload cannot be had, weft hands over
+ *  one static payload instead, so that a failure is still a failure (the
+ *  join still returns WEFT_EPANIC). Its message is "panic payload could not
+ *  be allocated: out of memory", its thread and file "<unknown>", its line
+ *  0, and it has no device, kernel, status, range, log or cause; the
+ *  accessors work on it as on any payload, weft_panic_destroy() leaves it
+ *  alone, and any number of threads may hold it at once. */
 typedef struct weft_panic weft_panic_t;
 
 /** Panic with a printf-style message. Inside a weft task, a scope body or a
@@ -122,14 +130,21 @@ WEFT_API const weft_panic_t *weft_panic_cause(const weft_panic_t *p);
 WEFT_API size_t weft_panic_suppressed(const weft_panic_t *p);
 
 /** Free a payload received from weft, and its cause.
- *  @param p  the payload; NULL does nothing. */
+ *  @param p  the payload; NULL and the static out-of-memory payload (see
+ *            weft_panic_t) do nothing. */
 WEFT_API void weft_panic_destroy(weft_panic_t *p);
 
 /** A panic hook: called once for every panic as it happens (in a task, a
  *  scope body, a CPU body, a device failure), before the payload travels to
  *  its joiner. It runs on the thread that panicked; for device failures, on
  *  the thread that observed them, which may be an OpenCL driver's callback
- *  thread. Several may run at once. It must not panic, and should return
+ *  thread. Several may run at once. It must not panic: a weft_panic() inside
+ *  the hook (or in anything it calls, outside a task it runs) does not
+ *  unwind to the task's boundary but aborts the process, as Rust does, after
+ *  printing that panic's report and the line "thread panicked while
+ *  processing panic. aborting." to stderr; the task's own payload is never
+ *  replaced. (A task the hook spawns and joins may panic: that panic is the
+ *  task's, and reaches the hook in its turn.) It should return
  *  quickly without waiting for weft tasks. A scope's "a scoped thread
  *  panicked", which weft assembles afterwards, does not reach it; its cause
  *  already did.

@@ -87,17 +87,56 @@ WEFT_API int weft_runtime_create(const weft_runtime_options_t *o, weft_runtime_t
 
 /** Wait for all work of rt, then free it. It waits for every task still
  *  queued or running (detached ones included), every dedicated thread,
- *  device launch and parallel operation; then stops the workers, writes the
+ *  device launch and parallel operation, and for the work those start in
+ *  turn (a dedicated thread that a task starts meanwhile may still spawn
+ *  onto the pool and join: the workers run until nothing is left); then
+ *  stops the workers, writes the
  *  trace file (if a trace is on), destroys the worker-local keys still alive
  *  (running their destructors), and releases the program cache and the
  *  devices (weft's references to adopted contexts and queues included).
  *
- *  It does not free what the caller owns: join or detach every handle, and
- *  destroy buffers (weft_buffer_destroy()), program handles
- *  (weft_program_destroy()) and task-local keys yourself. Must not be called
- *  from a task of this runtime.
- *  @param rt  the runtime; NULL does nothing. */
-WEFT_API void weft_runtime_destroy(weft_runtime_t *rt);
+ *  Handles never joined or detached are not lost: their work is waited for
+ *  (a device launch nobody armed included), each of their panics goes to the
+ *  panic hook, once, wrapped in a payload with the message "a task panicked
+ *  and its handle was never joined or detached (found by
+ *  weft_runtime_destroy)" whose weft_panic_cause() is the task's panic, and
+ *  the handles are freed; weft_runtime_destroy_report() counts them. Such a
+ *  handle must not be used afterwards.
+ *
+ *  It does not free the rest of what the caller owns: destroy buffers
+ *  (weft_buffer_destroy()), program handles (weft_program_destroy()) and
+ *  task-local keys yourself.
+ *
+ *  It must not be called from rt's own threads: a worker, a caller slot of
+ *  rt (a task run while waiting), or a dedicated thread of one of its tasks
+ *  (it would wait for itself). That is refused: rt is left as it is, and
+ *  WEFT_EINVAL returned.
+ *  @param rt  the runtime; NULL does nothing.
+ *  @return 0 (also for NULL); WEFT_EINVAL when called from one of rt's own
+ *          tasks or threads, with the message "weft_runtime_destroy: called
+ *          from a task or worker of the runtime it destroys" in
+ *          weft_last_error_message(). */
+WEFT_API int weft_runtime_destroy(weft_runtime_t *rt);
+
+/** What weft_runtime_destroy_report() found. */
+typedef struct weft_runtime_report {
+    /** Handles never joined or detached (weft_spawn(), weft_builder_spawn(),
+     *  weft_launch(), weft_parallel_for(); a scope's handles are the scope's
+     *  to release), freed by the destroy. */
+    uint64_t unconsumed_handles;
+    /** Those of them whose task panicked: each such panic went to the
+     *  panic hook at the destroy (see weft_runtime_destroy()). */
+    uint64_t unconsumed_panics;
+    /** weft_runtime_detached_panics() at the end. */
+    uint64_t detached_panics;
+} weft_runtime_report_t;
+
+/** weft_runtime_destroy() that also says what was left behind.
+ *  @param rt      the runtime; NULL does nothing (report zeroed).
+ *  @param report  receives the counts when the destroy happens (zeroed
+ *                 otherwise); may be NULL.
+ *  @return as weft_runtime_destroy(). */
+WEFT_API int weft_runtime_destroy_report(weft_runtime_t *rt, weft_runtime_report_t *report);
 
 /** Number of CPU worker threads (the pool's own threads; a thread blocked
  *  in weft works beside them, see weft_current_worker()).

@@ -94,15 +94,25 @@ typedef struct weft_builder {
      *  weft_current_name(). NULL for an unnamed task. Must be valid UTF-8
      *  without control characters. */
     const char *name;
-    /** 0: run on the worker pool. Otherwise run on a dedicated OS thread with
-     *  this stack size in bytes (at least PTHREAD_STACK_MIN); the thread
+    /** 0: run on the worker pool (unless dedicated is set). Otherwise run on
+     *  a dedicated OS thread with this stack size in bytes (at least
+     *  PTHREAD_STACK_MIN, and a size the system can map: a larger one, such
+     *  as 1 EiB, is refused with WEFT_EINVAL); the thread
      *  carries the name (its first 15 bytes, cut at a character boundary).
      *  A dedicated thread whose stack is less than half a worker's does not
      *  run pool tasks while it waits in a join or a scope (threads with
      *  larger stacks do, see weft_current_worker()): it only sleeps. */
     size_t stack_size;
+    /** Nonzero: run on a dedicated OS thread (never a pool worker or a
+     *  caller slot, see weft_current_worker()) even when stack_size is 0,
+     *  which then gives the thread the system's default stack size (what
+     *  pthread_attr_getstacksize() reports for a fresh pthread_attr_t). 0
+     *  with a stack_size of 0: run on the pool. A dedicated thread is
+     *  created at spawn and ends with the task; weft_runtime_destroy()
+     *  waits for it. */
+    int dedicated;
     /** Reserved for future options (placement); keep zeroed. */
-    void *reserved[8];
+    void *reserved[7];
 } weft_builder_t;
 
 /** Fill *b with defaults (unnamed, pool).
@@ -117,9 +127,10 @@ WEFT_API void weft_builder_init(weft_builder_t *b);
  *  @param out  receives the handle, which the caller must join or detach;
  *              NULL on failure.
  *  @return 0; WEFT_EINVAL (NULL rt/fn/out, invalid name, stack size below the
- *          system minimum or refused by the system); WEFT_EAGAIN when the
- *          dedicated thread cannot be started (for example an absurd stack
- *          size); WEFT_ENOMEM. */
+ *          system minimum or refused by the system, which includes a size no
+ *          mapping can have, such as 1 EiB); WEFT_EAGAIN when the dedicated
+ *          thread cannot be started for now (the system is out of threads);
+ *          WEFT_ENOMEM. */
 WEFT_API int weft_builder_spawn(const weft_builder_t *b, weft_runtime_t *rt, weft_task_fn fn,
                        void *arg, weft_handle_t **out);
 
@@ -178,8 +189,9 @@ WEFT_API int weft_scope_spawn(weft_scope_t *s, weft_task_fn fn, void *arg, weft_
  *  @param arg  passed to fn as it is.
  *  @param out  receives the handle, owned by the scope; may be NULL.
  *  @return 0; WEFT_EINVAL (NULL s or fn, invalid name, stack size below the
- *          system minimum or refused by the system); WEFT_EAGAIN when the
- *          dedicated thread cannot be started; WEFT_ENOMEM. */
+ *          system minimum or refused by the system, as for
+ *          weft_builder_spawn()); WEFT_EAGAIN when the dedicated thread
+ *          cannot be started for now; WEFT_ENOMEM. */
 WEFT_API int weft_scope_builder_spawn(weft_scope_t *s, const weft_builder_t *b, weft_task_fn fn,
                              void *arg, weft_handle_t **out);
 

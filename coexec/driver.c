@@ -196,7 +196,9 @@ static void finish(weft__op *op)
 {
     weft_runtime_t *rt = op->rt;
     weft_panic_t *failure = op->failure;
-    if (!failure) weft__args_fold(op);
+    /* A combine that panics fails the op like a chunk would: the handle
+     * panics with it, everything is released as for any failure. */
+    if (!failure && (failure = weft__args_fold(op))) weft__panic_notify(failure);
     /* Static splits by measured speed too: it reads and keeps the same model. */
     if ((op->kind == WEFT_POLICY_ADAPTIVE || op->kind == WEFT_POLICY_STATIC) && !failure) {
         for (int p = 0; p < op->nplaces; p++) {

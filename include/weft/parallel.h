@@ -419,7 +419,14 @@ WEFT_API weft_arg_t weft_arg_whole(const void *data, size_t bytes);
  *  *result; after a panic, *result is left alone. The answer is the same bit
  *  for bit whatever the split, as long as each body computes a block's
  *  partial the same way. The result's bytes are borrowed for writing, as a
- *  written split array's are.
+ *  written split array's are. combine runs inside a panic boundary: if it
+ *  panics (weft_panic()), the operation fails as a panicking chunk does —
+ *  joining it gives WEFT_EPANIC with a payload whose message names the
+ *  kernel, the reduction's argument index, "combine" and the block being
+ *  folded, then the combine's own message (its kernel is the operation's,
+ *  its range the block's indices); this result and those of reductions
+ *  after it are left alone, and the borrows are released as for any
+ *  failure.
  *  @param result     where the folded value goes (elem_size bytes).
  *  @param elem_size  bytes per partial and of the result, > 0.
  *  @param identity   the fold's starting value (elem_size bytes); weft reads
@@ -443,7 +450,8 @@ WEFT_API weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *
  *                      reads it until the operation finishes.
  *  @param combine_ctx  acc = acc (+) partial; called once per block, in
  *                      block order, on whichever thread finishes the
- *                      operation.
+ *                      operation; a panic in it fails the operation as
+ *                      weft_arg_reduce() describes.
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_reduce_ctx(void *result, size_t elem_size, const void *identity,
                                         weft_combine_ctx_fn combine_ctx);

@@ -142,5 +142,8 @@ void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, 
 void weft__panic_set_origin(weft_panic_t *p, const char *thread, const char *file, int line);
 /* Call the installed hook with p. */
 void weft__panic_notify(const weft_panic_t *p);
+/* The static out-of-memory payload: what a failure is told with when no
+ * payload can be allocated. weft_panic_destroy leaves it alone. */
+weft_panic_t *weft__panic_oom(void);
 
 #endif

@@ -24,6 +24,17 @@ struct weft_panic {
     size_t suppressed;
 };
 
+/* The payload every constructor returns when memory for a payload cannot be
+ * had (as SQLite's static out-of-memory error): a failure must still be a
+ * failure. It is never freed or changed (weft_panic_destroy passes it by,
+ * the fill and origin setters leave it alone), so any number of joiners on
+ * any threads may hold it at once. */
+static weft_panic_t oom_panic = {
+    .message = "panic payload could not be allocated: out of memory",
+    .thread = "<unknown>",
+    .file = "<unknown>",
+};
+
 static pthread_mutex_t hook_m = PTHREAD_MUTEX_INITIALIZER;
 static weft_panic_hook_fn hook_fn = weft_panic_default_hook;
 static void *hook_ud;
@@ -75,7 +86,7 @@ weft_panic_t *weft__panic_failure(const weft__failure *f, const char *fmt, ...)
 
 void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, const char *file, int line)
 {
-    if (!p) return;
+    if (!p || p == &oom_panic) return;
     if (kernel && !p->kernel) set_str(&p->kernel, kernel);
     if (range && !p->has_range) {
         p->has_range = 1;
@@ -90,7 +101,7 @@ void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, 
 
 void weft__panic_set_origin(weft_panic_t *p, const char *thread, const char *file, int line)
 {
-    if (!p) return;
+    if (!p || p == &oom_panic) return;
     if (thread) set_str(&p->thread, thread);
     if (file) set_str(&p->file, file);
     p->line = line;
@@ -108,7 +119,7 @@ weft_panic_t *weft__panic_scope(const char *thread, const char *file, int line, 
 
 void weft_panic_destroy(weft_panic_t *p)
 {
-    if (!p) return;
+    if (!p || p == &oom_panic) return;
     free(p->message);
     free(p->thread);
     free(p->file);
@@ -131,6 +142,7 @@ const char *weft_panic_cl_status_name(const weft_panic_t *p) { return p ? p->cl_
 const char *weft_panic_build_log(const weft_panic_t *p) { return p ? p->build_log : NULL; }
 const weft_panic_t *weft_panic_cause(const weft_panic_t *p) { return p ? p->cause : NULL; }
 size_t weft_panic_suppressed(const weft_panic_t *p) { return p ? p->suppressed : 0; }
+weft_panic_t *weft__panic_oom(void) { return &oom_panic; }
 
 int weft_panic_range(const weft_panic_t *p, size_t *begin, size_t *end)
 {

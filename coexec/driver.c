@@ -195,7 +195,7 @@ static uint64_t choose_set(weft__op *op, const double *speed, const int *measure
 static void finish(weft__op *op)
 {
     weft_runtime_t *rt = op->rt;
-    weft_panic_t *failure = op->failure;
+    weft_panic_t *failure = op->failed ? op->failure : NULL;
     /* A combine that panics fails the op like a chunk would: the handle
      * panics with it, everything is released as for any failure. */
     if (!failure && (failure = weft__args_fold(op))) weft__panic_notify(failure);
@@ -289,14 +289,18 @@ static void recovered(weft__op *op, weft_panic_t *failure)
 }
 
 /* Make p the failure the handle panics with, if the op has none yet (else
- * free p: only the first reaches the caller). Returns p when it became the
- * op's, for the caller to pass to the panic hook once it holds no lock. */
+ * free p: only the first reaches the caller). p NULL (memory ran out making
+ * it) is the static out-of-memory payload: the op fails all the same.
+ * Returns p when it became the op's, for the caller to pass to the panic
+ * hook once it holds no lock. */
 static weft_panic_t *take_failure(weft__op *op, weft_panic_t *p)
 {
-    if (op->failure) {
+    if (!p) p = weft__panic_oom();
+    if (op->failed) {
         weft_panic_destroy(p);
         return NULL;
     }
+    op->failed = 1;
     op->failure = p;
     return p;
 }
@@ -407,7 +411,7 @@ static void pump(weft__op *op, weft__place *pl)
         done = done && op->in_flight == 0 && !op->finalizing;
         if (done) {
             op->finalizing = 1;
-            if (!op->failure && op->sp.nrequeued) {
+            if (!op->failed && op->sp.nrequeued) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "kernel '%s': chunk [%zu, %zu) failed on every place that could run it",
                          op->name, op->sp.requeued[0].gb * op->group, op->sp.requeued[0].ge * op->group);

@@ -47,8 +47,10 @@ static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
 {
     weft_panic_t *p = weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
     if (p) return p;
-    /* Out of memory while panicking: keep the fact, if not the whole message. */
-    return weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+    /* Out of memory while panicking: keep the fact, if not the whole message;
+     * the static payload when not even that fits. */
+    p = weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+    return p ? p : weft__panic_oom();
 }
 
 /* The one boundary behind weft__run_caught and weft__run_caught_quiet:

@@ -307,26 +307,30 @@ int weft__args_touches(const weft_arg_t *a, size_t off, size_t len, size_t byte)
     return a->span != WEFT_SPAN_RECT || (byte - a->origin) % a->unit < a->width;
 }
 
-/* Write ranges this op takes; refused when a running op writes them too. */
+/* Write ranges this op takes, every written argument's; refused when a
+ * running op writes them too, or two of them share a byte. */
 int weft__args_borrow(weft__op *op)
 {
-    weft__region r[64];
+    weft__region *r = malloc((op->nargs ? op->nargs : 1) * sizeof *r);
+    if (!r) return weft__fail(WEFT_ENOMEM, "out of memory recording a write borrow");
     size_t n = 0;
-    for (size_t i = 0; i < op->nargs && n < 64; i++) {
+    for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];
         size_t off, len;
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && op->n) {
             weft__args_span(op, a, 0, op->ngroups, 0, &off, &len);
             if (!len) continue;
             r[n++] = (weft__region){(const char *)a->data + off, (const char *)a->data + off + len,
-                                    a->span == WEFT_SPAN_RECT ? a->unit : 0, a->width};
+                                    a->span == WEFT_SPAN_RECT ? a->unit : 0, a->width, i};
         } else if (a->kind == WEFT_ARG_REDUCE) {
-            r[n++] = (weft__region){a->data, (const char *)a->data + a->unit, 0, 0};
+            r[n++] = (weft__region){a->data, (const char *)a->data + a->unit, 0, 0, i};
         } else if (a->kind == WEFT_ARG_SCATTERED) {
-            r[n++] = (weft__region){a->data, (const char *)a->data + a->bytes, 0, 0};
+            r[n++] = (weft__region){a->data, (const char *)a->data + a->bytes, 0, 0, i};
         }
     }
-    return weft__borrow_take(op->rt, op->id, op->name, r, n);
+    int rc = weft__borrow_take(op->rt, op->id, op->name, r, n);
+    free(r);
+    return rc;
 }
 
 void weft__args_free(weft__op *op)

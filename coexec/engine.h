@@ -16,10 +16,11 @@
 
 /* Bytes an operation writes: [begin, end), or with pitch > 0 the rows of
  * width bytes that start every pitch bytes from begin, the last ending at
- * end. */
+ * end; arg is the operation's argument that writes them (for messages). */
 typedef struct weft__region {
     const char *begin, *end;
     size_t pitch, width;
+    size_t arg;
 } weft__region;
 
 typedef struct weft__borrow {
@@ -59,7 +60,9 @@ void weft__engine_publish_stats(weft_runtime_t *rt, const weft_run_stats_t *stat
 
 /* ---- borrows (borrow.c): refusing overlapping writes --------------------- */
 /* Register n write regions of operation `id` named kernel; refuse
- * (WEFT_EBORROW, message naming both) if one overlaps a running operation's. */
+ * (WEFT_EBORROW, a message naming both kernels, both arguments and the
+ * bytes) if one overlaps a running operation's, or another of the n (two
+ * arguments of one operation writing the same bytes). */
 int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, const weft__region *r, size_t n);
 /* 1 when regions a and b share a byte (two rectangles of different pitches:
  * when their ranges do, which may say so of disjoint ones). */

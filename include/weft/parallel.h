@@ -605,7 +605,10 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *          combine_ctx, an unknown kind), an unknown policy kind or on_fault, a policy
  *          with no place, places without the body they need); WEFT_EBORROW
  *          when a running operation writes bytes this one writes (the message
- *          names both kernels); WEFT_ENOMEM.
+ *          names both kernels, both arguments and how many bytes), or when
+ *          two written arguments of this operation (split, reduction
+ *          result, scattered) share a byte (the message names both
+ *          arguments); WEFT_ENOMEM.
  *          Failures while running panic the handle with device, status and
  *          range: a device that cannot build or set up the kernel (build log
  *          included; also an argument count other than the kernel's, or an

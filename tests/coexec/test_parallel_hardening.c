@@ -100,10 +100,91 @@ static void combine_panic_fails_the_op(void **state)
     alarm(0);
 }
 
+/* ---- write borrows -------------------------------------------------------- */
+
+static void nothing_cpu(size_t b, size_t e, void *const *argv) { (void)b, (void)e, (void)argv; }
+
+static const weft_kernel_t TWO = {.name = "hd_two", .cpu = nothing_cpu};
+
+static void two_arguments_writing_one_byte_are_refused(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    static uint32_t buf[64];
+    uint64_t zero = 0;
+    /* Over 32 indices: a write-only split of buf[0, 32) and a read-write
+     * one of buf[16, 48). */
+    weft_arg_t args[3] = {weft_arg_split(buf, sizeof buf, sizeof buf[0], WEFT_WRITE),
+                          weft_arg_split(buf + 16, 48 * sizeof buf[0], sizeof buf[0], WEFT_READ_WRITE),
+                          weft_arg_scalar(&zero, sizeof zero)};
+    assert_int_equal(weft_parallel_run(rt, &TWO, weft_range_1d(32, 8), args, 3, NULL, NULL), WEFT_EBORROW);
+    assert_string_equal(weft_last_error_message(), "kernel 'hd_two': arguments 0 and 1 both write the same 64 "
+                                                    "bytes: one operation writes a byte through one argument only");
+    /* A reduction's result inside a written split: the same, one byte. */
+    static unsigned char bytes[16];
+    unsigned char id = 0;
+    weft_arg_t red[2] = {weft_arg_scalar(&zero, sizeof zero), weft_arg_reduce(&bytes[3], 1, &id, add)};
+    weft_arg_t both[3] = {red[0], weft_arg_split(bytes, sizeof bytes, 1, WEFT_WRITE), red[1]};
+    assert_int_equal(weft_parallel_run(rt, &TWO, weft_range_1d(16, 4), both, 3, NULL, NULL), WEFT_EBORROW);
+    assert_string_equal(weft_last_error_message(), "kernel 'hd_two': arguments 1 and 2 both write the same 1 "
+                                                    "byte: one operation writes a byte through one argument only");
+    /* Disjoint halves are fine. */
+    args[1] = weft_arg_split(buf + 32, 32 * sizeof buf[0], sizeof buf[0], WEFT_READ_WRITE);
+    assert_int_equal(weft_parallel_run(rt, &TWO, weft_range_1d(32, 8), args, 3, NULL, NULL), 0);
+    weft_runtime_destroy(rt);
+}
+
+#define MANY 70
+
+static atomic_int gate;
+
+static void held_cpu(size_t b, size_t e, void *const *argv)
+{
+    (void)b, (void)e, (void)argv;
+    wt_gate_hold(&gate);
+}
+
+static const weft_kernel_t MANYK = {.name = "hd_many", .cpu = held_cpu};
+static const weft_kernel_t SECOND = {.name = "hd_second", .cpu = nothing_cpu};
+
+static void every_written_argument_is_borrowed(void **state)
+{
+    (void)state;
+    alarm(120);
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    static unsigned char cells[MANY][4];
+    weft_arg_t args[MANY];
+    for (int i = 0; i < MANY; i++) args[i] = weft_arg_split(cells[i], 1, 1, WEFT_WRITE);
+    atomic_store(&gate, 0);
+    weft_handle_t *h = NULL;
+    assert_int_equal(weft_parallel_for(rt, &MANYK, weft_range_1d(1, 1), args, MANY, NULL, &h), 0);
+    /* The 70th argument's byte is borrowed like the first's. */
+    for (int i = 0; i < MANY; i += MANY - 1) {
+        weft_arg_t one = weft_arg_split(cells[i], 1, 1, WEFT_READ_WRITE);
+        assert_int_equal(weft_parallel_run(rt, &SECOND, weft_range_1d(1, 1), &one, 1, NULL, NULL), WEFT_EBORROW);
+        char want[256];
+        snprintf(want, sizeof want, "kernel 'hd_second' argument 0 would write 1 byte that running kernel "
+                 "'hd_many' (its argument %d) also writes: join it first or write disjoint ranges", i);
+        assert_string_equal(weft_last_error_message(), want);
+    }
+    /* Two bytes: "bytes"; the byte after each cell is nobody's. */
+    weft_arg_t two = weft_arg_split(cells[MANY - 1], 2, 1, WEFT_WRITE);
+    assert_int_equal(weft_parallel_run(rt, &SECOND, weft_range_1d(2, 1), &two, 1, NULL, NULL), WEFT_EBORROW);
+    wt_assert_contains(weft_last_error_message(), "argument 0 would write 1 byte that");
+    weft_arg_t free_byte = weft_arg_split(&cells[MANY - 1][1], 3, 1, WEFT_WRITE);
+    assert_int_equal(weft_parallel_run(rt, &SECOND, weft_range_1d(3, 1), &free_byte, 1, NULL, NULL), 0);
+    atomic_store(&gate, 1);
+    assert_int_equal(weft_join(h, NULL, NULL), 0);
+    weft_runtime_destroy(rt);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(combine_panic_fails_the_op),
+        cmocka_unit_test(two_arguments_writing_one_byte_are_refused),
+        cmocka_unit_test(every_written_argument_is_borrowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,9 @@ int weft__fail(int status, const char *fmt, ...);
 /* 1 when s is valid UTF-8 without control characters, else 0. */
 int weft__name_is_valid(const char *s);
 char *weft__strdup(const char *s);
+/* The longest prefix of s[0, len) that does not end inside a UTF-8
+ * character (where to cut a string at most len bytes long). */
+size_t weft__utf8_fit(const char *s, size_t len);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t weft__now_ns(void);
 /* (env.c) A runtime option that is -1 (off), 1 (on) or 0 (the environment

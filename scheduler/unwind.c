@@ -93,8 +93,11 @@ void weft_panic_at(const char *file, int line, const char *fmt, ...)
     weft__thread_ctx *ctx = &thread_ctx;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
+    int n = vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
     va_end(ap);
+    /* Cut to fit: never inside a UTF-8 character. */
+    if (n >= (int)sizeof ctx->panic_msg)
+        ctx->panic_msg[weft__utf8_fit(ctx->panic_msg, sizeof ctx->panic_msg - 1)] = '\0';
     ctx->panic_file = file;
     ctx->panic_line = line;
     if (ctx->boundary) _longjmp(*ctx->boundary, 1);

@@ -8,7 +8,8 @@
  *     refused, naming both, and every written argument is borrowed, past
  *     the 64th too;
  *   - a refused borrow names both kernels, the argument and "byte(s)";
- *   - a policy naming only absent devices, a chunk near SIZE_MAX.
+ *   - a policy naming only absent devices, a chunk near SIZE_MAX;
+ *   - a panic message cut to fit is never cut inside a UTF-8 character.
  * CPU workers only. alarm() turns a hang into a failure. */
 #define _GNU_SOURCE
 #include "weft_test.h"
@@ -179,12 +180,54 @@ static void every_written_argument_is_borrowed(void **state)
     alarm(0);
 }
 
+/* ---- a long panic message ---------------------------------------------------- */
+
+typedef struct long_msg {
+    size_t ascii;                 /* 'a's before the character */
+    const char *ch;               /* one UTF-8 character */
+} long_msg;
+
+static void *panics_long(void *arg)
+{
+    const long_msg *m = arg;
+    static _Thread_local char buf[8192];
+    memset(buf, 'a', m->ascii);
+    strcpy(buf + m->ascii, m->ch);
+    strcat(buf, "tail");
+    weft_panic("%s", buf);
+    return NULL;
+}
+
+static void long_panic_message_is_cut_at_a_character(void **state)
+{
+    (void)state;
+    wt_capture *cap = wt_capture_install();
+    weft_runtime_t *rt = wt_runtime(2, WT_NO_DEVICES, 0);
+    /* The message holds 4095 bytes: each character straddles the cut. */
+    const long_msg cases[] = {{4094, "\xc3\xa9"}, {4093, "\xe2\x82\xac"}, {4094, "\xe2\x82\xac"},
+                              {4092, "\xf0\x9f\x98\x80"}, {4093, "\xf0\x9f\x98\x80"},
+                              {4094, "\xf0\x9f\x98\x80"}, {4094, "b"}};
+    const size_t want[] = {4094, 4093, 4094, 4092, 4093, 4094, 4095};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        weft_handle_t *h;
+        weft_panic_t *p = NULL;
+        assert_int_equal(weft_spawn(rt, panics_long, (void *)&cases[c], &h), 0);
+        assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
+        assert_int_equal(strlen(weft_panic_message(p)), want[c]);
+        weft_panic_destroy(p);
+    }
+    weft_runtime_destroy(rt);
+    (void)cap;
+    weft_set_panic_hook(weft_panic_default_hook, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(combine_panic_fails_the_op),
         cmocka_unit_test(two_arguments_writing_one_byte_are_refused),
         cmocka_unit_test(every_written_argument_is_borrowed),
+        cmocka_unit_test(long_panic_message_is_cut_at_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -737,9 +737,14 @@ WEFT_API int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stat
  *  one), then recording starts over for the new one. Recording is best
  *  effort: a chunk that cannot be recorded for lack of memory is left out.
  *  @param rt    the runtime.
- *  @param path  the file to write (copied), not opened until a flush; or
- *               NULL to record in memory only.
- *  @return 0; WEFT_EINVAL (NULL rt, empty path); WEFT_ENOMEM. */
+ *  Names are escaped for JSON, and a byte of a name that is not valid
+ *  UTF-8 is written as U+FFFD, so the file is always valid JSON.
+ *  @param path  the file to write (copied); checked now to be writable (it
+ *               is opened for appending and closed, and a file made by the
+ *               check is removed again), written at each flush; or NULL to
+ *               record in memory only.
+ *  @return 0; WEFT_EINVAL (NULL rt, empty path, a file that cannot be
+ *          written: the message says why); WEFT_ENOMEM. */
 WEFT_API int weft_trace_start(weft_runtime_t *rt, const char *path);
 /** Write the trace file now: complete JSON of every chunk recorded since
  *  weft_trace_start(), replacing the file; later chunks are added by the
@@ -752,8 +757,10 @@ WEFT_API int weft_trace_flush(weft_runtime_t *rt);
 
 /** One recorded chunk of a trace (weft_trace_chunks()). */
 typedef struct weft_trace_chunk {
-    char kernel[64];              /**< the operation's kernel name (cut to fit) */
-    char place[128];              /**< the place's display name (cut to fit) */
+    char kernel[64];              /**< the operation's kernel name (cut to fit,
+                                       never inside a UTF-8 character) */
+    char place[128];              /**< the place's display name (cut to fit,
+                                       never inside a UTF-8 character) */
     int place_id;                 /**< 0: the CPU; 1 + n: device n */
     size_t begin;                 /**< first index of the chunk (split dimension) */
     size_t end;                   /**< one past its last index */

@@ -545,6 +545,12 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
         if (devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
     if (op->nplaces == 0) {
         op_free(op);
+        uint64_t present = ndev >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << ndev) - 1;
+        if (has_device_body && pol->devices && pol->devices != WEFT_DEFAULT_DEVICES && !(pol->devices & present) &&
+            (!pol->use_cpu || (!k->cpu && !k->cpu_ctx)))
+            return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (the policy names only "
+                              "absent devices: mask 0x%llx, and the runtime has %d device%s)", k->name,
+                              (unsigned long long)pol->devices, ndev, ndev == 1 ? "" : "s");
         return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (%s)", k->name,
                           !k->cpu && !k->cpu_ctx && !ndev ? "it has no CPU body and the runtime has no device"
                           : !pol->use_cpu && !pol->devices ? "the policy allows no place"
@@ -587,7 +593,9 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     double speed[WEFT__MAX_PLACES];
     int measured[WEFT__MAX_PLACES];
     priors(op, speed, measured);
-    size_t chunk_groups = pol->chunk ? (pol->chunk + op->group - 1) / op->group : 0;
+    /* Rounded up to whole groups without overflow: a chunk near SIZE_MAX
+     * stays huge (the whole range), never wraps to 0 (automatic). */
+    size_t chunk_groups = pol->chunk / op->group + (pol->chunk % op->group != 0);
     weft__split_init(&op->sp, op->kind, op->ngroups, op->nplaces, speed, measured, chunk_groups);
     /* Registered arrays: keep each place's rows where the last static split
      * of them left them. */

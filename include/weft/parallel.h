@@ -556,7 +556,9 @@ typedef struct weft_policy {
     weft_policy_kind_t kind;      /**< how chunks are cut and handed out */
     size_t chunk;                 /**< DYNAMIC: chunk size; GUIDED/ADAPTIVE: smallest chunk
                                        (in split indices, rounded up to whole groups;
-                                       0: automatic); STATIC: ignored */
+                                       0: automatic; any larger value, up to
+                                       SIZE_MAX, is clamped to the range: one
+                                       chunk); STATIC: ignored */
     int use_cpu;                  /**< 1: the CPU workers take part (when the kernel
                                        has a CPU body) */
     uint64_t devices;             /**< bit i set: device i takes part (when the kernel
@@ -603,7 +605,8 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *          the range needs, a written whole array, a reduction without
  *          result, identity or combine, or with both combine and
  *          combine_ctx, an unknown kind), an unknown policy kind or on_fault, a policy
- *          with no place, places without the body they need); WEFT_EBORROW
+ *          with no place, places without the body they need, a device mask
+ *          naming only devices the runtime does not have); WEFT_EBORROW
  *          when a running operation writes bytes this one writes (the message
  *          names both kernels, both arguments and how many bytes), or when
  *          two written arguments of this operation (split, reduction

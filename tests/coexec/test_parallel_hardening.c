@@ -180,6 +180,49 @@ static void every_written_argument_is_borrowed(void **state)
     alarm(0);
 }
 
+/* ---- policies ----------------------------------------------------------------- */
+
+static const weft_kernel_t ABSENT = {.name = "hd_absent", .cpu = nothing_cpu,
+                                     .cl_source = "__kernel void hd_absent(void) {}", .cl_entry = "hd_absent"};
+
+static void policy_naming_absent_devices_says_so(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    weft_policy_t pol;
+    weft_policy_init(&pol);
+    pol.use_cpu = 0;
+    pol.devices = 0x4;
+    assert_int_equal(weft_parallel_run(rt, &ABSENT, weft_range_1d(64, 8), NULL, 0, &pol, NULL), WEFT_EINVAL);
+    assert_string_equal(weft_last_error_message(), "weft_parallel_for: no place can run kernel 'hd_absent' (the "
+                                                    "policy names only absent devices: mask 0x4, and the runtime "
+                                                    "has 0 devices)");
+    /* With the CPU allowed, the CPU runs it. */
+    pol.use_cpu = 1;
+    assert_int_equal(weft_parallel_run(rt, &ABSENT, weft_range_1d(64, 8), NULL, 0, &pol, NULL), 0);
+    weft_runtime_destroy(rt);
+}
+
+/* A chunk near SIZE_MAX is the whole range, never "automatic" (which would
+ * cut the 8 groups into 8 chunks). */
+static void huge_chunk_is_the_whole_range(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    const size_t chunks[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 6, SIZE_MAX / 2 + 1, 64};
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        weft_policy_t pol;
+        weft_policy_init(&pol);
+        pol.kind = WEFT_POLICY_DYNAMIC;
+        pol.chunk = chunks[c];
+        assert_int_equal(weft_parallel_run(rt, &TWO, weft_range_1d(64, 8), NULL, 0, &pol, NULL), 0);
+        weft_run_stats_t st;
+        assert_int_equal(weft_runtime_last_run_stats(rt, &st), 0);
+        assert_int_equal(st.chunks, 1);
+    }
+    weft_runtime_destroy(rt);
+}
+
 /* ---- a long panic message ---------------------------------------------------- */
 
 typedef struct long_msg {
@@ -228,6 +271,8 @@ int main(void)
         cmocka_unit_test(two_arguments_writing_one_byte_are_refused),
         cmocka_unit_test(every_written_argument_is_borrowed),
         cmocka_unit_test(long_panic_message_is_cut_at_a_character),
+        cmocka_unit_test(policy_naming_absent_devices_says_so),
+        cmocka_unit_test(huge_chunk_is_the_whole_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

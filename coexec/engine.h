@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "weft/parallel.h"
 #include "../scheduler/internal.h"
@@ -90,5 +91,18 @@ void weft__model_store(weft_runtime_t *rt, const char *kernel, const char *place
 /* Write what the runtime learned and has not written yet; free the memory
  * (engine destroy). */
 void weft__models_flush(weft_runtime_t *rt);
+/* The speeds a model file may hold, in indices per second: anything else
+ * (inf, nan, 0, 1e308) is not read and not written. */
+#define WEFT__MODEL_MIN 1e-6
+#define WEFT__MODEL_MAX 1e15
+/* The file's format, one "place<TAB>speed" line per entry (a later line
+ * wins). Read place's speed from f into *speed: 1 if f has a valid entry,
+ * else 0 (over-long lines, malformed or out-of-range speeds are passed by;
+ * a last line without a newline counts). */
+int weft__model_read(FILE *f, const char *place, double *speed);
+/* Copy f's lines but place's to out, each ending in a newline (so that an
+ * entry appended after them is a line of its own); over-long and empty
+ * lines are dropped. */
+void weft__model_copy_except(FILE *in, FILE *out, const char *place);
 
 #endif

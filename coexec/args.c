@@ -307,26 +307,30 @@ int weft__args_touches(const weft_arg_t *a, size_t off, size_t len, size_t byte)
     return a->span != WEFT_SPAN_RECT || (byte - a->origin) % a->unit < a->width;
 }
 
-/* Write ranges this op takes; refused when a running op writes them too. */
+/* Write ranges this op takes, every written argument's; refused when a
+ * running op writes them too, or two of them share a byte. */
 int weft__args_borrow(weft__op *op)
 {
-    weft__region r[64];
+    weft__region *r = malloc((op->nargs ? op->nargs : 1) * sizeof *r);
+    if (!r) return weft__fail(WEFT_ENOMEM, "out of memory recording a write borrow");
     size_t n = 0;
-    for (size_t i = 0; i < op->nargs && n < 64; i++) {
+    for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];
         size_t off, len;
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && op->n) {
             weft__args_span(op, a, 0, op->ngroups, 0, &off, &len);
             if (!len) continue;
             r[n++] = (weft__region){(const char *)a->data + off, (const char *)a->data + off + len,
-                                    a->span == WEFT_SPAN_RECT ? a->unit : 0, a->width};
+                                    a->span == WEFT_SPAN_RECT ? a->unit : 0, a->width, i};
         } else if (a->kind == WEFT_ARG_REDUCE) {
-            r[n++] = (weft__region){a->data, (const char *)a->data + a->unit, 0, 0};
+            r[n++] = (weft__region){a->data, (const char *)a->data + a->unit, 0, 0, i};
         } else if (a->kind == WEFT_ARG_SCATTERED) {
-            r[n++] = (weft__region){a->data, (const char *)a->data + a->bytes, 0, 0};
+            r[n++] = (weft__region){a->data, (const char *)a->data + a->bytes, 0, 0, i};
         }
     }
-    return weft__borrow_take(op->rt, op->id, op->name, r, n);
+    int rc = weft__borrow_take(op->rt, op->id, op->name, r, n);
+    free(r);
+    return rc;
 }
 
 void weft__args_free(weft__op *op)
@@ -394,30 +398,62 @@ void weft__args_snapshot_free(weft__op *op, weft__place *pl)
 
 /* ---- the end --------------------------------------------------------------- */
 
-void weft__args_fold(weft__op *op)
+/* Where the fold is, for the panic a combine may throw: the state lives
+ * outside the panic boundary, so it is still there after the jump. */
+typedef struct fold_state {
+    weft__op *op;
+    size_t arg, block;
+    unsigned char small[256];
+    unsigned char *tmp;           /* the accumulator: small, or allocated */
+} fold_state;
+
+static void *fold_all(void *arg)
 {
-    for (size_t i = 0; i < op->nargs; i++) {
-        const weft_arg_t *a = &op->args[i];
+    fold_state *s = arg;
+    weft__op *op = s->op;
+    for (s->arg = 0; s->arg < op->nargs; s->arg++) {
+        const weft_arg_t *a = &op->args[s->arg];
         if (a->kind != WEFT_ARG_REDUCE) continue;
         /* Block order, whatever place computed which block. */
-        const char *acc = op->partials[i];
-        unsigned char small[256];
-        unsigned char *tmp = a->unit <= sizeof small ? small : malloc(a->unit);
-        if (!tmp) continue;
-        memcpy(tmp, a->value, a->unit);
+        const char *acc = op->partials[s->arg];
+        s->tmp = a->unit <= sizeof s->small ? s->small : malloc(a->unit);
+        if (!s->tmp) continue;
+        memcpy(s->tmp, a->value, a->unit);
         size_t nblocks = op->ngroups * op->blocks_per_group;
-        if (a->combine) {
-            for (size_t b = 0; b < nblocks; b++) a->combine(tmp, acc + b * a->unit);
-        } else {
-            weft_chunk_ctx_t c;
-            for (size_t b = 0; b < nblocks; b++) {
-                size_t g = b / op->blocks_per_group; /* the work-group along the split that holds b */
-                weft__op_ctx(op, g, g + 1, &c);
-                c.block = b;
-                a->combine_ctx(tmp, acc + b * a->unit, &c);
+        weft_chunk_ctx_t c;
+        for (s->block = 0; s->block < nblocks; s->block++) {
+            if (a->combine) {
+                a->combine(s->tmp, acc + s->block * a->unit);
+                continue;
             }
+            size_t g = s->block / op->blocks_per_group; /* the work-group along the split that holds it */
+            weft__op_ctx(op, g, g + 1, &c);
+            c.block = s->block;
+            a->combine_ctx(s->tmp, acc + s->block * a->unit, &c);
         }
-        memcpy(a->data, tmp, a->unit);
-        if (tmp != small) free(tmp);
+        memcpy(a->data, s->tmp, a->unit);
+        if (s->tmp != s->small) free(s->tmp);
+        s->tmp = NULL;
     }
+    return NULL;
+}
+
+weft_panic_t *weft__args_fold(weft__op *op)
+{
+    fold_state s = {.op = op};
+    weft_panic_t *p = weft__run_caught_quiet(fold_all, &s, NULL, op->launcher);
+    if (!p) return NULL;
+    if (s.tmp != s.small) free(s.tmp);
+    /* The combine's own message, told where it was: the kernel, the
+     * argument, the block (and its indices as the payload's range). */
+    weft__failure f = {.thread = weft_panic_thread(p), .file = weft_panic_file(p), .line = weft_panic_line(p),
+                       .kernel = op->name, .has_range = 1};
+    size_t g = s.block / op->blocks_per_group;
+    weft__op_indices(op, g, g + 1, &f.begin, &f.end);
+    weft_panic_t *told = weft__panic_failure(&f, "kernel '%s': the combine of reduction argument %zu panicked "
+                                             "folding block %zu: %s", op->name, s.arg, s.block,
+                                             weft_panic_message(p));
+    if (!told) return p; /* out of memory: the combine's own payload still tells */
+    weft_panic_destroy(p);
+    return told;
 }

@@ -47,7 +47,10 @@ int weft__args_borrow(weft__op *op);
  * pl's chunk. 0, or -1 when memory ran out (then the rows are not kept). */
 int weft__args_snapshot(weft__op *op, weft__place *pl, int save);
 void weft__args_snapshot_free(weft__op *op, weft__place *pl);
-/* Fold every reduction's partials in block order into its result. */
-void weft__args_fold(weft__op *op);
+/* Fold every reduction's partials in block order into its result, inside a
+ * panic boundary: NULL, or the panic of a combine (naming the kernel, the
+ * argument and the block; the hook has not heard of it), the result of
+ * that reduction and of those after it then left unwritten. */
+weft_panic_t *weft__args_fold(weft__op *op);
 
 #endif

@@ -48,14 +48,35 @@ int weft__region_overlap(const weft__region *a, const weft__region *b)
     return 1; /* different pitches: the ranges overlap, and that is enough */
 }
 
+/* Bytes the ranges of a and b share (for a rectangle, its range's: an
+ * upper bound). */
+static size_t shared_bytes(const weft__region *a, const weft__region *b)
+{
+    const char *lo = a->begin > b->begin ? a->begin : b->begin;
+    const char *hi = a->end < b->end ? a->end : b->end;
+    return (size_t)(hi - lo);
+}
+
+static const char *bytes_word(size_t n) { return n == 1 ? "byte" : "bytes"; }
+
 int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, const weft__region *r, size_t n)
 {
+    /* Within the operation: no two of its arguments may write a byte (which
+     * would win is up to the places' timing). */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (weft__region_overlap(&r[i], &r[j])) {
+                size_t k = shared_bytes(&r[i], &r[j]);
+                size_t x = r[i].arg < r[j].arg ? r[i].arg : r[j].arg, y = r[i].arg < r[j].arg ? r[j].arg : r[i].arg;
+                return weft__fail(WEFT_EBORROW, "kernel '%s': arguments %zu and %zu both write the same %zu %s: "
+                                  "one operation writes a byte through one argument only", kernel, x, y, k,
+                                  bytes_word(k));
+            }
     pthread_mutex_lock(&weft__engine_of(rt)->m);
     for (size_t i = 0; i < n; i++) {
         for (weft__borrow *b = weft__engine_of(rt)->borrows; b; b = b->next) {
             if (b->id != id && weft__region_overlap(&r[i], &b->r)) {
-                const char *lo = r[i].begin > b->r.begin ? r[i].begin : b->r.begin;
-                const char *hi = r[i].end < b->r.end ? r[i].end : b->r.end;
+                size_t k = shared_bytes(&r[i], &b->r), other_arg = b->r.arg;
                 /* The other operation may finish (and free its name) as
                  * soon as the lock goes: copy the name first. */
                 char other[128];
@@ -63,9 +84,9 @@ int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, 
                 pthread_mutex_unlock(&weft__engine_of(rt)->m);
                 weft__borrow_release(rt, id);
                 return weft__fail(WEFT_EBORROW,
-                                  "kernel '%s' would write %zu bytes at %p that running kernel '%s' "
-                                  "also writes: join it first or write disjoint ranges",
-                                  kernel, (size_t)(hi - lo), (const void *)lo, other);
+                                  "kernel '%s' argument %zu would write %zu %s that running kernel '%s' "
+                                  "(its argument %zu) also writes: join it first or write disjoint ranges",
+                                  kernel, r[i].arg, k, bytes_word(k), other, other_arg);
             }
         }
         weft__borrow *nb = malloc(sizeof *nb);

@@ -195,8 +195,10 @@ static uint64_t choose_set(weft__op *op, const double *speed, const int *measure
 static void finish(weft__op *op)
 {
     weft_runtime_t *rt = op->rt;
-    weft_panic_t *failure = op->failure;
-    if (!failure) weft__args_fold(op);
+    weft_panic_t *failure = op->failed ? op->failure : NULL;
+    /* A combine that panics fails the op like a chunk would: the handle
+     * panics with it, everything is released as for any failure. */
+    if (!failure && (failure = weft__args_fold(op))) weft__panic_notify(failure);
     /* Static splits by measured speed too: it reads and keeps the same model. */
     if ((op->kind == WEFT_POLICY_ADAPTIVE || op->kind == WEFT_POLICY_STATIC) && !failure) {
         for (int p = 0; p < op->nplaces; p++) {
@@ -287,14 +289,18 @@ static void recovered(weft__op *op, weft_panic_t *failure)
 }
 
 /* Make p the failure the handle panics with, if the op has none yet (else
- * free p: only the first reaches the caller). Returns p when it became the
- * op's, for the caller to pass to the panic hook once it holds no lock. */
+ * free p: only the first reaches the caller). p NULL (memory ran out making
+ * it) is the static out-of-memory payload: the op fails all the same.
+ * Returns p when it became the op's, for the caller to pass to the panic
+ * hook once it holds no lock. */
 static weft_panic_t *take_failure(weft__op *op, weft_panic_t *p)
 {
-    if (op->failure) {
+    if (!p) p = weft__panic_oom();
+    if (op->failed) {
         weft_panic_destroy(p);
         return NULL;
     }
+    op->failed = 1;
     op->failure = p;
     return p;
 }
@@ -405,7 +411,7 @@ static void pump(weft__op *op, weft__place *pl)
         done = done && op->in_flight == 0 && !op->finalizing;
         if (done) {
             op->finalizing = 1;
-            if (!op->failure && op->sp.nrequeued) {
+            if (!op->failed && op->sp.nrequeued) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "kernel '%s': chunk [%zu, %zu) failed on every place that could run it",
                          op->name, op->sp.requeued[0].gb * op->group, op->sp.requeued[0].ge * op->group);
@@ -539,6 +545,12 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
         if (devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
     if (op->nplaces == 0) {
         op_free(op);
+        uint64_t present = ndev >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << ndev) - 1;
+        if (has_device_body && pol->devices && pol->devices != WEFT_DEFAULT_DEVICES && !(pol->devices & present) &&
+            (!pol->use_cpu || (!k->cpu && !k->cpu_ctx)))
+            return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (the policy names only "
+                              "absent devices: mask 0x%llx, and the runtime has %d device%s)", k->name,
+                              (unsigned long long)pol->devices, ndev, ndev == 1 ? "" : "s");
         return weft__fail(WEFT_EINVAL, "weft_parallel_for: no place can run kernel '%s' (%s)", k->name,
                           !k->cpu && !k->cpu_ctx && !ndev ? "it has no CPU body and the runtime has no device"
                           : !pol->use_cpu && !pol->devices ? "the policy allows no place"
@@ -581,7 +593,9 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     double speed[WEFT__MAX_PLACES];
     int measured[WEFT__MAX_PLACES];
     priors(op, speed, measured);
-    size_t chunk_groups = pol->chunk ? (pol->chunk + op->group - 1) / op->group : 0;
+    /* Rounded up to whole groups without overflow: a chunk near SIZE_MAX
+     * stays huge (the whole range), never wraps to 0 (automatic). */
+    size_t chunk_groups = pol->chunk / op->group + (pol->chunk % op->group != 0);
     weft__split_init(&op->sp, op->kind, op->ngroups, op->nplaces, speed, measured, chunk_groups);
     /* Registered arrays: keep each place's rows where the last static split
      * of them left them. */

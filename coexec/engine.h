@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "weft/parallel.h"
 #include "../scheduler/internal.h"
@@ -16,10 +17,11 @@
 
 /* Bytes an operation writes: [begin, end), or with pitch > 0 the rows of
  * width bytes that start every pitch bytes from begin, the last ending at
- * end. */
+ * end; arg is the operation's argument that writes them (for messages). */
 typedef struct weft__region {
     const char *begin, *end;
     size_t pitch, width;
+    size_t arg;
 } weft__region;
 
 typedef struct weft__borrow {
@@ -59,7 +61,9 @@ void weft__engine_publish_stats(weft_runtime_t *rt, const weft_run_stats_t *stat
 
 /* ---- borrows (borrow.c): refusing overlapping writes --------------------- */
 /* Register n write regions of operation `id` named kernel; refuse
- * (WEFT_EBORROW, message naming both) if one overlaps a running operation's. */
+ * (WEFT_EBORROW, a message naming both kernels, both arguments and the
+ * bytes) if one overlaps a running operation's, or another of the n (two
+ * arguments of one operation writing the same bytes). */
 int weft__borrow_take(weft_runtime_t *rt, unsigned long id, const char *kernel, const weft__region *r, size_t n);
 /* 1 when regions a and b share a byte (two rectangles of different pitches:
  * when their ranges do, which may say so of disjoint ones). */
@@ -87,5 +91,18 @@ void weft__model_store(weft_runtime_t *rt, const char *kernel, const char *place
 /* Write what the runtime learned and has not written yet; free the memory
  * (engine destroy). */
 void weft__models_flush(weft_runtime_t *rt);
+/* The speeds a model file may hold, in indices per second: anything else
+ * (inf, nan, 0, 1e308) is not read and not written. */
+#define WEFT__MODEL_MIN 1e-6
+#define WEFT__MODEL_MAX 1e15
+/* The file's format, one "place<TAB>speed" line per entry (a later line
+ * wins). Read place's speed from f into *speed: 1 if f has a valid entry,
+ * else 0 (over-long lines, malformed or out-of-range speeds are passed by;
+ * a last line without a newline counts). */
+int weft__model_read(FILE *f, const char *place, double *speed);
+/* Copy f's lines but place's to out, each ending in a newline (so that an
+ * entry appended after them is a line of its own); over-long and empty
+ * lines are dropped. */
+void weft__model_copy_except(FILE *in, FILE *out, const char *place);
 
 #endif

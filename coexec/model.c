@@ -55,39 +55,79 @@ static int model_path(const char *kernel, char *buf, size_t cap)
     return 0;
 }
 
+/* The next line of f into buf (its newline dropped): 1, or 0 at the end.
+ * A line longer than buf is skipped whole (its tail is no entry), and a
+ * last line without a newline is a line like any other. */
+static int next_line(FILE *f, char *buf, size_t cap)
+{
+    for (;;) {
+        if (!fgets(buf, (int)cap, f)) return 0;
+        size_t len = strlen(buf);
+        if (len && buf[len - 1] == '\n') {
+            buf[len - 1] = '\0';
+            return 1;
+        }
+        if (len + 1 < cap || feof(f)) return 1; /* the last line, or a NUL inside it */
+        int c;
+        while ((c = fgetc(f)) != EOF && c != '\n') {
+        }
+    }
+}
+
+/* The speed of the entry "place<TAB>speed" in line; 0 when line is not
+ * place's entry or its speed is not a plain number in the range a speed
+ * can have (inf, nan, 1e308, trailing text: not a speed). */
+static int entry_speed(const char *line, const char *place, double *speed)
+{
+    size_t plen = strlen(place);
+    if (strncmp(line, place, plen) != 0 || line[plen] != '\t') return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(line + plen + 1, &end);
+    if (end == line + plen + 1 || *end != '\0' || errno == ERANGE || !(v >= WEFT__MODEL_MIN && v <= WEFT__MODEL_MAX))
+        return 0;
+    *speed = v;
+    return 1;
+}
+
+int weft__model_read(FILE *f, const char *place, double *speed)
+{
+    char line[LINE_MAX_LEN];
+    int found = 0;
+    while (next_line(f, line, sizeof line)) found |= entry_speed(line, place, speed);
+    return found;
+}
+
+void weft__model_copy_except(FILE *in, FILE *out, const char *place)
+{
+    char line[LINE_MAX_LEN];
+    size_t plen = strlen(place);
+    while (next_line(in, line, sizeof line))
+        if (*line && !(strncmp(line, place, plen) == 0 && line[plen] == '\t')) fprintf(out, "%s\n", line);
+}
+
 static int disk_load(const char *kernel, const char *place, double *speed)
 {
-    char path[1024], line[LINE_MAX_LEN];
+    char path[1024];
     if (!kernel || model_path(kernel, path, sizeof path)) return 0;
     FILE *f = fopen(path, "r");
     if (!f) return 0;
-    int found = 0;
-    size_t plen = strlen(place);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, place, plen) == 0 && line[plen] == '\t') {
-            double v = strtod(line + plen + 1, NULL);
-            if (v > 0) {
-                *speed = v;
-                found = 1;
-            }
-        }
-    }
+    int found = weft__model_read(f, place, speed);
     fclose(f);
     return found;
 }
 
 static void disk_store(const char *kernel, const char *place, double speed)
 {
-    char path[1024], tmp[1100], line[LINE_MAX_LEN];
-    if (!kernel || speed <= 0 || model_path(kernel, path, sizeof path)) return;
+    char path[1024], tmp[1100];
+    if (!kernel || !(speed >= WEFT__MODEL_MIN && speed <= WEFT__MODEL_MAX) || model_path(kernel, path, sizeof path))
+        return;
     snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&tmp_seq, 1));
     FILE *out = fopen(tmp, "w");
     if (!out) return;
     FILE *in = fopen(path, "r");
-    size_t plen = strlen(place);
     if (in) {
-        while (fgets(line, sizeof line, in))
-            if (!(strncmp(line, place, plen) == 0 && line[plen] == '\t')) fputs(line, out);
+        weft__model_copy_except(in, out, place);
         fclose(in);
     }
     fprintf(out, "%s\t%.6g\n", place, speed);
@@ -143,7 +183,7 @@ int weft__model_load(weft_runtime_t *rt, const char *kernel, const char *place, 
 
 void weft__model_store(weft_runtime_t *rt, const char *kernel, const char *place, double speed)
 {
-    if (!kernel || speed <= 0) return;
+    if (!kernel || !(speed >= WEFT__MODEL_MIN && speed <= WEFT__MODEL_MAX)) return;
     weft__engine *e = weft__engine_of(rt);
     uint64_t now = weft__now_ns();
     pthread_mutex_lock(&e->models_m);

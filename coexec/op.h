@@ -84,6 +84,10 @@ typedef struct weft__op {
     int in_flight;
     int stopped;
     int finalizing;
+    int failed;                   /* the op failed: set with failure, which is never
+                                     NULL then (weft__panic_oom() when no payload
+                                     could be had), so that a failure whose payload
+                                     ran out of memory is never a success */
     weft_panic_t *failure;
     weft_run_stats_t stats;
     /* adaptive's choice of places (driver.c, choose_set): the set run and

@@ -68,10 +68,11 @@ weft_panic_t *weft__scatter_merge(weft__op *op, const weft__place *pl, size_t i,
             pthread_mutex_unlock(&sc->m);
             weft__failure f = {.thread = op->launcher, .file = op->file, .line = op->line, .device = pl->name,
                                .kernel = op->cl_entry, .has_range = 1, .begin = ib, .end = ie};
-            return weft__panic_failure(&f,
-                                       "kernel '%s': scattered argument %zu: byte %zu was changed by chunk [%zu, %zu) "
-                                       "on '%s' and by %s",
-                                       op->name, i, b, ib, ie, pl->name, first);
+            weft_panic_t *p = weft__panic_failure(&f,
+                                                  "kernel '%s': scattered argument %zu: byte %zu was changed by "
+                                                  "chunk [%zu, %zu) on '%s' and by %s",
+                                                  op->name, i, b, ib, ie, pl->name, first);
+            return p ? p : weft__panic_oom(); /* the clash stands without its payload */
         }
         if (b < lo) lo = b;
         hi = b + 1;

@@ -16,6 +16,25 @@
  * cost copies. */
 #define PREFER_SLACK 1.25
 
+/* Speeds are kept finite and positive whatever comes in (a model file, a
+ * clock that did not move): NaN or <= 0 is 1, the rest clamped, so that no
+ * sum, ratio or conversion to a group count overflows. */
+#define SPEED_MIN 1e-30
+#define SPEED_MAX 1e30
+
+static double sane_speed(double x)
+{
+    if (!(x > 0)) return 1.0;
+    return x < SPEED_MIN ? SPEED_MIN : x > SPEED_MAX ? SPEED_MAX : x;
+}
+
+/* x groups as a count, clamped to [0, max] (x may be anything). */
+static size_t to_groups(double x, size_t max)
+{
+    if (!(x > 0)) return 0;
+    return x >= (double)max ? max : (size_t)x;
+}
+
 static size_t share(const weft__split *sp, int p, double k);
 static int would_lose(const weft__split *sp, int p, size_t n, size_t rem);
 static void drop_known_losers(weft__split *sp, double k);
@@ -37,7 +56,7 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
     sp->nplaces = nplaces;
     double sum = 0;
     for (int p = 0; p < nplaces; p++) {
-        sp->speed[p] = speed[p] > 0 ? speed[p] : 1.0;
+        sp->speed[p] = sane_speed(speed[p]);
         sp->measured[p] = measured ? measured[p] : 0;
         sum += sp->speed[p];
     }
@@ -55,7 +74,7 @@ void weft__split_init(weft__split *sp, int kind, size_t total_groups, int nplace
         for (int p = 0; p < nplaces; p++) {
             acc += sp->speed[p];
             size_t e = p == nplaces - 1 ? total_groups
-                                        : (size_t)((double)spread * acc / sum + 0.5) + floor_each * (size_t)(p + 1);
+                                        : to_groups((double)spread * acc / sum + 0.5, spread) + floor_each * (size_t)(p + 1);
             if (e < b + floor_each) e = b + floor_each;
             if (e > total_groups) e = total_groups;
             sp->static_b[p] = b;
@@ -137,8 +156,7 @@ static size_t share(const weft__split *sp, int p, double k)
     for (int q = 0; q < sp->nplaces; q++)
         if (!sp->retired[q] && !sp->dropped[q]) sum += sp->speed[q];
     double rem = (double)(sp->total - sp->next);
-    size_t n = (size_t)(rem * sp->speed[p] / (k * sum) + 0.999999);
-    return n;
+    return to_groups(rem * sp->speed[p] / (k * sum) + 0.999999, sp->total - sp->next);
 }
 
 /* The live places other than p that still take chunks: their speed
@@ -248,12 +266,12 @@ void weft__split_record(weft__split *sp, int p, size_t groups, double seconds)
     sp->in_flight[p] -= groups < sp->in_flight[p] ? groups : sp->in_flight[p];
     sp->done[p] += groups;
     if (groups == 0 || seconds <= 0) return;
-    double s = (double)groups / seconds;
+    double s = sane_speed((double)groups / seconds);
     if (!sp->measured[p]) {
         /* Unmeasured places hold relative priors: rescale them to this unit. */
         double scale = s / sp->speed[p];
         for (int q = 0; q < sp->nplaces; q++)
-            if (q != p && !sp->measured[q]) sp->speed[q] *= scale;
+            if (q != p && !sp->measured[q]) sp->speed[q] = sane_speed(sp->speed[q] * scale);
         sp->speed[p] = s;
         sp->measured[p] = 1;
     } else {

@@ -1,10 +1,12 @@
 /* coexec/trace.c — every chunk as a Chrome trace event (Perfetto reads it):
  * one "thread" row per place, one complete event per chunk. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -19,10 +21,25 @@ struct weft__trace {
     size_t n, cap;
 };
 
+/* Whether path can be written (opened for appending, then closed; a file
+ * that was not there is removed again): a trace that could never be
+ * written is refused when it starts, not lost at destroy. who begins the
+ * message. */
+static int check_writable(const char *path, const char *who)
+{
+    int existed = access(path, F_OK) == 0;
+    FILE *f = fopen(path, "a");
+    if (!f) return weft__fail(WEFT_EINVAL, "%s: cannot write the trace file '%s': %s", who, path, strerror(errno));
+    fclose(f);
+    if (!existed) remove(path);
+    return 0;
+}
+
 int weft_trace_start(weft_runtime_t *rt, const char *path)
 {
     if (!rt || (path && !*path))
         return weft__fail(WEFT_EINVAL, "weft_trace_start: %s", !rt ? "runtime is NULL" : "path is empty");
+    if (path && check_writable(path, "weft_trace_start")) return WEFT_EINVAL;
     char *copy = NULL; /* NULL: recorded for weft_trace_chunks() only */
     if (path && !(copy = weft__strdup(path))) return weft__fail(WEFT_ENOMEM, "weft_trace_start: out of memory");
     struct weft__trace *t = atomic_load(&weft__engine_of(rt)->trace);
@@ -57,7 +74,18 @@ int weft_trace_start(weft_runtime_t *rt, const char *path)
 int weft__trace_from_env(weft_runtime_t *rt)
 {
     const char *path = getenv("WEFT_TRACE");
-    return path && *path ? weft_trace_start(rt, path) : 0;
+    if (!path || !*path) return 0;
+    if (check_writable(path, "weft_runtime_create: $WEFT_TRACE")) return WEFT_EINVAL;
+    return weft_trace_start(rt, path);
+}
+
+/* src into dst[cap], cut to fit at a UTF-8 character boundary. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = weft__utf8_fit(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place, int place_id,
@@ -78,8 +106,8 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
         t->cap = cap;
     }
     trace_event *e = &t->ev[t->n++];
-    snprintf(e->kernel, sizeof e->kernel, "%s", kernel ? kernel : "?");
-    snprintf(e->place, sizeof e->place, "%s", place);
+    copy_cut(e->kernel, sizeof e->kernel, kernel ? kernel : "?");
+    copy_cut(e->place, sizeof e->place, place);
     e->place_id = place_id;
     e->begin = begin;
     e->end = end;
@@ -90,14 +118,36 @@ void weft__trace_chunk(weft_runtime_t *rt, const char *kernel, const char *place
     pthread_mutex_unlock(&t->m);
 }
 
-/* JSON string body: names come from drivers and users, so escape them. */
+/* The length of the valid UTF-8 sequence at p (2 to 4 bytes: no overlong
+ * form, surrogate or code point past U+10FFFF), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) n = 3, lo = c == 0xE0 ? 0xA0 : lo, hi = c == 0xED ? 0x9F : hi;
+    else if (c >= 0xF0 && c <= 0xF4) n = 4, lo = c == 0xF0 ? 0x90 : lo, hi = c == 0xF4 ? 0x8F : hi;
+    else return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++) /* p[i - 1] was a continuation byte: not the end */
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+/* JSON string body: names come from drivers and users, so escape them, and
+ * a byte that is not part of valid UTF-8 becomes U+FFFD (JSON is UTF-8). */
 static void put_escaped(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = 1;
         if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
+        else if (c < 0x80) fputc((int)c, f);
+        else if ((n = utf8_seq(p)) != 0) fwrite(p, 1, n, f);
+        else fputs("\\ufffd", f), n = 1;
+        p += n;
     }
 }
 

@@ -21,6 +21,9 @@ int weft__fail(int status, const char *fmt, ...);
 /* 1 when s is valid UTF-8 without control characters, else 0. */
 int weft__name_is_valid(const char *s);
 char *weft__strdup(const char *s);
+/* The longest prefix of s[0, len) that does not end inside a UTF-8
+ * character (where to cut a string at most len bytes long). */
+size_t weft__utf8_fit(const char *s, size_t len);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t weft__now_ns(void);
 /* (env.c) A runtime option that is -1 (off), 1 (on) or 0 (the environment
@@ -151,5 +154,8 @@ void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, 
 void weft__panic_set_origin(weft_panic_t *p, const char *thread, const char *file, int line);
 /* Call the installed hook with p. */
 void weft__panic_notify(const weft_panic_t *p);
+/* The static out-of-memory payload: what a failure is told with when no
+ * payload can be allocated. weft_panic_destroy leaves it alone. */
+weft_panic_t *weft__panic_oom(void);
 
 #endif

@@ -148,6 +148,7 @@ const char *weft_panic_cl_status_name(const weft_panic_t *p) { return p ? p->cl_
 const char *weft_panic_build_log(const weft_panic_t *p) { return p ? p->build_log : NULL; }
 const weft_panic_t *weft_panic_cause(const weft_panic_t *p) { return p ? p->cause : NULL; }
 size_t weft_panic_suppressed(const weft_panic_t *p) { return p ? p->suppressed : 0; }
+weft_panic_t *weft__panic_oom(void) { return &oom_panic; }
 
 int weft_panic_range(const weft_panic_t *p, size_t *begin, size_t *end)
 {

@@ -47,8 +47,10 @@ static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
 {
     weft_panic_t *p = weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
     if (p) return p;
-    /* Out of memory while panicking: keep the fact, if not the whole message. */
-    return weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+    /* Out of memory while panicking: keep the fact, if not the whole message;
+     * the static payload when not even that fits. */
+    p = weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+    return p ? p : weft__panic_oom();
 }
 
 /* The one boundary behind weft__run_caught and weft__run_caught_quiet:
@@ -91,8 +93,11 @@ void weft_panic_at(const char *file, int line, const char *fmt, ...)
     weft__thread_ctx *ctx = &thread_ctx;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
+    int n = vsnprintf(ctx->panic_msg, sizeof ctx->panic_msg, fmt, ap);
     va_end(ap);
+    /* Cut to fit: never inside a UTF-8 character. */
+    if (n >= (int)sizeof ctx->panic_msg)
+        ctx->panic_msg[weft__utf8_fit(ctx->panic_msg, sizeof ctx->panic_msg - 1)] = '\0';
     ctx->panic_file = file;
     ctx->panic_line = line;
     if (ctx->boundary) _longjmp(*ctx->boundary, 1);

@@ -73,3 +73,14 @@ void weft_sleep_ns(uint64_t ns)
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {
     }
 }
+
+size_t weft__utf8_fit(const char *s, size_t len)
+{
+    if (len == 0) return 0;
+    /* The last character's lead byte: at most 3 continuation bytes back. */
+    size_t i = len - 1;
+    while (i > 0 && len - i < 4 && ((unsigned char)s[i] & 0xC0) == 0x80) i--;
+    unsigned char lead = (unsigned char)s[i];
+    size_t need = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
+    return i + need > len ? i : len;
+}

@@ -419,7 +419,14 @@ WEFT_API weft_arg_t weft_arg_whole(const void *data, size_t bytes);
  *  *result; after a panic, *result is left alone. The answer is the same bit
  *  for bit whatever the split, as long as each body computes a block's
  *  partial the same way. The result's bytes are borrowed for writing, as a
- *  written split array's are.
+ *  written split array's are. combine runs inside a panic boundary: if it
+ *  panics (weft_panic()), the operation fails as a panicking chunk does —
+ *  joining it gives WEFT_EPANIC with a payload whose message names the
+ *  kernel, the reduction's argument index, "combine" and the block being
+ *  folded, then the combine's own message (its kernel is the operation's,
+ *  its range the block's indices); this result and those of reductions
+ *  after it are left alone, and the borrows are released as for any
+ *  failure.
  *  @param result     where the folded value goes (elem_size bytes).
  *  @param elem_size  bytes per partial and of the result, > 0.
  *  @param identity   the fold's starting value (elem_size bytes); weft reads
@@ -443,7 +450,8 @@ WEFT_API weft_arg_t weft_arg_reduce(void *result, size_t elem_size, const void *
  *                      reads it until the operation finishes.
  *  @param combine_ctx  acc = acc (+) partial; called once per block, in
  *                      block order, on whichever thread finishes the
- *                      operation.
+ *                      operation; a panic in it fails the operation as
+ *                      weft_arg_reduce() describes.
  *  @return the descriptor (checked when the operation starts). */
 WEFT_API weft_arg_t weft_arg_reduce_ctx(void *result, size_t elem_size, const void *identity,
                                         weft_combine_ctx_fn combine_ctx);
@@ -548,7 +556,9 @@ typedef struct weft_policy {
     weft_policy_kind_t kind;      /**< how chunks are cut and handed out */
     size_t chunk;                 /**< DYNAMIC: chunk size; GUIDED/ADAPTIVE: smallest chunk
                                        (in split indices, rounded up to whole groups;
-                                       0: automatic); STATIC: ignored */
+                                       0: automatic; any larger value, up to
+                                       SIZE_MAX, is clamped to the range: one
+                                       chunk); STATIC: ignored */
     int use_cpu;                  /**< 1: the CPU workers take part (when the kernel
                                        has a CPU body) */
     uint64_t devices;             /**< bit i set: device i takes part (when the kernel
@@ -595,9 +605,13 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *          the range needs, a written whole array, a reduction without
  *          result, identity or combine, or with both combine and
  *          combine_ctx, an unknown kind), an unknown policy kind or on_fault, a policy
- *          with no place, places without the body they need); WEFT_EBORROW
+ *          with no place, places without the body they need, a device mask
+ *          naming only devices the runtime does not have); WEFT_EBORROW
  *          when a running operation writes bytes this one writes (the message
- *          names both kernels); WEFT_ENOMEM.
+ *          names both kernels, both arguments and how many bytes), or when
+ *          two written arguments of this operation (split, reduction
+ *          result, scattered) share a byte (the message names both
+ *          arguments); WEFT_ENOMEM.
  *          Failures while running panic the handle with device, status and
  *          range: a device that cannot build or set up the kernel (build log
  *          included; also an argument count other than the kernel's, or an
@@ -726,9 +740,14 @@ WEFT_API int weft_runtime_last_run_stats(const weft_runtime_t *rt, weft_run_stat
  *  one), then recording starts over for the new one. Recording is best
  *  effort: a chunk that cannot be recorded for lack of memory is left out.
  *  @param rt    the runtime.
- *  @param path  the file to write (copied), not opened until a flush; or
- *               NULL to record in memory only.
- *  @return 0; WEFT_EINVAL (NULL rt, empty path); WEFT_ENOMEM. */
+ *  Names are escaped for JSON, and a byte of a name that is not valid
+ *  UTF-8 is written as U+FFFD, so the file is always valid JSON.
+ *  @param path  the file to write (copied); checked now to be writable (it
+ *               is opened for appending and closed, and a file made by the
+ *               check is removed again), written at each flush; or NULL to
+ *               record in memory only.
+ *  @return 0; WEFT_EINVAL (NULL rt, empty path, a file that cannot be
+ *          written: the message says why); WEFT_ENOMEM. */
 WEFT_API int weft_trace_start(weft_runtime_t *rt, const char *path);
 /** Write the trace file now: complete JSON of every chunk recorded since
  *  weft_trace_start(), replacing the file; later chunks are added by the
@@ -741,8 +760,10 @@ WEFT_API int weft_trace_flush(weft_runtime_t *rt);
 
 /** One recorded chunk of a trace (weft_trace_chunks()). */
 typedef struct weft_trace_chunk {
-    char kernel[64];              /**< the operation's kernel name (cut to fit) */
-    char place[128];              /**< the place's display name (cut to fit) */
+    char kernel[64];              /**< the operation's kernel name (cut to fit,
+                                       never inside a UTF-8 character) */
+    char place[128];              /**< the place's display name (cut to fit,
+                                       never inside a UTF-8 character) */
     int place_id;                 /**< 0: the CPU; 1 + n: device n */
     size_t begin;                 /**< first index of the chunk (split dimension) */
     size_t end;                   /**< one past its last index */

@@ -77,7 +77,8 @@ WEFT_API void weft_runtime_options_init(weft_runtime_options_t *o);
  *          $WEFT_NUM_THREADS or $WEFT_CPU_THREADS, a separate_memory or
  *          check_writes other than -1, 0 or 1, a $WEFT_SEPARATE_MEMORY or
  *          $WEFT_CHECK_WRITES other than 0 or 1, a bad device selection (empty term, index out
- *          of range, name that matches nothing) or a bad $WEFT_FAULT;
+ *          of range, name that matches nothing), a bad $WEFT_FAULT or a
+ *          $WEFT_TRACE file that cannot be written;
  *          WEFT_ECL when the OpenCL platforms cannot be listed or a selected
  *          device cannot be opened; WEFT_ENOMEM (also when more than 64
  *          devices are selected); WEFT_EAGAIN when a worker thread cannot

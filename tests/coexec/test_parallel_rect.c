@@ -155,10 +155,10 @@ static void bands_borrow_apart(void **state)
 
 static weft__region rect(const char *base, size_t origin, size_t pitch, size_t width, size_t rows)
 {
-    return (weft__region){base + origin, base + origin + (rows - 1) * pitch + width, pitch, width};
+    return (weft__region){base + origin, base + origin + (rows - 1) * pitch + width, pitch, width, 0};
 }
 
-static weft__region range(const char *base, size_t lo, size_t hi) { return (weft__region){base + lo, base + hi, 0, 0}; }
+static weft__region range(const char *base, size_t lo, size_t hi) { return (weft__region){base + lo, base + hi, 0, 0, 0}; }
 
 static void overlap_rule(void **state)
 {

@@ -6,7 +6,10 @@
  * row named after its place (the CPU, each device by name), with failed
  * chunks marked. Names are JSON-escaped. $WEFT_TRACE does the same from
  * runtime creation, written at destroy. Flushing without a trace, or to a
- * path that cannot be written, is WEFT_EINVAL with a message. */
+ * path that cannot be written, is WEFT_EINVAL with a message; so is starting
+ * a trace (or creating a runtime with $WEFT_TRACE) on a file that cannot be
+ * written. Odd kernel names (quotes, control characters, bytes that are not
+ * UTF-8, a character across the record's cut) still give valid UTF-8 JSON. */
 #define _GNU_SOURCE
 #include "weft_test.h"
 #include <weft/testing.h>
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- a minimal JSON checker (RFC 8259 grammar, no semantics) --------------- */
 
@@ -32,6 +37,21 @@ static void ws(jp *p)
 
 static int value(jp *p);
 
+/* Bytes of the valid UTF-8 sequence at u (no overlong form, surrogate or
+ * code point past U+10FFFF), 0 if it is not one. */
+static size_t utf8_ok(const unsigned char *u)
+{
+    size_t n = u[0] >= 0xF0 ? 4 : u[0] >= 0xE0 ? 3 : u[0] >= 0xC2 ? 2 : 0;
+    if (!n || u[0] > 0xF4) return 0;
+    uint32_t cp = u[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((u[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (u[i] & 0x3F);
+    }
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    return cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : n;
+}
+
 static int string(jp *p)
 {
     if (*p->s != '"') return 0;
@@ -39,6 +59,12 @@ static int string(jp *p)
     while (*p->s && *p->s != '"') {
         unsigned char c = (unsigned char)*p->s;
         if (c < 0x20) return 0;
+        if (c >= 0x80) { /* JSON text is UTF-8: a whole, valid sequence */
+            size_t n = utf8_ok((const unsigned char *)p->s);
+            if (!n) return 0;
+            p->s += n;
+            continue;
+        }
         if (c == '\\') {
             p->s++;
             if (*p->s == 'u') {
@@ -408,19 +434,31 @@ static void trace_from_env(void **state)
 
 static void flush_errors(void **state)
 {
-    (void)state;
+    fixture *f = *state;
     weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 0);
     assert_int_equal(weft_trace_flush(rt), WEFT_EINVAL);
     wt_assert_contains(weft_last_error_message(), "no trace");
     assert_int_equal(weft_trace_flush(NULL), WEFT_EINVAL);
     assert_int_equal(weft_trace_start(NULL, "x.json"), WEFT_EINVAL);
     assert_int_equal(weft_trace_start(rt, ""), WEFT_EINVAL);
-    WT_CHECK(weft_trace_start(rt, "/nonexistent-weft-dir/sub/trace.json"));
+    /* A file that cannot be written is refused at once, with the reason. */
+    assert_int_equal(weft_trace_start(rt, "/nonexistent-weft-dir/sub/trace.json"), WEFT_EINVAL);
+    assert_string_equal(weft_last_error_message(), "weft_trace_start: cannot write the trace file "
+                                                   "'/nonexistent-weft-dir/sub/trace.json': No such file or directory");
+    /* One that could be written when the trace started but no longer can
+     * (its folder went away): the flush says so. */
+    char sub[600], path[700];
+    snprintf(sub, sizeof sub, "%s/gone", f->dir);
+    snprintf(path, sizeof path, "%s/trace.json", sub);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    WT_CHECK(weft_trace_start(rt, path));
+    assert_int_equal(access(path, F_OK), -1); /* the check left nothing behind */
+    assert_int_equal(rmdir(sub), 0);
     weft_policy_t pol;
     weft_policy_init(&pol);
     pk_run_iota(rt, 1000, 64, &pol, 1, "run with an unwritable trace");
     assert_int_equal(weft_trace_flush(rt), WEFT_EINVAL);
-    wt_assert_contains(weft_last_error_message(), "/nonexistent-weft-dir/sub/trace.json");
+    wt_assert_contains(weft_last_error_message(), path);
     /* The runtime goes on, and destroy copes with the unwritable trace. */
     pk_run_iota(rt, 1000, 64, &pol, 2, "run after a failed flush");
     weft_runtime_destroy(rt);
@@ -471,6 +509,59 @@ static void trace_in_memory(void **state)
     weft_runtime_destroy(rt); /* writes nothing, frees the records */
 }
 
+/* $WEFT_TRACE naming a file that cannot be written fails runtime creation,
+ * saying why, instead of dropping the trace at destroy. */
+static void env_trace_unwritable(void **state)
+{
+    (void)state;
+    setenv("WEFT_TRACE", "/nonexistent-weft-dir/env.json", 1);
+    weft_runtime_options_t o;
+    weft_runtime_options_init(&o);
+    o.cpu_threads = 1;
+    o.devices = "none";
+    weft_runtime_t *rt = NULL;
+    int rc = weft_runtime_create(&o, &rt);
+    unsetenv("WEFT_TRACE");
+    assert_int_equal(rc, WEFT_EINVAL);
+    assert_null(rt);
+    assert_string_equal(weft_last_error_message(), "weft_runtime_create: $WEFT_TRACE: cannot write the trace file "
+                                                   "'/nonexistent-weft-dir/env.json': No such file or directory");
+}
+
+static void name_cpu(size_t b, size_t e, void *const *argv) { (void)b, (void)e, (void)argv; }
+
+/* A kernel name with quotes, a backslash, control characters, a byte that
+ * is not UTF-8 and a two-byte character across the 63-byte cut of
+ * weft_trace_chunk_t::kernel: the file is valid JSON (UTF-8 checked), the
+ * record cut before the character. */
+static void odd_names_valid_json(void **state)
+{
+    fixture *f = *state;
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    char name[128] = "q\"b\\s\x01\x1f\x7f\xff";
+    size_t head = strlen(name);
+    memset(name + head, 'x', 62 - head);
+    strcpy(name + 62, "\xc3\xa9 and more \xe2\x82\xac");
+    weft_kernel_t k = {.name = name, .cpu = name_cpu};
+    WT_CHECK(weft_trace_start(rt, f->path));
+    WT_CHECK(weft_parallel_run(rt, &k, weft_range_1d(64, 64), NULL, 0, NULL, WT_PANIC));
+    weft_trace_chunk_t got;
+    size_t n = 0;
+    WT_CHECK(weft_trace_chunks(rt, &got, 1, &n));
+    assert_int_equal(n, 1);
+    assert_int_equal(strlen(got.kernel), 62); /* the cut before the character, not inside it */
+    assert_memory_equal(got.kernel, name, 62);
+    WT_CHECK(weft_trace_flush(rt));
+    char *text = slurp(f->path);
+    assert_json(text, "trace of odd kernel names");
+    char want[256];
+    snprintf(want, sizeof want, "\"name\":\"q\\\"b\\\\s\\u0001\\u001f\\u007f\\ufffd%.*s [0,64)\"",
+             (int)(62 - head), name + head);
+    wt_assert_contains(text, want);
+    free(text);
+    weft_runtime_destroy(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +570,8 @@ int main(void)
         cmocka_unit_test(failed_chunks_and_odd_names),
         cmocka_unit_test(trace_from_env),
         cmocka_unit_test(flush_errors),
+        cmocka_unit_test(env_trace_unwritable),
+        cmocka_unit_test(odd_names_valid_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

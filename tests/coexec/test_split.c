@@ -2,9 +2,12 @@
  * simulated clocks): every place gets a first chunk; a place whose share
  * would lengthen the operation is dropped by guided and adaptive, never by
  * dynamic or static, never when it is the last live place; a place left
- * alone takes the rest in one chunk; every group is handed out exactly once. */
+ * alone takes the rest in one chunk; every group is handed out exactly once,
+ * whatever double a speed or a chunk's time is. */
 #include "weft_test.h"
 
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "coexec/split.h"
@@ -232,6 +235,49 @@ static void one_place_one_chunk(void **state)
     }
 }
 
+/* Speeds from anywhere (a model file, a clock that did not move) may be
+ * inf, nan, 1e308, 0, negative or subnormal: the split keeps every speed
+ * finite and positive, hands every group exactly once and ends, under
+ * every policy, whatever chunk times are recorded. */
+static void any_double_speed(void **state)
+{
+    (void)state;
+    static const double odd[] = {INFINITY, NAN, 1e308, 0.0, -1.0, 1e-320, DBL_MAX, 1.0, -INFINITY, 3e-300};
+    static const double seconds[] = {0.0, 1e-300, INFINITY, NAN, 1e300, -1.0, 1e-9};
+    static const int kinds[] = {WEFT_POLICY_STATIC, WEFT_POLICY_DYNAMIC, WEFT_POLICY_GUIDED, WEFT_POLICY_ADAPTIVE};
+    const size_t n_odd = sizeof odd / sizeof odd[0];
+    for (size_t k = 0; k < 4; k++)
+        for (size_t a = 0; a < n_odd; a++)
+            for (int m = 0; m < 2; m++) {
+                double prior[3] = {odd[a], odd[(a + 3) % n_odd], odd[(a + 7) % n_odd]};
+                int measured[3] = {m, m, m};
+                weft__split sp;
+                weft__split_init(&sp, kinds[k], TOTAL, 3, prior, measured, 0);
+                static unsigned char seen[TOTAL];
+                memset(seen, 0, sizeof seen);
+                size_t handed = 0, steps = 0;
+                for (int live = 1; live;) {
+                    live = 0;
+                    for (int p = 0; p < 3; p++) {
+                        size_t gb, ge;
+                        if (!weft__split_next(&sp, p, &gb, &ge)) continue;
+                        live = 1;
+                        assert_true(gb < ge && ge <= TOTAL);
+                        for (size_t g = gb; g < ge; g++) {
+                            if (seen[g]) fail_msg("group %zu handed twice", g);
+                            seen[g] = 1;
+                        }
+                        handed += ge - gb;
+                        weft__split_record(&sp, p, ge - gb, seconds[steps++ % (sizeof seconds / sizeof seconds[0])]);
+                        for (int q = 0; q < 3; q++) assert_true(isfinite(sp.speed[q]) && sp.speed[q] > 0);
+                    }
+                    assert_true(steps <= TOTAL);
+                }
+                assert_int_equal(handed, TOTAL);
+                weft__split_free(&sp);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +289,7 @@ int main(void)
         cmocka_unit_test(slow_start),
         cmocka_unit_test(dynamic_and_static_never_drop),
         cmocka_unit_test(one_place_one_chunk),
+        cmocka_unit_test(any_double_speed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

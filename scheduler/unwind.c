@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -86,6 +88,17 @@ weft_panic_t *weft__run_caught_quiet(weft_task_fn fn, void *arg, void **result, 
     return run_caught(fn, arg, result, name, 0);
 }
 
+/* The name a panic outside any task reports: the task's when one runs, else
+ * "main" on the process's initial thread (as Rust names it), else NULL
+ * ("<unnamed>"). weft_current_name() stays NULL on the main thread: it names
+ * tasks only. */
+static const char *panic_thread_name(void)
+{
+    const char *name = weft_current_name();
+    if (name) return name;
+    return syscall(SYS_gettid) == getpid() ? "main" : NULL;
+}
+
 void weft_panic_at(const char *file, int line, const char *fmt, ...)
 {
     weft__thread_ctx *ctx = &thread_ctx;
@@ -99,8 +112,9 @@ void weft_panic_at(const char *file, int line, const char *fmt, ...)
 
     /* No task boundary on this thread: report, then abort, as Rust does for a
      * panic that nobody can catch. */
-    weft_panic_t *p = weft__panic_new(weft_current_name(), file, line, ctx->panic_msg);
+    const char *name = panic_thread_name();
+    weft_panic_t *p = weft__panic_new(name, file, line, ctx->panic_msg);
     if (p) weft__panic_notify(p);
-    else fprintf(stderr, "thread '<unnamed>' panicked at %s:%d:\n%s\n", file, line, ctx->panic_msg);
+    else fprintf(stderr, "thread '%s' panicked at %s:%d:\n%s\n", name ? name : "<unnamed>", file, line, ctx->panic_msg);
     abort();
 }

@@ -17,7 +17,15 @@ extern "C" {
  *  The caller owns the struct (on the stack, static or in the heap); there is
  *  no static initializer: set it up with weft_mutex_init(), tear it down with
  *  weft_mutex_destroy(), and never copy it. It is not recursive. Every field
- *  is internal: use the functions below. */
+ *  is internal: use the functions below.
+ *
+ *  A lock belongs to the task (or scope body, or parallel CPU body) that
+ *  took it. One that returns still holding it ends in a panic instead: the
+ *  lock is released and poisoned, and the task's join returns WEFT_EPANIC
+ *  with the message "returned holding weft_mutex_t 0x…: released and
+ *  poisoned" (the first such lock's address; " and others" follows it when
+ *  there were more). Nothing run later on that thread can touch the lock
+ *  again. */
 typedef struct weft_mutex {
     pthread_mutex_t m;   /**< internal: the lock itself */
     void *owner;   /**< internal: holding task (its boundary depth), NULL when free */

@@ -30,7 +30,7 @@ typedef struct weft_panic weft_panic_t;
  *  parallel operation's CPU body: ends it at once; its joiner receives the
  *  payload. Outside any of them (the main thread, a task-local destructor):
  *  the panic hook runs, then abort(); the report names the thread 'main' on
- *  the process's initial thread, as Rust does ('<unnamed>' on other threads
+ *  the process's initial thread, as Rust does (`"<unnamed>"` on other threads
  *  outside a task; weft_current_name() itself stays NULL there). Does not
  *  return.
  *

@@ -11,6 +11,7 @@
  *    runtime's tasks, and A→B→A joins with one worker each complete.
  *  - A join of what the pool cannot run (a dedicated thread) parks: the
  *    worker nests no queued task inside the join, even holding a lock.
+ *  - Helping nests at most WEFT_HELP_DEPTH_MAX tasks on one thread.
  *
  * No timing is asserted: a task waits for what it must see with a generous
  * deadline, and alarm() turns a deadlock into a failure. */
@@ -397,6 +398,87 @@ static void lock_held_across_dedicated_join(void **state)
     run_dedicated_joiners(1);
 }
 
+/* ---- nesting is bounded: past WEFT_HELP_DEPTH_MAX a waiter parks -------------------
+ * The one worker is held by a spinning task; the test thread joins that task
+ * and so helps, taking A1, A2, ... from the inject queue. Each Ai joins Bi,
+ * queued behind every A: unbounded helping would nest all the A's on the
+ * test thread's stack. Bounded, it nests WEFT_HELP_DEPTH_MAX of them and
+ * parks; once the spinner ends, the worker (and spares) run the rest. */
+
+enum { CHAIN = 200 };
+
+typedef struct chain {
+    atomic_int spinner_started, a_started, nest_max, failed;
+    _Atomic(weft_handle_t *) b[CHAIN];
+    weft_runtime_t *rt;
+} chain;
+
+static chain ch;
+static _Thread_local int a_nest; /* A tasks running on this thread now */
+
+static void *b_body(void *arg) { return arg; }
+
+static void *a_body(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    int depth = ++a_nest;
+    int m = atomic_load(&ch.nest_max);
+    while (depth > m && !atomic_compare_exchange_weak(&ch.nest_max, &m, depth)) {
+    }
+    atomic_fetch_add(&ch.a_started, 1);
+    weft_handle_t *h;
+    while (!(h = atomic_load(&ch.b[i]))) sched_yield();
+    void *r = NULL;
+    if (weft_join(h, &r, NULL) || r != (void *)(intptr_t)(i + 1)) atomic_fetch_add(&ch.failed, 1);
+    a_nest--;
+    return NULL;
+}
+
+/* Holds the worker (spinning, not sleeping) until the test thread has nested
+ * as deep as the bound allows, and a while more. */
+static void *spinner(void *arg)
+{
+    (void)arg;
+    atomic_store(&ch.spinner_started, 1);
+    uint64_t deadline = wt_now_ns() + DEADLINE_NS, reached = 0;
+    for (;;) {
+        uint64_t now = wt_now_ns();
+        if (now > deadline) break;
+        if (atomic_load(&ch.a_started) >= CHAIN) break;
+        if (atomic_load(&ch.a_started) >= WEFT_HELP_DEPTH_MAX) {
+            if (!reached) reached = now;
+            else if (now - reached > 200000000ull) break;
+        }
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void help_nesting_is_bounded(void **state)
+{
+    (void)state;
+    alarm(DEADLOCK_S);
+    memset(&ch, 0, sizeof ch);
+    ch.rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    weft_handle_t *g, *a[CHAIN];
+    WT_CHECK(weft_spawn(ch.rt, spinner, NULL, &g));
+    assert_true(WT_WAIT_UNTIL(atomic_load(&ch.spinner_started), 30));
+    for (int i = 0; i < CHAIN; i++) WT_CHECK(weft_spawn(ch.rt, a_body, (void *)(intptr_t)i, &a[i]));
+    for (int i = 0; i < CHAIN; i++) {
+        weft_handle_t *h;
+        WT_CHECK(weft_spawn(ch.rt, b_body, (void *)(intptr_t)(i + 1), &h));
+        atomic_store(&ch.b[i], h);
+    }
+    WT_CHECK(weft_join(g, NULL, WT_PANIC)); /* helps: the A's nest here */
+    for (int i = 0; i < CHAIN; i++) WT_CHECK(weft_join(a[i], NULL, WT_PANIC));
+    assert_int_equal(atomic_load(&ch.failed), 0);
+    assert_int_equal(atomic_load(&ch.a_started), CHAIN);
+    /* a worker's own task, and at most the bound nested inside its waits */
+    assert_in_range(atomic_load(&ch.nest_max), 1, WEFT_HELP_DEPTH_MAX + 1);
+    weft_runtime_destroy(ch.rt);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +489,7 @@ int main(void)
         cmocka_unit_test(cross_runtime_waits_park),
         cmocka_unit_test(dedicated_joins_do_not_nest),
         cmocka_unit_test(lock_held_across_dedicated_join),
+        cmocka_unit_test(help_nesting_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,7 +106,9 @@ static void spares_ensure(weft_runtime_t *rt)
     int max = WEFT_SPARES_PER_WORKER * rt->nworkers;
     for (;;) {
         int n = atomic_load(&rt->nspares);
-        if (n >= atomic_load(&rt->nblocked) || n >= max || atomic_load(&rt->stop)) return;
+        /* Also while the pool stops: a blocked task of the drain may wait
+         * for a queued one (the stop waits for spares as outside work). */
+        if (n >= atomic_load(&rt->nblocked) || n >= max) return;
         if (!atomic_compare_exchange_weak(&rt->nspares, &n, n + 1)) continue;
         pthread_attr_t attr;
         pthread_t th;
@@ -141,9 +143,11 @@ void weft__block_end(weft_runtime_t *rt)
     if (rt) atomic_fetch_sub(&rt->nblocked, 1);
 }
 
-/* A spare leaves when it is one too many: 1 when it took itself off. */
+/* A spare leaves when it is one too many: 1 when it took itself off. Not
+ * while the pool stops: the workers may be gone, and it drains the queues. */
 static int spare_surplus(weft_runtime_t *rt)
 {
+    if (atomic_load(&rt->stop)) return 0;
     int n = atomic_load(&rt->nspares);
     while (n > atomic_load(&rt->nblocked))
         if (atomic_compare_exchange_weak(&rt->nspares, &n, n - 1)) return 1;

@@ -121,6 +121,7 @@ typedef struct weft__worker {
     unsigned steal_seed;
     atomic_int held;              /* caller slots: lent to a thread now */
     uint64_t spin_ns;             /* how long it searches next time (idle.c); 0: rt->idle_ns */
+    int spare;                    /* caller slots: lent to a spare thread now (its holder's only) */
     struct weft__worker *next_slot; /* caller slots: the runtime's list */
 } weft__worker;
 
@@ -155,6 +156,10 @@ struct weft_runtime {
      * (their bodies may still spawn); weft_runtime_destroy waits for 0 */
     atomic_long tasks_live;
     atomic_int destroying;        /* set by weft_runtime_destroy before it waits */
+    /* workers (and spares) blocked in a sleep, a contended lock or a parked
+     * wait, and the spare threads that stand in for them (worker.c) */
+    atomic_int nblocked;
+    atomic_int nspares;
     /* tasks not on the pool (dedicated threads, device work) still live */
     pthread_mutex_t ext_m;
     pthread_cond_t ext_cond;
@@ -175,10 +180,25 @@ struct weft_task *weft__pool_find(weft_runtime_t *rt);
 /* The worker loop of one pool thread. */
 void *weft__worker_main(void *arg);
 /* Wait until l is set, running rt's tasks meanwhile: a worker in its own
- * slot, any other thread in a caller slot lent for the wait. This is what
+ * slot, any other thread in a caller slot lent for the wait; parked instead
+ * where it may not help (a weft mutex held, another runtime's worker, the
+ * nesting bound: worker.c). This is what
  * keeps nested scopes and joins from deadlocking a pool, even of one
  * worker, and what makes the caller work. */
 void weft__wait(weft_runtime_t *rt, weft__latch *l);
+/* The same wait, parked: the thread runs nothing until l is set. For what
+ * the pool cannot run (a device launch, a dedicated thread), and for every
+ * wait weft__wait may not help in (see worker.c). A worker that parks is
+ * counted blocked, so a spare thread keeps the pool's count of running
+ * threads. */
+void weft__wait_parked(weft_runtime_t *rt, weft__latch *l);
+/* Before and after the calling thread blocks outside the pool's protocol (a
+ * sleep, a contended weft mutex, a parked wait): a worker of its pool (or a
+ * spare) is counted blocked and a spare thread is started for it when work
+ * is queued. weft__block_begin returns the runtime it counted in, or NULL
+ * (a thread from outside the pool), for weft__block_end. */
+weft_runtime_t *weft__block_begin(void);
+void weft__block_end(weft_runtime_t *rt);
 /* slots.c: lend the calling thread a caller slot of rt (NULL only when
  * memory for a new one runs out), and take it back. */
 weft__worker *weft__slot_acquire(weft_runtime_t *rt);

@@ -177,6 +177,8 @@ struct weft_task *weft__idle(weft_runtime_t *rt, weft__worker *w, weft__latch *l
     }
     atomic_fetch_sub(&rt->searching, 1);
     if (until && !patient) spin_less(rt, w);
+    /* A spare never sleeps here: it leaves (worker.c). */
+    if (w->spare) return NULL;
 
     weft__parker *p = &w->parker;
     list_add(rt, p);

@@ -25,7 +25,12 @@ int weft_mutex_lock(weft_mutex_t *m)
 {
     if (!m) return weft__fail(WEFT_EINVAL, "weft_mutex_lock: mutex is NULL");
     weft__thread_ctx *ctx = weft__ctx();
-    pthread_mutex_lock(&m->m);
+    if (pthread_mutex_trylock(&m->m) != 0) {
+        /* Contended: a spare keeps the pool's count while this worker waits. */
+        weft_runtime_t *counted = weft__block_begin();
+        pthread_mutex_lock(&m->m);
+        weft__block_end(counted);
+    }
     /* owner holds the boundary depth (+1, so that 0 means free). */
     m->owner = (void *)(uintptr_t)(ctx->depth + 1);
     m->next = ctx->held;

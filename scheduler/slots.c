@@ -13,7 +13,9 @@
  * and tasks left in a returned slot's deque are stolen by the others. A
  * thread whose stack is less than half a worker's (a builder's dedicated
  * thread given a small stack) only sleeps in its slot: tasks are written
- * for a worker's stack. */
+ * for a worker's stack. A worker of another runtime, or a thread holding a
+ * weft mutex, takes no slot to help: it parks (worker.c). Spare threads,
+ * which stand in for blocked workers, run in slots too (worker.c). */
 #include <pthread.h>
 #include <stdlib.h>
 

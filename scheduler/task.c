@@ -340,7 +340,10 @@ int weft_join(weft_handle_t *h, void **result, weft_panic_t **panic)
             h->ops->join_wait(h, h->ops_state);
         arm(h);
     }
-    weft__wait(h->rt, &h->done);
+    /* What the pool cannot run (a device launch, a dedicated thread): park,
+     * and run no pool task meanwhile (worker.c). */
+    if (h->stack_size || (h->ops && h->ops->join_wait)) weft__wait_parked(h->rt, &h->done);
+    else weft__wait(h->rt, &h->done);
     weft_panic_t *p = h->panic;
     h->panic = NULL;
     if (result) *result = h->result;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -42,6 +44,28 @@ static void release_held_locks(weft__thread_ctx *ctx, int depth)
 }
 
 
+/* A body returned: locks taken inside its boundary and still held would
+ * stay on the thread's list for whatever runs next on it (a later panic
+ * there would poison them). Release and poison them, and make the body's end
+ * a panic naming the first one taken; NULL when it holds none. */
+static weft_panic_t *held_at_return(weft__thread_ctx *ctx, int depth, const char *name)
+{
+    weft_mutex_t *first = NULL;
+    size_t n = 0;
+    for (weft_mutex_t *m = ctx->held; m; m = m->next) {
+        if ((int)(uintptr_t)m->owner - 1 < depth) continue;
+        first = m;
+        n++;
+    }
+    if (!first) return NULL;
+    char msg[160];
+    snprintf(msg, sizeof msg, "returned holding weft_mutex_t %p%s: released and poisoned", (void *)first,
+             n > 1 ? " and others" : "");
+    release_held_locks(ctx, depth);
+    weft_panic_t *p = weft__panic_new(name, NULL, 0, msg);
+    return p ? p : weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+}
+
 /* Turn what weft_panic() left in the thread's reserved storage into a payload. */
 static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
 {
@@ -65,9 +89,13 @@ static weft_panic_t *run_caught(weft_task_fn fn, void *arg, void **result, const
     if (_setjmp(boundary) == 0) {
         void *r = fn(arg);
         if (result) *result = r;
+        /* Locks taken inside belong to this boundary: a body that returns
+         * holding one ends in a panic, as if it had panicked holding it. */
+        weft_panic_t *p = held_at_return(ctx, depth, name);
+        if (p && notify) weft__panic_notify(p);
         ctx->boundary = saved_boundary;
         ctx->depth = depth - 1;
-        return NULL;
+        return p;
     }
     /* Back on this thread's own stack frame: free to take locks and allocate. */
     release_held_locks(ctx, depth);
@@ -88,6 +116,17 @@ weft_panic_t *weft__run_caught_quiet(weft_task_fn fn, void *arg, void **result, 
     return run_caught(fn, arg, result, name, 0);
 }
 
+/* The name a panic outside any task reports: the task's when one runs, else
+ * "main" on the process's initial thread (as Rust names it), else NULL
+ * ("<unnamed>"). weft_current_name() stays NULL on the main thread: it names
+ * tasks only. */
+static const char *panic_thread_name(void)
+{
+    const char *name = weft_current_name();
+    if (name) return name;
+    return syscall(SYS_gettid) == getpid() ? "main" : NULL;
+}
+
 void weft_panic_at(const char *file, int line, const char *fmt, ...)
 {
     weft__thread_ctx *ctx = &thread_ctx;
@@ -104,8 +143,9 @@ void weft_panic_at(const char *file, int line, const char *fmt, ...)
 
     /* No task boundary on this thread: report, then abort, as Rust does for a
      * panic that nobody can catch. */
-    weft_panic_t *p = weft__panic_new(weft_current_name(), file, line, ctx->panic_msg);
+    const char *name = panic_thread_name();
+    weft_panic_t *p = weft__panic_new(name, file, line, ctx->panic_msg);
     if (p) weft__panic_notify(p);
-    else fprintf(stderr, "thread '<unnamed>' panicked at %s:%d:\n%s\n", file, line, ctx->panic_msg);
+    else fprintf(stderr, "thread '%s' panicked at %s:%d:\n%s\n", name ? name : "<unnamed>", file, line, ctx->panic_msg);
     abort();
 }

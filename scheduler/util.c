@@ -70,8 +70,12 @@ void weft_sleep_ns(uint64_t ns)
         deadline.tv_nsec -= 1000000000L;
         deadline.tv_sec += 1;
     }
+    /* A sleep long enough to be worth a thread's start hands the worker's
+     * place in the pool to a spare (worker.c). */
+    weft_runtime_t *counted = ns >= 100000 ? weft__block_begin() : NULL;
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {
     }
+    weft__block_end(counted);
 }
 
 size_t weft__utf8_fit(const char *s, size_t len)

@@ -37,7 +37,10 @@ typedef struct weft_panic weft_panic_t;
 /** Panic with a printf-style message. Inside a weft task, a scope body or a
  *  parallel operation's CPU body: ends it at once; its joiner receives the
  *  payload. Outside any of them (the main thread, a task-local destructor):
- *  the panic hook runs, then abort(). Does not return.
+ *  the panic hook runs, then abort(); the report names the thread 'main' on
+ *  the process's initial thread, as Rust does (`"<unnamed>"` on other threads
+ *  outside a task; weft_current_name() itself stays NULL there). Does not
+ *  return.
  *
  *  Like longjmp, nothing between the call and the boundary is unwound: memory
  *  and other locks the task holds stay as they are, except weft_mutex_t locks

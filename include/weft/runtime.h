@@ -13,6 +13,34 @@
 extern "C" {
 #endif
 
+/** Spare threads per CPU worker, at most. A worker whose task blocks —
+ *  sleeping in weft_sleep_ns() (100 µs or more), waiting for a contended
+ *  weft_mutex_t, or waiting parked (see weft_join()) — keeps its place in
+ *  the pool: while tasks are queued, a spare thread runs them meanwhile, as
+ *  Go's scheduler hands a blocked thread's processor to another. Spares are
+ *  started when needed, leave when the blocked worker is back or they find
+ *  nothing to do, and number at most this many times the worker count; in a
+ *  spare, weft_current_worker() is a caller slot's index (the worker count or
+ *  more). */
+#define WEFT_SPARES_PER_WORKER 4
+
+/** How a thread waits in weft_join(), weft_scope() and a parallel
+ *  operation's join. Normally it runs the runtime's queued tasks meanwhile
+ *  (so nested joins never deadlock a pool, even of one worker). It parks
+ *  instead — running nothing, its place in the pool taken by a spare — when:
+ *   - it waits for what the pool cannot run: a device launch or a task on a
+ *     dedicated thread (weft_builder_t::stack_size);
+ *   - it holds a weft_mutex_t (a task it ran could need the same lock);
+ *   - it is a worker (or in a caller slot) of another runtime: a wait on
+ *     another runtime's task never runs that runtime's tasks, and never
+ *     stops serving its own (A→B→A waits complete, one worker each);
+ *   - it already runs this many tasks nested inside its waits: past it, it
+ *     runs only tasks it spawned itself (its own deque: a recursion nests as
+ *     deep as it would run sequentially), else it parks.
+ *  A program whose waiting tasks all park with every spare in use waits
+ *  until one of them ends. */
+#define WEFT_HELP_DEPTH_MAX 64
+
 /** A runtime (opaque): the CPU worker threads, the OpenCL devices it opened
  *  and everything shared by the tasks, launches and parallel operations
  *  started on it (program cache, injected faults, trace, statistics).

@@ -203,6 +203,49 @@ static void panic_releases_only_inner_locks(void **state)
     weft_runtime_destroy(rt);
 }
 
+/* A task that returns holding a lock: its join reports it as a panic naming
+ * the lock, the lock is released (poisoned), and a later unrelated panic on
+ * the same worker leaves it alone. */
+static void *lock_and_return(void *arg)
+{
+    weft_mutex_lock(arg);
+    return arg;
+}
+
+static void *just_panic(void *arg)
+{
+    (void)arg;
+    weft_panic("unrelated");
+}
+
+static void return_holding_lock_reported(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(1, WT_NO_DEVICES, 0);
+    wt_capture_install();
+    weft_mutex_t m;
+    assert_int_equal(weft_mutex_init(&m), 0);
+    weft_handle_t *h;
+    assert_int_equal(weft_spawn(rt, lock_and_return, &m, &h), 0);
+    weft_panic_t *p = NULL;
+    assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
+    char want[96];
+    snprintf(want, sizeof want, "returned holding weft_mutex_t %p: released and poisoned", (void *)&m);
+    assert_string_equal(weft_panic_message(p), want);
+    weft_panic_destroy(p);
+    assert_int_equal(weft_mutex_is_poisoned(&m), 1);
+    weft_mutex_clear_poison(&m);
+    /* The one worker panics again: m is no longer on its list. */
+    assert_int_equal(weft_spawn(rt, just_panic, NULL, &h), 0);
+    assert_int_equal(weft_join(h, NULL, NULL), WEFT_EPANIC);
+    assert_int_equal(weft_mutex_is_poisoned(&m), 0);
+    assert_int_equal(weft_mutex_lock(&m), 0);
+    assert_int_equal(weft_mutex_unlock(&m), 0);
+    weft_mutex_destroy(&m);
+    wt_capture_restore();
+    weft_runtime_destroy(rt);
+}
+
 static void mutex_bad_input(void **state)
 {
     (void)state;
@@ -224,6 +267,7 @@ int main(void)
         cmocka_unit_test(panic_poisons_mutex),
         cmocka_unit_test(blocked_waiter_gets_poisoned_lock),
         cmocka_unit_test(panic_releases_only_inner_locks),
+        cmocka_unit_test(return_holding_lock_reported),
         cmocka_unit_test(mutex_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

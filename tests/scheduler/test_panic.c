@@ -359,9 +359,10 @@ static void write_hook(const weft_panic_t *p, void *ud)
     (void)w;
 }
 
-static void panic_outside_task_aborts(void **state)
+/* Run fn in a forked child whose panic hook writes to a pipe; the child must
+ * abort. buf gets what the hook wrote. */
+static void report_of_child(void (*fn)(void), char *buf, size_t cap)
 {
-    (void)state;
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     fflush(NULL);
@@ -371,30 +372,66 @@ static void panic_outside_task_aborts(void **state)
         close(fds[0]);
         hook_fd = fds[1];
         weft_set_panic_hook(write_hook, NULL);
-        weft_panic("no boundary here");
+        fn();
         _exit(0); /* not reached */
     }
     close(fds[1]);
-    char buf[512] = {0};
+    memset(buf, 0, cap);
     size_t len = 0;
     ssize_t n;
-    while (len < sizeof buf - 1 && (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)n;
+    while (len < cap - 1 && (n = read(fds[0], buf + len, cap - 1 - len)) > 0) len += (size_t)n;
     close(fds[0]);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
+static void panic_here(void) { weft_panic("no boundary here"); }
+
+static void panic_outside_task_aborts(void **state)
+{
+    (void)state;
+    char buf[512];
+    report_of_child(panic_here, buf, sizeof buf);
+    /* The process's initial thread is 'main' in the report, as in Rust. */
+    char want[256];
+    snprintf(want, sizeof want, "thread 'main' panicked at %s:", __FILE__);
+    assert_true(strncmp(buf, want, strlen(want)) == 0);
+    wt_assert_contains(buf, ":\nno boundary here\n");
+    /* weft_current_name() names tasks only: still NULL on the main thread. */
+    assert_null(weft_current_name());
+}
+
+static void *panic_on_thread(void *arg)
+{
+    (void)arg;
+    weft_panic("no boundary on this thread");
+}
+
+static void panic_in_plain_thread(void)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, panic_on_thread, NULL) == 0) pthread_join(th, NULL);
+}
+
+static void panic_outside_task_other_thread(void **state)
+{
+    (void)state;
+    char buf[512];
+    report_of_child(panic_in_plain_thread, buf, sizeof buf);
+    /* Any other thread outside a task has no name. */
     char want[256];
     snprintf(want, sizeof want, "thread '<unnamed>' panicked at %s:", __FILE__);
     assert_true(strncmp(buf, want, strlen(want)) == 0);
-    wt_assert_contains(buf, ":\nno boundary here\n");
+    wt_assert_contains(buf, ":\nno boundary on this thread\n");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(panic_outside_task_aborts), /* first: no threads yet */
+        cmocka_unit_test(panic_outside_task_other_thread),
         cmocka_unit_test(panic_caught_at_join),
         cmocka_unit_test(mixed_outcomes),
         cmocka_unit_test(long_message_truncated),

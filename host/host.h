@@ -124,6 +124,21 @@ void weft__programs_free(weft__host *h);
 /* The build of a program for a device, or NULL when device is out of its range
  * (the program was made before that device was adopted). */
 weft__built *weft__program_built(const weft_program_t *p, int device);
+/* The runtime a program or a buffer was made in. */
+weft_runtime_t *weft__program_runtime(const weft_program_t *p);
+weft_runtime_t *weft__buffer_runtime(const weft_buffer_t *b);
+
+/* How a kernel's arguments and the ones given disagree, in the words both
+ * launches and parallel operations' set-up use: "argument I could not be set
+ * (the kernel takes T arguments, G given)", or without an index (index < 0)
+ * "the kernel takes T arguments, G given". Returns buf. */
+const char *weft__args_mismatch(char *buf, size_t cap, long index, cl_uint takes, size_t given);
+/* The __local sizes of a work-group, added up argument by argument: 0 while
+ * *sum stays within the device's CL_DEVICE_LOCAL_MEM_SIZE, else -1 with the
+ * offence described in buf ("argument I: __local size S bytes brings the
+ * work-group's __local memory to T bytes, above the device's
+ * CL_DEVICE_LOCAL_MEM_SIZE of L bytes"). */
+int weft__local_add(const weft__device *d, size_t *sum, size_t index, size_t bytes, char *buf, size_t cap);
 
 #ifdef WEFT_TESTING
 /* Test hooks (host/fault.c, weft/testing.h), built with WEFT_TESTING only. */

@@ -1,5 +1,6 @@
 /* host/program.c — build OpenCL programs, cached per (source, options, device),
  * and pools of kernel objects per entry point. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,32 @@ weft__built *weft__program_built(const weft_program_t *p, int device)
 {
     if (!p || device < 0 || device >= p->ndevices) return NULL;
     return p->built[device];
+}
+
+weft_runtime_t *weft__program_runtime(const weft_program_t *p) { return p->rt; }
+
+const char *weft__args_mismatch(char *buf, size_t cap, long index, cl_uint takes, size_t given)
+{
+    int n = index < 0 ? 0 : snprintf(buf, cap, "argument %ld could not be set (", index);
+    if (n < 0 || (size_t)n >= cap) n = 0;
+    snprintf(buf + n, cap - (size_t)n, "the kernel takes %u argument%s, %zu given%s", (unsigned)takes,
+             takes == 1 ? "" : "s", given, index < 0 ? "" : ")");
+    return buf;
+}
+
+int weft__local_add(const weft__device *d, size_t *sum, size_t index, size_t bytes, char *buf, size_t cap)
+{
+    uint64_t limit = d->info.local_mem_bytes;
+    if (bytes <= limit && *sum <= limit - bytes) {
+        *sum += bytes;
+        return 0;
+    }
+    snprintf(buf, cap,
+             "argument %zu: __local size %zu bytes brings the work-group's __local memory to %s%zu bytes, above "
+             "the device's CL_DEVICE_LOCAL_MEM_SIZE of %llu bytes",
+             index, bytes, *sum > SIZE_MAX - bytes ? "over " : "", *sum > SIZE_MAX - bytes ? SIZE_MAX : *sum + bytes,
+             (unsigned long long)limit);
+    return -1;
 }
 
 void weft_program_destroy(weft_program_t *p)

@@ -31,6 +31,8 @@ typedef struct weft__device {
     atomic_long launches;         /* launches so far, for fault injection */
     atomic_long callbacks;        /* completion callbacks launches registered
                                      (host/launch.c): tests read it */
+    atomic_long builds;           /* programs built (or failed to) on it
+                                     (host/program.c): tests read it */
     pthread_mutex_t queue_m;      /* recursive: see weft__queue_lock() */
     pthread_mutex_t pool_m;       /* guards the buffer pool */
     weft__devmem *pool;           /* free device buffers, newest first */
@@ -56,11 +58,16 @@ typedef struct weft__kernel_pool {
     struct weft__kernel_pool *next;
 } weft__kernel_pool;
 
+/* One cache entry: a built program, or a build that failed (program NULL),
+ * kept with its status and log so that the same source fails again at once
+ * instead of being rebuilt at every launch. */
 typedef struct weft__built {
     char *source;
     char *options;
     int device;
-    cl_program program;
+    cl_program program;           /* NULL: the build failed */
+    cl_int build_err;             /* the failure's status (program NULL) */
+    char *build_log;              /* the failure's log, or NULL */
     weft__kernel_pool *kernels;
     struct weft__built *next;
 } weft__built;
@@ -110,7 +117,8 @@ void weft__devmem_init(weft__device *d);
 void weft__devmem_free(weft__device *d);
 
 /* Build (or find in the cache) source+options for a device. On failure
- * returns NULL and, when why is not NULL, a panic payload with the log. */
+ * returns NULL and, when why is not NULL, a panic payload with the log; a
+ * failed build is cached too, and found failing again without a rebuild. */
 weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *source,
                                const char *options, weft_panic_t **why, int *status);
 /* Take a kernel object for an entry point (a new one when none is free), with

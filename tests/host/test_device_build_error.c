@@ -163,15 +163,18 @@ static void failed_build_cached(void **state)
             if (builds_on(rt, d) != before + 1)
                 fail_msg("device %d, launch %d: %ld builds, want 1", d, round, builds_on(rt, d) - before);
         }
-        /* weft_program_create finds the same failure in the cache. */
-        weft_program_t *prog = (weft_program_t *)1;
-        weft_panic_t *why = NULL;
-        assert_int_equal(weft_program_create(rt, BAD_ONCE_SRC, NULL, &prog, &why), WEFT_EBUILD);
-        assert_null(prog);
-        wt_assert_contains(weft_last_error_message(), "CL_BUILD_PROGRAM_FAILURE");
-        assert_string_equal(weft_panic_build_log(why), first_log);
-        weft_panic_destroy(why);
-        assert_int_equal(builds_on(rt, d), before + 1);
+        /* weft_program_create finds the same failure in the cache (it stops
+         * at device 0's, the first it builds for). */
+        if (d == 0) {
+            weft_program_t *prog = (weft_program_t *)1;
+            weft_panic_t *why = NULL;
+            assert_int_equal(weft_program_create(rt, BAD_ONCE_SRC, NULL, &prog, &why), WEFT_EBUILD);
+            assert_null(prog);
+            wt_assert_contains(weft_last_error_message(), "CL_BUILD_PROGRAM_FAILURE");
+            assert_string_equal(weft_panic_build_log(why), first_log);
+            weft_panic_destroy(why);
+            assert_int_equal(builds_on(rt, d), before + 1);
+        }
         /* Other options are another build. */
         l.options = "-DSOMETHING=1";
         weft_handle_t *h = NULL;

@@ -5,7 +5,10 @@
  * flushed on its queue together), then two and four plain host threads each
  * doing 500 launches and joins. Every round's result is checked; a deadlock
  * fails by a generous alarm() deadline (SIGALRM ends the process). */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "weft_test.h"
@@ -14,6 +17,28 @@
 #define ROUNDS 300
 
 static const char ADD_SRC[] = "__kernel void add_k(__global int *v, int k) { v[get_global_id(0)] += k; }\n";
+
+#define DEADLINE_S 90 /* per case; a case takes seconds, under sanitizers too */
+
+static void deadline_passed(int sig)
+{
+    (void)sig;
+    static const char msg[] = "test_device_concurrent: deadlock: a case did not finish within its deadline\n";
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    _exit(1);
+}
+
+/* Arm the case's deadline (alarm(0) disarms it). */
+static void deadline_start(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = deadline_passed;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+    alarm(DEADLINE_S);
+}
 
 typedef struct worker_arg {
     weft_runtime_t *rt;
@@ -63,6 +88,7 @@ static void two_threads_per_queue(void **state)
 {
     (void)state;
     weft_runtime_t *rt = wt_runtime(2, WT_ALL_DEVICES, 1);
+    deadline_start();
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_program_t *prog = NULL;
         WT_CHECK(weft_program_create(rt, ADD_SRC, NULL, &prog, WT_PANIC));
@@ -77,6 +103,7 @@ static void two_threads_per_queue(void **state)
             if (w[i].bad_round >= 0) fail_msg("device %d, thread %d, round %d: %s", d, i, w[i].bad_round, w[i].why);
         weft_program_destroy(prog);
     }
+    alarm(0);
     weft_runtime_destroy(rt);
 }
 
@@ -130,7 +157,7 @@ static void *launch_join(void *p)
 static void threads_per_queue(int nthreads, int tasks)
 {
     weft_runtime_t *rt = wt_runtime(4, WT_ALL_DEVICES, 1);
-    alarm(300); /* a deadlock ends the process; a run takes seconds */
+    deadline_start();
     for (int d = 0; d < weft_device_count(rt); d++) {
         weft_program_t *prog = NULL;
         WT_CHECK(weft_program_create(rt, ADD_SRC, NULL, &prog, WT_PANIC));

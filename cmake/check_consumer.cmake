@@ -12,20 +12,8 @@
 #     (the prefix is relocatable) and the shared library exports only weft_*;
 #   - both programs run and print the joined value.
 cmake_minimum_required(VERSION 3.25)
-foreach(v BUILD WORK GENERATOR)
-  if(NOT DEFINED ${v})
-    message(FATAL_ERROR "check_consumer.cmake: -D${v}=... is required")
-  endif()
-endforeach()
-
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    string(REPLACE ";" " " cmd "${ARGN}")
-    message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
-  endif()
-  set(run_out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/check_common.cmake)
+check_require(check_consumer.cmake BUILD WORK GENERATOR)
 
 function(no_dependency_in what text)
   string(TOLOWER "${text}" low)

@@ -216,7 +216,9 @@ static int setup_kernel(weft__op *op, weft__place *pl, cl_place *c, weft_panic_t
     /* Pooled kernels keep an earlier operation's arguments: every one must be
      * set again, so the counts must match (the hidden one aside). */
     if (c->kernel_nargs != op->nargs + (cl_uint)c->geometry) {
-        *why = setup_panic(op, pl, CL_INVALID_KERNEL_ARGS, "kernel takes a different number of arguments than were given");
+        char what[128];
+        *why = setup_panic(op, pl, CL_INVALID_KERNEL_ARGS,
+                           weft__args_mismatch(what, sizeof what, -1, c->kernel_nargs - (cl_uint)c->geometry, op->nargs));
         return -1;
     }
     if (c->geometry) {
@@ -254,9 +256,15 @@ static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_
         *why = setup_panic(op, pl, CL_OUT_OF_HOST_MEMORY, "out of memory");
         return -1;
     }
+    size_t local_sum = 0; /* __local bytes asked so far: the driver may not check (PoCL crashes) */
     for (size_t i = 0; i < op->nargs; i++) {
         const weft_arg_t *a = &op->args[i];
         cl_int err = CL_SUCCESS;
+        char what[256];
+        if (a->kind == WEFT_ARG_LOCAL && !c->body && weft__local_add(c->dev, &local_sum, i, a->size, what, sizeof what)) {
+            *why = setup_panic(op, pl, CL_OUT_OF_RESOURCES, what);
+            return -1;
+        }
         if (a->kind == WEFT_ARG_SCATTERED && !c->unified) {
             /* Each chunk reads the array back whole: changed bytes are merged. */
             if (!c->scattered && !(c->scattered = calloc(op->nargs, sizeof *c->scattered))) err = CL_OUT_OF_HOST_MEMORY;
@@ -290,8 +298,8 @@ static int setup_buffers(weft__op *op, weft__place *pl, cl_place *c, weft_panic_
             err = clSetKernelArg(c->kernel, (cl_uint)i, a->size, NULL);
         }
         if (err != CL_SUCCESS) {
-            char what[64];
-            snprintf(what, sizeof what, "argument %zu could not be set", i);
+            if (c->body) snprintf(what, sizeof what, "argument %zu could not be set", i);
+            else weft__args_mismatch(what, sizeof what, (long)i, c->kernel_nargs - (cl_uint)c->geometry, op->nargs);
             *why = setup_panic(op, pl, err, what);
             return -1;
         }

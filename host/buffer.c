@@ -15,6 +15,8 @@ struct weft_buffer {
     int zero_copy;                /* kernels use host directly */
 };
 
+weft_runtime_t *weft__buffer_runtime(const weft_buffer_t *b) { return b->rt; }
+
 static cl_mem_flags flags_for(weft_access_t access)
 {
     switch (access) {

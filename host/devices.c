@@ -62,7 +62,7 @@ static void fill_info(weft__device *d, int index)
     i->index = index;
     cl_device_type t = 0;
     cl_uint cu = 0;
-    cl_ulong gm = 0, ma = 0;
+    cl_ulong gm = 0, ma = 0, lm = 0;
     cl_bool unified = CL_FALSE;
     clGetDeviceInfo(d->id, CL_DEVICE_TYPE, sizeof t, &t, NULL);
     clGetDeviceInfo(d->id, CL_DEVICE_NAME, sizeof i->name, i->name, NULL);
@@ -71,6 +71,7 @@ static void fill_info(weft__device *d, int index)
     clGetDeviceInfo(d->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
     clGetDeviceInfo(d->id, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gm, &gm, NULL);
     clGetDeviceInfo(d->id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ma, &ma, NULL);
+    clGetDeviceInfo(d->id, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lm, &lm, NULL);
     clGetDeviceInfo(d->id, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof i->max_work_group_size,
                     &i->max_work_group_size, NULL);
     clGetDeviceInfo(d->id, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
@@ -80,6 +81,7 @@ static void fill_info(weft__device *d, int index)
     i->compute_units = cu;
     i->global_mem_bytes = gm;
     i->max_alloc_bytes = ma;
+    i->local_mem_bytes = lm;
     i->unified_memory = unified == CL_TRUE;
 }
 

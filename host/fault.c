@@ -7,12 +7,24 @@
 
 #include "host.h"
 
+/* A fault aimed at a device the runtime does not have could never fire:
+ * refused, with `who` (the caller, or WEFT_FAULT and its value) leading the
+ * message. */
+static int check_device(weft_runtime_t *rt, long device, const char *who)
+{
+    int n = weft_device_count(rt);
+    if (device < n) return 0;
+    return weft__fail(WEFT_EINVAL, "%s: device %ld does not exist: the runtime has %d device%s", who, device, n,
+                      n == 1 ? "" : "s");
+}
+
 int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, const char *kernel)
 {
     if (!rt || !weft__host_of(rt)) return weft__fail(WEFT_EINVAL, "weft_fault_inject: runtime is NULL");
     if (device < -1 || device >= WEFT__MAX_DEVICES || launch < -1)
         return weft__fail(WEFT_EINVAL, "weft_fault_inject: device (%d) must be -1 to 63 and launch (%ld) >= -1",
                           device, launch);
+    if (check_device(rt, device, "weft_fault_inject")) return WEFT_EINVAL;
     if (status >= 0)
         return weft__fail(WEFT_EINVAL, "weft_fault_inject: status %d is not a failure (must be < 0)", status);
     weft__fault *f = calloc(1, sizeof *f);
@@ -91,6 +103,9 @@ static int parse_clause(weft_runtime_t *rt, const char *spec, char *clause)
             if (key[0] == 'd') {
                 if (v >= WEFT__MAX_DEVICES)
                     return weft__fail(WEFT_EINVAL, "WEFT_FAULT=\"%s\": device %ld is out of range", spec, v);
+                char who[256];
+                snprintf(who, sizeof who, "WEFT_FAULT=\"%.200s\"", spec);
+                if (check_device(rt, v, who)) return WEFT_EINVAL;
                 device = (int)v;
             } else {
                 launch = v;

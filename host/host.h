@@ -31,6 +31,8 @@ typedef struct weft__device {
     atomic_long launches;         /* launches so far, for fault injection */
     atomic_long callbacks;        /* completion callbacks launches registered
                                      (host/launch.c): tests read it */
+    atomic_long builds;           /* programs built (or failed to) on it
+                                     (host/program.c): tests read it */
     pthread_mutex_t queue_m;      /* recursive: see weft__queue_lock() */
     pthread_mutex_t pool_m;       /* guards the buffer pool */
     weft__devmem *pool;           /* free device buffers, newest first */
@@ -56,11 +58,16 @@ typedef struct weft__kernel_pool {
     struct weft__kernel_pool *next;
 } weft__kernel_pool;
 
+/* One cache entry: a built program, or a build that failed (program NULL),
+ * kept with its status and log so that the same source fails again at once
+ * instead of being rebuilt at every launch. */
 typedef struct weft__built {
     char *source;
     char *options;
     int device;
-    cl_program program;
+    cl_program program;           /* NULL: the build failed */
+    cl_int build_err;             /* the failure's status (program NULL) */
+    char *build_log;              /* the failure's log, or NULL */
     weft__kernel_pool *kernels;
     struct weft__built *next;
 } weft__built;
@@ -110,7 +117,8 @@ void weft__devmem_init(weft__device *d);
 void weft__devmem_free(weft__device *d);
 
 /* Build (or find in the cache) source+options for a device. On failure
- * returns NULL and, when why is not NULL, a panic payload with the log. */
+ * returns NULL and, when why is not NULL, a panic payload with the log; a
+ * failed build is cached too, and found failing again without a rebuild. */
 weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *source,
                                const char *options, weft_panic_t **why, int *status);
 /* Take a kernel object for an entry point (a new one when none is free), with
@@ -124,6 +132,21 @@ void weft__programs_free(weft__host *h);
 /* The build of a program for a device, or NULL when device is out of its range
  * (the program was made before that device was adopted). */
 weft__built *weft__program_built(const weft_program_t *p, int device);
+/* The runtime a program or a buffer was made in. */
+weft_runtime_t *weft__program_runtime(const weft_program_t *p);
+weft_runtime_t *weft__buffer_runtime(const weft_buffer_t *b);
+
+/* How a kernel's arguments and the ones given disagree, in the words both
+ * launches and parallel operations' set-up use: "argument I could not be set
+ * (the kernel takes T arguments, G given)", or without an index (index < 0)
+ * "the kernel takes T arguments, G given". Returns buf. */
+const char *weft__args_mismatch(char *buf, size_t cap, long index, cl_uint takes, size_t given);
+/* The __local sizes of a work-group, added up argument by argument: 0 while
+ * *sum stays within the device's CL_DEVICE_LOCAL_MEM_SIZE, else -1 with the
+ * offence described in buf ("argument I: __local size S bytes brings the
+ * work-group's __local memory to T bytes, above the device's
+ * CL_DEVICE_LOCAL_MEM_SIZE of L bytes"). */
+int weft__local_add(const weft__device *d, size_t *sum, size_t index, size_t bytes, char *buf, size_t cap);
 
 #ifdef WEFT_TESTING
 /* Test hooks (host/fault.c, weft/testing.h), built with WEFT_TESTING only. */

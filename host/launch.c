@@ -97,8 +97,10 @@ weft_karg_t weft_karg_local(size_t bytes)
     return a;
 }
 
-/* Store a device failure on t as its panic (the hook hears of it now). */
-static void device_panic(struct weft_task *t, const launch_state *ls, cl_int status, const char *when)
+/* Store a device failure on t as its panic (the hook hears of it now);
+ * detail (or NULL) says more after the status. */
+static void device_panic(struct weft_task *t, const launch_state *ls, cl_int status, const char *when,
+                         const char *detail)
 {
     char range[256];
     size_t n = 0;
@@ -108,8 +110,9 @@ static void device_panic(struct weft_task *t, const launch_state *ls, cl_int sta
     weft__failure f = {.thread = ls->launcher, .file = ls->file, .line = ls->line, .device = ls->dev->info.name,
                        .kernel = ls->kernel, .cl_status = status, .cl_status_name = weft_cl_status_name(status),
                        .has_range = 1, .begin = ls->begin[0], .end = ls->end[0]};
-    weft_panic_t *p = weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d), range %s", ls->kernel, when,
-                                          ls->dev->info.name, weft_cl_status_name(status), status, range);
+    weft_panic_t *p = weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d)%s%s, range %s", ls->kernel, when,
+                                          ls->dev->info.name, weft_cl_status_name(status), status,
+                                          detail ? ", " : "", detail ? detail : "", range);
     weft__task_set_panic(t, p); /* never NULL: out of memory gives the static payload */
 }
 
@@ -118,7 +121,7 @@ static void complete_from_event(struct weft_task *t, cl_int status)
 {
     launch_state *ls = weft__task_state(t);
     if (atomic_exchange(&ls->claimed, 1)) return;
-    if (status < 0) device_panic(t, ls, status, "failed during execution");
+    if (status < 0) device_panic(t, ls, status, "failed during execution", NULL);
     weft__task_complete(t);
 }
 
@@ -183,17 +186,20 @@ static void arm(struct weft_task *t, void *state)
     /* Queued but cannot report back: wait for it here. */
     clWaitForEvents(1, &ls->ev);
     if (atomic_exchange(&ls->claimed, 1)) return;
-    device_panic(t, ls, err, "could not report completion");
+    device_panic(t, ls, err, "could not report completion", NULL);
     weft__task_complete(t);
 }
 
 static int validate(weft_runtime_t *rt, const weft_launch_t *l, const char *caller)
 {
     if (!l) return weft__fail(WEFT_EINVAL, "%s: launch is NULL", caller);
-    if (!weft__device_get(rt, l->device, caller)) return WEFT_EINVAL;
+    weft__device *dev = weft__device_get(rt, l->device, caller);
+    if (!dev) return WEFT_EINVAL;
     if (!l->kernel || !*l->kernel) return weft__fail(WEFT_EINVAL, "%s: no kernel name", caller);
     if (!l->program == !l->source)
         return weft__fail(WEFT_EINVAL, "%s: give exactly one of program and source", caller);
+    if (l->program && weft__program_runtime(l->program) != rt)
+        return weft__fail(WEFT_EINVAL, "%s: the program belongs to another runtime", caller);
     if (l->program && !weft__program_built(l->program, l->device))
         return weft__fail(WEFT_EINVAL, "%s: the program was not built for device %d", caller, l->device);
     if (l->dims < 1 || l->dims > 3) return weft__fail(WEFT_EINVAL, "%s: dims is %u, must be 1, 2 or 3", caller, l->dims);
@@ -209,11 +215,15 @@ static int validate(weft_runtime_t *rt, const weft_launch_t *l, const char *call
                               caller, l->local[d], l->global[d], d);
     }
     if (l->nargs && !l->args) return weft__fail(WEFT_EINVAL, "%s: nargs is %zu but args is NULL", caller, l->nargs);
+    size_t local_sum = 0; /* __local bytes asked so far: the driver may not check (PoCL crashes) */
+    char why[256];
     for (size_t i = 0; i < l->nargs; i++) {
         const weft_karg_t *a = &l->args[i];
         switch (a->kind) {
         case WEFT_KARG_BUFFER:
             if (!a->buffer) return weft__fail(WEFT_EINVAL, "%s: argument %zu: buffer is NULL", caller, i);
+            if (weft__buffer_runtime(a->buffer) != rt)
+                return weft__fail(WEFT_EINVAL, "%s: argument %zu: the buffer belongs to another runtime", caller, i);
             if (weft_buffer_device(a->buffer) != l->device)
                 return weft__fail(WEFT_EINVAL, "%s: argument %zu: buffer lives on device %d, launch is on device %d",
                                   caller, i, weft_buffer_device(a->buffer), l->device);
@@ -224,6 +234,8 @@ static int validate(weft_runtime_t *rt, const weft_launch_t *l, const char *call
             break;
         case WEFT_KARG_LOCAL:
             if (a->size == 0) return weft__fail(WEFT_EINVAL, "%s: argument %zu: __local size is 0", caller, i);
+            if (weft__local_add(dev, &local_sum, i, a->size, why, sizeof why))
+                return weft__fail(WEFT_EINVAL, "%s: %s", caller, why);
             break;
         default:
             return weft__fail(WEFT_EINVAL, "%s: argument %zu: unknown kind %d", caller, i, (int)a->kind);
@@ -305,7 +317,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
             weft__panic_set_origin(why, ls->launcher ? ls->launcher : "<unnamed>", ls->file, ls->line);
             weft__task_set_panic(t, why);
         } else {
-            device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built");
+            device_panic(t, ls, CL_OUT_OF_HOST_MEMORY, "could not be built", NULL);
         }
         weft__task_complete(t);
         return;
@@ -314,7 +326,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     int injected = weft__fault_check(rt, l->device, l->kernel);
     if (injected) {
         resolved_release(rt, l, r);
-        device_panic(t, ls, injected, "failed during execution (injected fault)");
+        device_panic(t, ls, injected, "failed during execution (injected fault)", NULL);
         weft__task_complete(t);
         return;
     }
@@ -322,7 +334,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     cl_uint want = r->nargs;
     cl_kernel k = r->k;
     if (!k) {
-        device_panic(t, ls, r->kerr, "could not be created");
+        device_panic(t, ls, r->kerr, "could not be created", NULL);
         weft__task_complete(t);
         return;
     }
@@ -332,6 +344,10 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
     if (l->nargs < want) err = CL_INVALID_KERNEL_ARGS;
     cl_uint bad = 0;
     if (err == CL_SUCCESS) err = set_args(k, l, &bad);
+    char mismatch[128];
+    const char *detail = NULL; /* the arguments' failure, named */
+    if (err != CL_SUCCESS)
+        detail = weft__args_mismatch(mismatch, sizeof mismatch, l->nargs < want ? -1 : (long)bad, want, l->nargs);
     cl_event ev = NULL;
     weft__queue_lock(ls->dev);
     if (err == CL_SUCCESS)
@@ -345,7 +361,7 @@ static void submit(weft_runtime_t *rt, struct weft_task *t, const weft_launch_t 
         ls->ev = ev;
         return;
     }
-    device_panic(t, ls, err, "could not be enqueued");
+    device_panic(t, ls, err, "could not be enqueued", detail);
     weft__task_complete(t);
 }
 

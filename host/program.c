@@ -1,5 +1,6 @@
 /* host/program.c — build OpenCL programs, cached per (source, options, device),
  * and pools of kernel objects per entry point. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ static weft__built *find(weft__host *h, int device, const char *source, const ch
     return NULL;
 }
 
-static weft_panic_t *build_failure(weft__device *d, cl_program prog, cl_int err)
+/* prog's build log for d (malloc'd), or NULL. */
+static char *build_log(weft__device *d, cl_program prog)
 {
     char *log = NULL;
     size_t len = 0;
@@ -35,12 +37,33 @@ static weft_panic_t *build_failure(weft__device *d, cl_program prog, cl_int err)
             log = NULL;
         }
     }
-    weft__failure f = {.thread = weft_current_name(), .file = __FILE__, .line = __LINE__, .device = d->info.name,
-                       .cl_status = err, .cl_status_name = weft_cl_status_name(err), .build_log = log};
-    weft_panic_t *p = weft__panic_failure(&f, "OpenCL program build failed on device '%s': %s (%d)", d->info.name,
-                                          weft_cl_status_name(err), err);
-    free(log);
-    return p;
+    return log;
+}
+
+/* The failed build b as the caller's failure: the panic payload (into *why
+ * when why is not NULL) and the error message. Returns NULL. */
+static weft__built *build_failure(weft__device *d, const weft__built *b, weft_panic_t **why, int *status)
+{
+    cl_int err = b->build_err;
+    weft__fail(WEFT_EBUILD, "OpenCL program build failed on device '%s': %s%s", d->info.name,
+               weft_cl_status_name(err), why ? " (build log in the panic payload)" : "");
+    if (why) {
+        weft__failure f = {.thread = weft_current_name(), .file = __FILE__, .line = __LINE__, .device = d->info.name,
+                           .cl_status = err, .cl_status_name = weft_cl_status_name(err), .build_log = b->build_log};
+        *why = weft__panic_failure(&f, "OpenCL program build failed on device '%s': %s (%d)", d->info.name,
+                                   weft_cl_status_name(err), err);
+    }
+    *status = WEFT_EBUILD;
+    return NULL;
+}
+
+static void built_free(weft__built *b)
+{
+    if (b->program) clReleaseProgram(b->program);
+    free(b->source);
+    free(b->options);
+    free(b->build_log);
+    free(b);
 }
 
 weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *source,
@@ -56,23 +79,24 @@ weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *sourc
     pthread_mutex_lock(&h->m);
     weft__built *b = find(h, device, source, options);
     pthread_mutex_unlock(&h->m);
-    if (b) return b;
+    if (b) return b->program ? b : build_failure(d, b, why, status);
 
     /* Build outside the lock: builds take long, and other devices may proceed. */
     cl_int err;
+    atomic_fetch_add_explicit(&d->builds, 1, memory_order_relaxed);
     cl_program prog = clCreateProgramWithSource(d->ctx, 1, &source, NULL, &err);
     if (prog) err = clBuildProgram(prog, 1, &d->id, options, NULL, NULL);
+    char *log = NULL;
     if (err != CL_SUCCESS) {
-        weft_panic_t *p = build_failure(d, prog, err);
+        log = build_log(d, prog);
         if (prog) clReleaseProgram(prog);
-        weft__fail(WEFT_EBUILD, "OpenCL program build failed on device '%s': %s%s", d->info.name,
-                   weft_cl_status_name(err), why ? " (build log in the panic payload)" : "");
-        if (why) *why = p;
-        else weft_panic_destroy(p);
-        *status = WEFT_EBUILD;
-        return NULL;
+        prog = NULL;
     }
-    weft__built *nb = calloc(1, sizeof *nb);
+    /* A source that does not compile (or options the compiler refuses) will
+     * not compile next time either: that failure is cached with its log.
+     * Others (out of resources, say) may pass, and are tried again. */
+    int keep = err == CL_SUCCESS || err == CL_BUILD_PROGRAM_FAILURE || err == CL_INVALID_BUILD_OPTIONS;
+    weft__built *nb = keep ? calloc(1, sizeof *nb) : NULL;
     if (nb && !(nb->source = weft__strdup(source))) {
         free(nb);
         nb = NULL;
@@ -83,13 +107,21 @@ weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *sourc
         nb = NULL;
     }
     if (!nb) {
-        clReleaseProgram(prog);
+        if (prog) clReleaseProgram(prog);
+        if (err != CL_SUCCESS) { /* reported uncached */
+            weft__built once = {.build_err = err, .build_log = log};
+            build_failure(d, &once, why, status);
+            free(log);
+            return NULL;
+        }
         weft__fail(WEFT_ENOMEM, "out of memory caching a program");
         *status = WEFT_ENOMEM;
         return NULL;
     }
     nb->device = device;
     nb->program = prog;
+    nb->build_err = err;
+    nb->build_log = log;
     pthread_mutex_lock(&h->m);
     b = find(h, device, source, options);
     if (!b) {
@@ -99,13 +131,8 @@ weft__built *weft__program_get(weft_runtime_t *rt, int device, const char *sourc
         nb = NULL;
     }
     pthread_mutex_unlock(&h->m);
-    if (nb) { /* another thread built it first */
-        clReleaseProgram(nb->program);
-        free(nb->source);
-        free(nb->options);
-        free(nb);
-    }
-    return b;
+    if (nb) built_free(nb); /* another thread built it first */
+    return b->program ? b : build_failure(d, b, why, status);
 }
 
 static weft__kernel_pool *pool_of(weft__built *b, const char *name)
@@ -187,10 +214,7 @@ void weft__programs_free(weft__host *h)
             free(k);
             k = kn;
         }
-        clReleaseProgram(b->program);
-        free(b->source);
-        free(b->options);
-        free(b);
+        built_free(b);
         b = next;
     }
     h->built = NULL;
@@ -236,6 +260,32 @@ weft__built *weft__program_built(const weft_program_t *p, int device)
 {
     if (!p || device < 0 || device >= p->ndevices) return NULL;
     return p->built[device];
+}
+
+weft_runtime_t *weft__program_runtime(const weft_program_t *p) { return p->rt; }
+
+const char *weft__args_mismatch(char *buf, size_t cap, long index, cl_uint takes, size_t given)
+{
+    int n = index < 0 ? 0 : snprintf(buf, cap, "argument %ld could not be set (", index);
+    if (n < 0 || (size_t)n >= cap) n = 0;
+    snprintf(buf + n, cap - (size_t)n, "the kernel takes %u argument%s, %zu given%s", (unsigned)takes,
+             takes == 1 ? "" : "s", given, index < 0 ? "" : ")");
+    return buf;
+}
+
+int weft__local_add(const weft__device *d, size_t *sum, size_t index, size_t bytes, char *buf, size_t cap)
+{
+    uint64_t limit = d->info.local_mem_bytes;
+    if (bytes <= limit && *sum <= limit - bytes) {
+        *sum += bytes;
+        return 0;
+    }
+    snprintf(buf, cap,
+             "argument %zu: __local size %zu bytes brings the work-group's __local memory to %s%zu bytes, above "
+             "the device's CL_DEVICE_LOCAL_MEM_SIZE of %llu bytes",
+             index, bytes, *sum > SIZE_MAX - bytes ? "over " : "", *sum > SIZE_MAX - bytes ? SIZE_MAX : *sum + bytes,
+             (unsigned long long)limit);
+    return -1;
 }
 
 void weft_program_destroy(weft_program_t *p)

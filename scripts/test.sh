@@ -8,6 +8,8 @@
 #                                   minutes in PoCL's LLVM under valgrind; asan
 #                                   covers them
 # Extra arguments after the mode go to ctest (e.g. -R scope, -L cpu).
+# Every device test also runs on PoCL's "basic" device alone and on two
+# "pthread" devices (labels pocl_basic, pocl_pthread2: `-L pocl_basic`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -54,7 +56,7 @@ case "$mode" in
     config+=("-DCMAKE_CROSSCOMPILING_EMULATOR=$vg")
     ;;
   -h|--help|help)
-    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)

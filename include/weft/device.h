@@ -57,6 +57,8 @@ typedef struct weft_device_info {
     int unified_memory;           /**< 1: host and device share memory (no copies); 0 also
                                        for every device in separate-memory mode
                                        (weft_runtime_options_t::separate_memory) */
+    uint64_t local_mem_bytes;     /**< CL_DEVICE_LOCAL_MEM_SIZE: the most __local memory
+                                       one work-group's arguments may ask for together */
 } weft_device_info_t;
 
 /** Number of devices of the runtime: those it opened plus those adopted.
@@ -335,13 +337,18 @@ WEFT_API void weft_launch_init(weft_launch_t *l);
  *  @return 0; WEFT_EINVAL (NULL rt, l or out, bad device, dims, zero or
  *          overflowing sizes, a local size given for some dimensions only or
  *          that does not divide the global size, a buffer of another device,
- *          a bad argument, no kernel name, neither or both of program and
+ *          a buffer or program of another runtime, __local sizes that add
+ *          up to more than the device's CL_DEVICE_LOCAL_MEM_SIZE (the
+ *          message names the argument, its size and the limit), a bad
+ *          argument, no kernel name, neither or both of program and
  *          source, a program not built for the device, a kernel name the
  *          program does not define — the message lists those it does);
  *          WEFT_ENOMEM. Device failures are never returned here: build
  *          failures of `source`, an argument count other than the kernel's,
  *          enqueue errors, execution errors and injected faults panic the
- *          handle. */
+ *          handle; an argument the kernel refuses, or a count other than
+ *          its own, is named in the panic's message ("argument 1 could not
+ *          be set (the kernel takes 2 arguments, 2 given)"). */
 #define weft_launch(rt, l, out) weft_launch_at(__FILE__, __LINE__, (rt), (l), (out))
 
 /** weft_launch() inside a scope: the scope waits for it, and an unjoined

@@ -614,8 +614,11 @@ WEFT_API void weft_policy_init(weft_policy_t *p);
  *          arguments); WEFT_ENOMEM.
  *          Failures while running panic the handle with device, status and
  *          range: a device that cannot build or set up the kernel (build log
- *          included; also an argument count other than the kernel's, or an
- *          argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE), enqueue and execution
+ *          included; also an argument count other than the kernel's or an
+ *          argument it refuses — the message names the argument and both
+ *          counts —, an argument above CL_DEVICE_MAX_MEM_ALLOC_SIZE, or
+ *          __local sizes adding up to more than CL_DEVICE_LOCAL_MEM_SIZE,
+ *          CL_OUT_OF_RESOURCES naming the argument, size and limit), enqueue and execution
  *          errors, a device body's nonzero return, injected faults, a CPU
  *          body's weft_panic() — unless failover recovers from them (see
  *          weft_on_fault_t). */

@@ -36,8 +36,9 @@ extern "C" {
  *                 (e.g. CL_OUT_OF_RESOURCES).
  *  @param kernel  only launches of this kernel entry point (copied), or NULL
  *                 for any.
- *  @return 0; WEFT_EINVAL (NULL rt, device or launch below -1, status not
- *          negative); WEFT_ENOMEM. */
+ *  @return 0; WEFT_EINVAL (NULL rt, device or launch below -1, device not
+ *          one of the runtime's — such a fault could never fire —, status
+ *          not negative); WEFT_ENOMEM. */
 WEFT_API int weft_fault_inject(weft_runtime_t *rt, int device, long launch, int status, const char *kernel);
 
 /** Remove every injected fault and restart every device's launch counter at 0.

@@ -3,7 +3,10 @@
  * compiler's build log (naming the bad line), the device and
  * CL_BUILD_PROGRAM_FAILURE; the same source given to a launch makes
  * weft_launch succeed and the join report the build failure as a panic, with
- * the kernel, file and line of the launch. The runtime stays usable.
+ * the kernel, file and line of the launch. The runtime stays usable. A
+ * failed build is cached with its log: launching the same source again fails
+ * at once with the same log, without building again (white-box: counts the
+ * host layer's builds, host/host.h).
  * Skips cleanly when the machine has no OpenCL device. */
 #define _GNU_SOURCE
 #include "weft_test.h"
@@ -13,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "host/host.h"
 
 /* 1 when some line of the log holds both ":3:" and "error" (PoCL writes
  * "error: <file>.cl:3:12: use of undeclared identifier ..."). */
@@ -120,6 +125,70 @@ static void program_create_reports_build_log(void **state)
     weft_runtime_destroy(rt);
 }
 
+/* Builds attempted so far on device d (host/program.c counts them). */
+static long builds_on(weft_runtime_t *rt, int d) { return atomic_load(&weft__host_of(rt)->devices[d]->builds); }
+
+/* Not BAD_SRC: the other tests may have built (and cached) that already. */
+static const char BAD_ONCE_SRC[] =
+    "__kernel void broken_once(__global int *o)\n"
+    "{\n"
+    "    o[0] = not_declared_once;\n"
+    "}\n";
+
+static void failed_build_cached(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
+    wt_capture_install();
+    for (int d = 0; d < weft_device_count(rt); d++) {
+        weft_buffer_t *b = NULL;
+        WT_CHECK(weft_buffer_create(rt, d, 16 * sizeof(int), WEFT_WRITE, &b));
+        weft_karg_t args[1] = {weft_karg_buffer(b)};
+        weft_launch_t l = wt_launch_1d(d, NULL, BAD_ONCE_SRC, "broken_once", 16, args, 1);
+        long before = builds_on(rt, d);
+        char *first_log = NULL;
+        for (int round = 0; round < 3; round++) {
+            weft_handle_t *h = NULL;
+            weft_panic_t *p = NULL;
+            WT_CHECK(weft_launch(rt, &l, &h));
+            assert_int_equal(weft_join(h, NULL, &p), WEFT_EPANIC);
+            assert_int_equal(weft_panic_cl_status(p), CL_BUILD_PROGRAM_FAILURE);
+            assert_string_equal(weft_panic_kernel(p), "broken_once");
+            const char *log = weft_panic_build_log(p);
+            assert_non_null(log);
+            wt_assert_contains(log, "not_declared_once");
+            if (!first_log) first_log = strdup(log);
+            else assert_string_equal(log, first_log);
+            weft_panic_destroy(p);
+            if (builds_on(rt, d) != before + 1)
+                fail_msg("device %d, launch %d: %ld builds, want 1", d, round, builds_on(rt, d) - before);
+        }
+        /* weft_program_create finds the same failure in the cache (it stops
+         * at device 0's, the first it builds for). */
+        if (d == 0) {
+            weft_program_t *prog = (weft_program_t *)1;
+            weft_panic_t *why = NULL;
+            assert_int_equal(weft_program_create(rt, BAD_ONCE_SRC, NULL, &prog, &why), WEFT_EBUILD);
+            assert_null(prog);
+            wt_assert_contains(weft_last_error_message(), "CL_BUILD_PROGRAM_FAILURE");
+            assert_string_equal(weft_panic_build_log(why), first_log);
+            weft_panic_destroy(why);
+            assert_int_equal(builds_on(rt, d), before + 1);
+        }
+        /* Other options are another build. */
+        l.options = "-DSOMETHING=1";
+        weft_handle_t *h = NULL;
+        WT_CHECK(weft_launch(rt, &l, &h));
+        assert_int_equal(weft_join(h, NULL, NULL), WEFT_EPANIC);
+        assert_int_equal(builds_on(rt, d), before + 2);
+        free(first_log);
+        weft_buffer_destroy(b);
+        still_usable(rt, d);
+    }
+    wt_capture_restore();
+    weft_runtime_destroy(rt);
+}
+
 static void launch_source_build_failure_panics(void **state)
 {
     (void)state;
@@ -180,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(program_create_reports_build_log),
         cmocka_unit_test(launch_source_build_failure_panics),
+        cmocka_unit_test(failed_build_cached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

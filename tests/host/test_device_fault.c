@@ -215,9 +215,16 @@ static void inject_every_launch_of_one_kernel(void **state)
     assert_int_equal(run(rt, &one.l, &p), 0);
     target_check(&one, 1, 4);
 
-    /* A fault for a device the launch is not on does not fire. */
+    /* A fault for a device the runtime does not have could never fire: refused. */
     weft_fault_clear(rt);
-    WT_CHECK(weft_fault_inject(rt, weft_device_count(rt), -1, CL_OUT_OF_RESOURCES, NULL));
+    int n = weft_device_count(rt);
+    char says[128];
+    assert_int_equal(weft_fault_inject(rt, n, -1, CL_OUT_OF_RESOURCES, NULL), WEFT_EINVAL);
+    snprintf(says, sizeof says, "weft_fault_inject: device %d does not exist: the runtime has %d device%s", n, n,
+             n == 1 ? "" : "s");
+    wt_assert_contains(weft_last_error_message(), says);
+    assert_int_equal(weft_fault_inject(rt, 9, 0, CL_OUT_OF_RESOURCES, NULL), WEFT_EINVAL);
+    wt_assert_contains(weft_last_error_message(), "device 9 does not exist");
     assert_int_equal(run(rt, &one.l, &p), 0);
     target_check(&one, 1, 5);
     weft_fault_clear(rt);
@@ -373,6 +380,7 @@ static void env_bad_faults_refused(void **state)
         {"device=-3,status=CL_OUT_OF_RESOURCES", "is not an index"},
         {"launch=1.5,status=CL_OUT_OF_RESOURCES", "is not an index"},
         {"device=100000,status=CL_OUT_OF_RESOURCES", "out of range"},
+        {"device=63,status=CL_OUT_OF_RESOURCES", "device 63 does not exist: the runtime has"},
         {"colour=red,status=CL_OUT_OF_RESOURCES", "unknown key"},
         {"device=0,status=-5;garbage", "is not key=value"},
         {"device", "is not key=value"},
@@ -394,6 +402,19 @@ static void env_bad_faults_refused(void **state)
         wt_assert_contains(weft_last_error_message(), bad[i].spec);
         wt_assert_contains(weft_last_error_message(), bad[i].says);
     }
+    /* A device past the ones the runtime opened, named with their count. */
+    setenv("WEFT_FAULT", "device=7,status=CL_OUT_OF_RESOURCES", 1);
+    weft_runtime_options_t o;
+    weft_runtime_options_init(&o);
+    o.cpu_threads = 1;
+    o.devices = "none";
+    weft_runtime_t *none = (weft_runtime_t *)1;
+    assert_int_equal(weft_runtime_create(&o, &none), WEFT_EINVAL);
+    unsetenv("WEFT_FAULT");
+    assert_null(none);
+    wt_assert_contains(weft_last_error_message(),
+                       "WEFT_FAULT=\"device=7,status=CL_OUT_OF_RESOURCES\": device 7 does not exist: the runtime "
+                       "has 0 devices");
     /* An empty WEFT_FAULT injects nothing. */
     setenv("WEFT_FAULT", "", 1);
     weft_runtime_t *rt = NULL;

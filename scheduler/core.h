@@ -149,17 +149,22 @@ struct weft_runtime {
     /* handles not yet joined or detached, striped by task address to keep
      * spawns on different threads off one lock (task.c) */
     struct weft__handle_stripe {
-        pthread_mutex_t m;
+        atomic_int lock;          /* a spinlock: held for a few pointer stores */
         struct weft_task *head;
+        char pad[64 - sizeof(atomic_int) - sizeof(struct weft_task *)]; /* a line each */
     } handles[WEFT__HANDLE_STRIPES];
     /* tasks started on the pool or a dedicated thread and not yet finished
      * (their bodies may still spawn); weft_runtime_destroy waits for 0 */
+    char pad_live[64];            /* tasks_live changes with every task: a line
+                                     of its own, away from what pushes read */
     atomic_long tasks_live;
     atomic_int destroying;        /* set by weft_runtime_destroy before it waits */
+    char pad_blocked[64];
     /* workers (and spares) blocked in a sleep, a contended lock or a parked
      * wait, and the spare threads that stand in for them (worker.c) */
     atomic_int nblocked;
     atomic_int nspares;
+    char pad_spares[64];          /* every push reads nblocked: keep it off written lines */
     /* tasks not on the pool (dedicated threads, device work) still live */
     pthread_mutex_t ext_m;
     pthread_cond_t ext_cond;

@@ -55,7 +55,7 @@ int weft__pool_create(int cpu_threads, weft_runtime_t **out)
     pthread_mutex_init(&rt->ext_m, NULL);
     pthread_cond_init(&rt->ext_cond, NULL);
     pthread_mutex_init(&rt->keys_m, NULL);
-    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) pthread_mutex_init(&rt->handles[i].m, NULL);
+    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) atomic_init(&rt->handles[i].lock, 0);
     rt->t0_ns = weft__now_ns();
     for (int i = 0; i < n; i++) weft__worker_init(&rt->workers[i], rt, i);
     *out = rt;
@@ -72,7 +72,6 @@ void weft__pool_free(weft_runtime_t *rt)
     pthread_mutex_destroy(&rt->ext_m);
     pthread_cond_destroy(&rt->ext_cond);
     pthread_mutex_destroy(&rt->keys_m);
-    for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) pthread_mutex_destroy(&rt->handles[i].m);
     free(rt->workers);
     free(rt);
 }

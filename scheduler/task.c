@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -85,16 +86,29 @@ static struct weft__handle_stripe *stripe_of(const struct weft_task *t)
     return &t->rt->handles[((uintptr_t)t >> 8) % WEFT__HANDLE_STRIPES];
 }
 
+static void stripe_lock(struct weft__handle_stripe *st)
+{
+    /* Held for a few stores; a holder preempted mid-way is waited for with
+     * yields, not a spin through its time slice. */
+    for (unsigned n = 0; atomic_exchange_explicit(&st->lock, 1, memory_order_acquire);)
+        while (atomic_load_explicit(&st->lock, memory_order_relaxed)) {
+            if (++n % 64 == 0) sched_yield();
+            else weft__cpu_relax();
+        }
+}
+
+static void stripe_unlock(struct weft__handle_stripe *st) { atomic_store_explicit(&st->lock, 0, memory_order_release); }
+
 static void track(struct weft_task *t)
 {
     struct weft__handle_stripe *st = stripe_of(t);
-    pthread_mutex_lock(&st->m);
+    stripe_lock(st);
     t->tracked = 1;
     t->scope_prev = NULL;
     t->scope_next = st->head;
     if (st->head) st->head->scope_prev = t;
     st->head = t;
-    pthread_mutex_unlock(&st->m);
+    stripe_unlock(st);
 }
 
 /* Take t off its runtime's list (its handle is consumed, or a scope owns it). */
@@ -102,13 +116,13 @@ void weft__task_untrack(struct weft_task *t)
 {
     if (!t->tracked) return;
     struct weft__handle_stripe *st = stripe_of(t);
-    pthread_mutex_lock(&st->m);
+    stripe_lock(st);
     if (t->scope_prev) t->scope_prev->scope_next = t->scope_next;
     else st->head = t->scope_next;
     if (t->scope_next) t->scope_next->scope_prev = t->scope_prev;
     t->scope_prev = t->scope_next = NULL;
     t->tracked = 0;
-    pthread_mutex_unlock(&st->m);
+    stripe_unlock(st);
 }
 
 void weft_builder_init(weft_builder_t *b)
@@ -389,13 +403,13 @@ int weft__handles_arm(weft_runtime_t *rt)
     int armed = 0;
     for (int i = 0; i < WEFT__HANDLE_STRIPES; i++) {
         struct weft__handle_stripe *st = &rt->handles[i];
-        pthread_mutex_lock(&st->m);
+        stripe_lock(st);
         for (struct weft_task *t = st->head; t; t = t->scope_next) {
             if (!t->ops || !t->ops->arm || weft__latch_is_set(&t->done)) continue;
             arm(t);
             armed++;
         }
-        pthread_mutex_unlock(&st->m);
+        stripe_unlock(st);
     }
     return armed;
 }

@@ -73,7 +73,7 @@ static weft_panic_t *chunk_panic(const weft__op *op, const weft__place *pl, cl_i
                        .has_range = 1, .begin = ib, .end = ie};
     weft_panic_t *p = weft__panic_failure(&f, "kernel '%s' %s on device '%s': %s (%d), chunk [%zu, %zu)", op->name,
                                           when, pl->name, status_name, status, ib, ie);
-    return p ? p : weft__panic_oom(); /* a failure stays one when its payload runs out of memory */
+    return p;
 }
 
 /* The chunk failed: the driver gets it (and decides whether the hook hears

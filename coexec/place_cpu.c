@@ -140,7 +140,7 @@ static void cpu_submit(weft__op *op, weft__place *pl, weft__report_fn report)
         weft_panic_t *why = weft__panic_failure(&f, "kernel '%s': a registered array's bytes for chunk [%zu, %zu) "
                                                 "could not be read back: %s (%d)", op->name, ib, ie,
                                                 weft_cl_status_name(err), err);
-        report(op, pl, why ? why : weft__panic_oom());
+        report(op, pl, why);
         return;
     }
     weft_panic_t *failure = run_chunk(op, pl);

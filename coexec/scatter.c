@@ -72,7 +72,7 @@ weft_panic_t *weft__scatter_merge(weft__op *op, const weft__place *pl, size_t i,
                                                   "kernel '%s': scattered argument %zu: byte %zu was changed by "
                                                   "chunk [%zu, %zu) on '%s' and by %s",
                                                   op->name, i, b, ib, ie, pl->name, first);
-            return p ? p : weft__panic_oom(); /* the clash stands without its payload */
+            return p;
         }
         if (b < lo) lo = b;
         hi = b + 1;

@@ -62,19 +62,13 @@ static weft_panic_t *held_at_return(weft__thread_ctx *ctx, int depth, const char
     snprintf(msg, sizeof msg, "returned holding weft_mutex_t %p%s: released and poisoned", (void *)first,
              n > 1 ? " and others" : "");
     release_held_locks(ctx, depth);
-    weft_panic_t *p = weft__panic_new(name, NULL, 0, msg);
-    return p ? p : weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
+    return weft__panic_new(name, NULL, 0, msg);
 }
 
 /* Turn what weft_panic() left in the thread's reserved storage into a payload. */
 static weft_panic_t *panic_from_ctx(weft__thread_ctx *ctx, const char *name)
 {
-    weft_panic_t *p = weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
-    if (p) return p;
-    /* Out of memory while panicking: keep the fact, if not the whole message;
-     * the static payload when not even that fits. */
-    p = weft__panic_new(NULL, NULL, 0, "panic payload lost: out of memory");
-    return p ? p : weft__panic_oom();
+    return weft__panic_new(name, ctx->panic_file, ctx->panic_line, ctx->panic_msg);
 }
 
 /* The one boundary behind weft__run_caught and weft__run_caught_quiet:
@@ -144,8 +138,6 @@ void weft_panic_at(const char *file, int line, const char *fmt, ...)
     /* No task boundary on this thread: report, then abort, as Rust does for a
      * panic that nobody can catch. */
     const char *name = panic_thread_name();
-    weft_panic_t *p = weft__panic_new(name, file, line, ctx->panic_msg);
-    if (p) weft__panic_notify(p);
-    else fprintf(stderr, "thread '%s' panicked at %s:%d:\n%s\n", name ? name : "<unnamed>", file, line, ctx->panic_msg);
+    weft__panic_notify(weft__panic_new(name, file, line, ctx->panic_msg));
     abort();
 }

@@ -476,6 +476,7 @@ static void priors(weft__op *op, double *speed, int *measured)
 static uint64_t device_set(weft_runtime_t *rt, uint64_t requested, int cpu_place, int ndev)
 {
     if (ndev > 64) ndev = 64;
+    if (requested != WEFT_DEFAULT_DEVICES) return weft__place_set(requested, cpu_place, ndev, NULL, NULL);
     int is_cpu[64];
     unsigned cus[64];
     for (int d = 0; d < ndev; d++) {

@@ -20,7 +20,8 @@
 /* The devices (bit i: device i, i < 64) that take part, out of ndev whose
  * kinds are is_cpu[i] (1: an OpenCL CPU device) with cus[i] compute units.
  * requested is the policy's mask; WEFT_DEFAULT_DEVICES asks for the default
- * set above. cpu_place: 1 when the CPU place takes part. */
+ * set above (only then are is_cpu and cus read: may be NULL otherwise).
+ * cpu_place: 1 when the CPU place takes part. */
 uint64_t weft__place_set(uint64_t requested, int cpu_place, int ndev, const int *is_cpu, const unsigned *cus);
 
 #endif

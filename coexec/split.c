@@ -185,15 +185,27 @@ static int would_lose(const weft__split *sp, int p, size_t n, size_t rem)
     return (double)n / sp->speed[p] > (double)(rem - n + other_in_flight) / other_speed;
 }
 
+/* Count [gb, ge) handed to p and in flight; 1, for the caller to return. */
+static int handed(weft__split *sp, int p, size_t gb, size_t ge)
+{
+    sp->in_flight[p] += ge - gb;
+    sp->handed[p]++;
+    return 1;
+}
+
+/* p's `groups` came back (run or failed). */
+static void no_longer_in_flight(weft__split *sp, int p, size_t groups)
+{
+    sp->in_flight[p] -= groups < sp->in_flight[p] ? groups : sp->in_flight[p];
+}
+
 /* Hand p groups [sp->next, sp->next + n). */
 static int hand(weft__split *sp, int p, size_t n, size_t *gb, size_t *ge)
 {
     *gb = sp->next;
     *ge = sp->next + n;
     sp->next += n;
-    sp->in_flight[p] += n;
-    sp->handed[p]++;
-    return 1;
+    return handed(sp, p, *gb, *ge);
 }
 
 int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
@@ -207,19 +219,13 @@ int weft__split_next(weft__split *sp, int p, size_t *gb, size_t *ge)
         if (others(sp, p, &speed, &in_flight) > 0) return 0;
         sp->dropped[p] = 0;
     }
-    if (take_requeued(sp, p, gb, ge)) {
-        sp->in_flight[p] += *ge - *gb;
-        sp->handed[p]++;
-        return 1;
-    }
+    if (take_requeued(sp, p, gb, ge)) return handed(sp, p, *gb, *ge);
     if (sp->kind == WEFT_POLICY_STATIC) {
         if (sp->static_taken[p] || sp->static_b[p] == sp->static_e[p]) return 0;
         sp->static_taken[p] = 1;
         *gb = sp->static_b[p];
         *ge = sp->static_e[p];
-        sp->in_flight[p] += *ge - *gb;
-        sp->handed[p]++;
-        return 1;
+        return handed(sp, p, *gb, *ge);
     }
     if (sp->next >= sp->total) return 0;
     size_t n, rem = sp->total - sp->next;
@@ -263,7 +269,7 @@ void weft__split_exclude(weft__split *sp, int p)
 
 void weft__split_record(weft__split *sp, int p, size_t groups, double seconds)
 {
-    sp->in_flight[p] -= groups < sp->in_flight[p] ? groups : sp->in_flight[p];
+    no_longer_in_flight(sp, p, groups);
     sp->done[p] += groups;
     if (groups == 0 || seconds <= 0) return;
     double s = sane_speed((double)groups / seconds);
@@ -311,7 +317,7 @@ int weft__split_retire(weft__split *sp, int p)
 
 int weft__split_requeue(weft__split *sp, int p, size_t gb, size_t ge)
 {
-    sp->in_flight[p] -= ge - gb < sp->in_flight[p] ? ge - gb : sp->in_flight[p];
+    no_longer_in_flight(sp, p, ge - gb);
     uint64_t failed[2] = {0, 0};
     set_bit(failed, p);
     if (push_requeued(sp, gb, ge, failed)) return -1;

@@ -66,13 +66,26 @@ static inline void pk_rmdir(const char *dir)
     rmdir(dir);
 }
 
-/* The runtime of a test group, wt_runtime(2, WT_ALL_DEVICES, 0), with the
- * adaptive policy's models in a fresh temporary folder ($WEFT_CACHE_DIR, its
- * path in cache: 256 bytes) ... */
-static inline weft_runtime_t *pk_cached_runtime(char *cache, size_t cap, const char *tag)
+/* Speed models in a fresh temporary folder: $WEFT_CACHE_DIR set to it (its
+ * path in cache: 256 bytes), for the runtimes made from now on ... */
+static inline void pk_cache_begin(char *cache, size_t cap, const char *tag)
 {
     pk_tempdir(cache, cap, tag);
     setenv("WEFT_CACHE_DIR", cache, 1);
+}
+
+/* ... and its end: the folder and $WEFT_CACHE_DIR go. */
+static inline void pk_cache_end(const char *cache)
+{
+    pk_rmdir(cache);
+    unsetenv("WEFT_CACHE_DIR");
+}
+
+/* The runtime of a test group, wt_runtime(2, WT_ALL_DEVICES, 0), with the
+ * adaptive policy's models in a fresh temporary folder (pk_cache_begin) ... */
+static inline weft_runtime_t *pk_cached_runtime(char *cache, size_t cap, const char *tag)
+{
+    pk_cache_begin(cache, cap, tag);
     return wt_runtime(2, WT_ALL_DEVICES, 0);
 }
 
@@ -80,8 +93,7 @@ static inline weft_runtime_t *pk_cached_runtime(char *cache, size_t cap, const c
 static inline void pk_cached_runtime_destroy(weft_runtime_t *rt, const char *cache)
 {
     weft_runtime_destroy(rt);
-    pk_rmdir(cache);
-    unsetenv("WEFT_CACHE_DIR");
+    pk_cache_end(cache);
 }
 
 /* ---- the element-wise kernel: out[i] = f(i), cnt[i] += 1 --------------------- */

@@ -8,10 +8,10 @@
 #define _GNU_SOURCE
 #include "weft_test.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "parallel_kernels.h"
 
 enum { N = 16 * 1024, GROUP = 64, SPIN = 20000 };
 
@@ -54,30 +54,14 @@ static weft_run_stats_t run(weft_runtime_t *rt, uint32_t *out, weft_policy_kind_
     return st;
 }
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d) closedir(d);
-    rmdir(dir);
-}
-
 static void slow_device_is_dropped(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/weft-drop-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char *saved = getenv("WEFT_CACHE_DIR") ? strdup(getenv("WEFT_CACHE_DIR")) : NULL;
-    assert_int_equal(setenv("WEFT_CACHE_DIR", dir, 1), 0);
+    char dir[256];
+    pk_cache_begin(dir, sizeof dir, "drop");
     weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     if (!rt) {
-        rm_dir(dir);
+        pk_cache_end(dir);
         skip();
     }
     uint32_t *out = malloc(N * sizeof *out);
@@ -104,10 +88,7 @@ static void slow_device_is_dropped(void **state)
 
     free(out);
     weft_runtime_destroy(rt);
-    rm_dir(dir);
-    if (saved) setenv("WEFT_CACHE_DIR", saved, 1);
-    else unsetenv("WEFT_CACHE_DIR");
-    free(saved);
+    pk_cache_end(dir);
 }
 
 /* ---- adaptive's choice of place sets ---------------------------------------- */
@@ -171,13 +152,11 @@ static weft_run_stats_t run_sets(const char *dir, double cpu_and_dev, double cpu
 static void adaptive_chooses_place_sets(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/weft-sets-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char *saved = getenv("WEFT_CACHE_DIR") ? strdup(getenv("WEFT_CACHE_DIR")) : NULL;
-    assert_int_equal(setenv("WEFT_CACHE_DIR", dir, 1), 0);
+    char dir[256];
+    pk_cache_begin(dir, sizeof dir, "sets");
     weft_runtime_t *probe = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     if (!probe) {
-        rm_dir(dir);
+        pk_cache_end(dir);
         skip();
     }
     weft_runtime_destroy(probe);
@@ -210,10 +189,7 @@ static void adaptive_chooses_place_sets(void **state)
     st = run_sets(dir, 200, 100, "pair faster");
     assert_true(st.items[1] > 0);
 
-    rm_dir(dir);
-    if (saved) setenv("WEFT_CACHE_DIR", saved, 1);
-    else unsetenv("WEFT_CACHE_DIR");
-    free(saved);
+    pk_cache_end(dir);
 }
 
 int main(void)

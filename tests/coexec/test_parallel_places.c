@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "coexec/place_set.h"
+#include "parallel_kernels.h"
 
 /* ---- the rule alone ---------------------------------------------------------- */
 
@@ -150,10 +151,8 @@ static void cpu_body_runs_without_cpu_devices(void **state)
 static void every_place_gets_work(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/weft-places-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char *saved = getenv("WEFT_CACHE_DIR") ? strdup(getenv("WEFT_CACHE_DIR")) : NULL;
-    assert_int_equal(setenv("WEFT_CACHE_DIR", dir, 1), 0);
+    char dir[256];
+    pk_cache_begin(dir, sizeof dir, "places");
     weft_runtime_t *rt = wt_runtime(2, WT_SELECTED_DEVICES, 1);
     uint32_t *out = calloc(N, sizeof *out);
     assert_non_null(out);
@@ -178,13 +177,7 @@ static void every_place_gets_work(void **state)
     }
     free(out);
     if (rt) weft_runtime_destroy(rt);
-    char path[256];
-    snprintf(path, sizeof path, "%s/places_first_round.model", dir);
-    unlink(path);
-    rmdir(dir);
-    if (saved) setenv("WEFT_CACHE_DIR", saved, 1);
-    else unsetenv("WEFT_CACHE_DIR");
-    free(saved);
+    pk_cache_end(dir);
     if (!rt) skip();
 }
 

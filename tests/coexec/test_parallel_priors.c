@@ -8,7 +8,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "parallel_kernels.h"
 
 static void fill_cpu(size_t b, size_t e, void *const *argv)
 {
@@ -42,13 +43,11 @@ static void run_static(weft_runtime_t *rt, uint32_t *out, uint64_t devices, weft
 static void partial_model_uses_priors(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/weft-priors-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(setenv("WEFT_CACHE_DIR", dir, 1), 0);
+    char dir[256];
+    pk_cache_begin(dir, sizeof dir, "priors");
     weft_runtime_t *rt = wt_runtime(0, "all", 1);
     if (!rt) {
-        unsetenv("WEFT_CACHE_DIR");
-        rmdir(dir);
+        pk_cache_end(dir);
         skip();
     }
     uint32_t *out = malloc(N * sizeof *out);
@@ -75,10 +74,7 @@ static void partial_model_uses_priors(void **state)
 
     free(out);
     weft_runtime_destroy(rt);
-    unsetenv("WEFT_CACHE_DIR");
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    pk_cache_end(dir);
 }
 
 int main(void)

@@ -16,7 +16,8 @@
 # Besides:
 #   - include/weft (public headers) includes only weft/ headers and the C
 #     library; CL/cl.h only from weft/opencl.h;
-#   - kernels/ uses only public headers (weft/...) and its own files;
+#   - kernels/ and mpi/ use only public headers (weft/...) and their own files;
+#   - MPI (<mpi.h>) only from weft/mpi.h and mpi/: the core never depends on it;
 #   - scheduler/ never includes OpenCL;
 #   - scheduler/core.h is the scheduler's own: no other folder includes it.
 cmake_minimum_required(VERSION 3.25)
@@ -27,7 +28,7 @@ function(check_tree root out_errors)
   set(errors "")
   file(GLOB_RECURSE files RELATIVE "${root}"
     "${root}/scheduler/*.[ch]" "${root}/host/*.[ch]" "${root}/coexec/*.[ch]"
-    "${root}/runtime/*.[ch]" "${root}/kernels/*.[ch]" "${root}/include/weft/*.h")
+    "${root}/runtime/*.[ch]" "${root}/kernels/*.[ch]" "${root}/mpi/*.[ch]" "${root}/include/weft/*.h")
   foreach(f IN LISTS files)
     string(REGEX MATCH "^[^/]+" folder "${f}")
     if(folder STREQUAL "include")
@@ -42,7 +43,11 @@ function(check_tree root out_errors)
       set(kind "${CMAKE_MATCH_1}")
       set(target "${CMAKE_MATCH_2}")
       set(bad "")
-      if(target MATCHES "^CL/")
+      if(target STREQUAL "mpi.h")
+        if(NOT folder STREQUAL "mpi" AND NOT f STREQUAL "include/weft/mpi.h")
+          set(bad "only weft/mpi.h and mpi/ include MPI")
+        endif()
+      elseif(target MATCHES "^CL/")
         if(folder STREQUAL "scheduler")
           set(bad "the scheduler includes no OpenCL")
         elseif(folder STREQUAL "include/weft" AND NOT f STREQUAL "include/weft/opencl.h")
@@ -61,6 +66,8 @@ function(check_tree root out_errors)
           set(bad "public headers include only weft/ headers")
         elseif(folder STREQUAL "kernels" AND NOT tfolder STREQUAL "kernels" AND NOT rel MATCHES "^\\.\\.")
           set(bad "kernels/ uses only the public headers")
+        elseif(folder STREQUAL "mpi" AND NOT tfolder STREQUAL "mpi")
+          set(bad "mpi/ uses only the public headers")
         elseif(rank GREATER_EQUAL 0 AND trank GREATER rank)
           set(bad "${folder}/ is below ${tfolder}/")
         endif()
@@ -99,4 +106,4 @@ check_tree("${ROOT}" errors)
 if(errors)
   message(FATAL_ERROR "includes that point the wrong way:\n${errors}")
 endif()
-message(STATUS "layers point one way: scheduler < host < coexec < runtime; kernels/ on the public headers")
+message(STATUS "layers point one way: scheduler < host < coexec < runtime; kernels/ and mpi/ on the public headers")

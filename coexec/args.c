@@ -196,6 +196,18 @@ int weft__args_validate(const weft_kernel_t *k, weft_range_t r, const weft_arg_t
         return weft__fail(WEFT_EINVAL, "%s: unknown policy kind %d", c, (int)pol->kind);
     if (pol && pol->on_fault != WEFT_FAULT_PROPAGATE && pol->on_fault != WEFT_FAULT_FAILOVER)
         return weft__fail(WEFT_EINVAL, "%s: unknown on_fault %d", c, (int)pol->on_fault);
+    if (pol && (pol->part_begin || pol->part_end)) {
+        size_t n = r.size[r.dims - 1], g = r.group[r.dims - 1];
+        if (pol->part_begin > pol->part_end || pol->part_end > n || pol->part_begin % g ||
+            (pol->part_end % g && pol->part_end != n))
+            return weft__fail(WEFT_EINVAL, "%s: kernel '%s': part [%zu, %zu) is not whole work-groups of %zu "
+                              "inside the range's %zu split indices", c, k->name, pol->part_begin,
+                              pol->part_end, g, n);
+        for (size_t i = 0; i < nargs; i++)
+            if (args[i].array)
+                return weft__fail(WEFT_EINVAL, "%s: kernel '%s': argument %zu: a part of a range cannot use a "
+                                  "registered array", c, k->name, i);
+    }
     return 0;
 }
 
@@ -318,7 +330,7 @@ int weft__args_borrow(weft__op *op)
         const weft_arg_t *a = &op->args[i];
         size_t off, len;
         if (a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE) && op->n) {
-            weft__args_span(op, a, 0, op->ngroups, 0, &off, &len);
+            weft__args_span(op, a, op->g0, op->g1, 0, &off, &len);
             if (!len) continue;
             r[n++] = (weft__region){(const char *)a->data + off, (const char *)a->data + off + len,
                                     a->span == WEFT_SPAN_RECT ? a->unit : 0, a->width, i};
@@ -419,9 +431,9 @@ static void *fold_all(void *arg)
         s->tmp = a->unit <= sizeof s->small ? s->small : malloc(a->unit);
         if (!s->tmp) continue;
         memcpy(s->tmp, a->value, a->unit);
-        size_t nblocks = op->ngroups * op->blocks_per_group;
+        size_t nblocks = op->g1 * op->blocks_per_group; /* the part's blocks only */
         weft_chunk_ctx_t c;
-        for (s->block = 0; s->block < nblocks; s->block++) {
+        for (s->block = op->g0 * op->blocks_per_group; s->block < nblocks; s->block++) {
             if (a->combine) {
                 a->combine(s->tmp, acc + s->block * a->unit);
                 continue;

@@ -114,17 +114,29 @@ static void op_free(weft__op *op)
 /* The key of pl's speed in the models on disk: the operation's size class
  * (its work-groups, rounded down to a power of two: speeds, and which places
  * pay off, change with the size), then the place. */
-static int size_class(const weft__op *op)
+static int blocks_class(size_t blocks)
 {
     int cls = 0;
-    for (size_t g = op->ngroups * op->blocks_per_group; g > 1; g >>= 1) cls++;
+    for (size_t g = blocks; g > 1; g >>= 1) cls++;
     return cls;
+}
+
+static int size_class(const weft__op *op)
+{
+    return blocks_class((op->g1 - op->g0) * op->blocks_per_group);
+}
+
+/* name: a device's display name (its CL_DEVICE_NAME); the CPU's key names
+ * its thread count instead. */
+static void key_of(weft_runtime_t *rt, int cls, int device, const char *name, char *buf, size_t cap)
+{
+    if (device < 0) snprintf(buf, cap, "2^%d cpu:%d", cls, weft_runtime_cpu_threads(rt));
+    else snprintf(buf, cap, "2^%d %s", cls, name);
 }
 
 static void place_key(const weft__op *op, const weft__place *pl, char *buf, size_t cap)
 {
-    if (pl->device < 0) snprintf(buf, cap, "2^%d cpu:%d", size_class(op), weft_runtime_cpu_threads(op->rt));
-    else snprintf(buf, cap, "2^%d %s", size_class(op), pl->name);
+    key_of(op->rt, size_class(op), pl->device, pl->name, buf, cap);
 }
 
 /* The key of a place set's throughput (groups per second of a whole
@@ -214,7 +226,7 @@ static void finish(weft__op *op)
         char key[96];
         double seconds = (double)(weft__now_ns() - op->t_first) / 1e9, old;
         if (seconds > 0) {
-            double t = (double)op->ngroups / seconds;
+            double t = (double)(op->g1 - op->g0) / seconds;
             set_key(op, op->set_run, key, sizeof key);
             if (weft__model_load(rt, op->name, key, &old)) t = 0.5 * old + 0.5 * t;
             weft__model_store(rt, op->name, key, t);
@@ -336,7 +348,7 @@ static void chunk_done(weft__op *op, weft__place *pl, weft_panic_t *failure)
             recovered(op, failure); /* before another place can take the chunk */
             failure = NULL;
             pthread_mutex_lock(&op->m);
-            weft__split_requeue(&op->sp, (int)(pl - op->places), pl->gb, pl->ge);
+            weft__split_requeue(&op->sp, (int)(pl - op->places), pl->gb - op->g0, pl->ge - op->g0);
             pl->state = WEFT__PLACE_RETIRED;
             for (int p = 0; p < op->nplaces; p++) {
                 if (op->places[p].state == WEFT__PLACE_IDLE) {
@@ -385,7 +397,11 @@ static void pump(weft__op *op, weft__place *pl)
             if (!got) op->in_flight--;
         } else {
             got = pl->state == WEFT__PLACE_ACTIVE && !op->stopped && weft__split_next(&op->sp, p, &gb, &ge);
-            if (got) op->in_flight++;
+            if (got) {
+                op->in_flight++;
+                gb += op->g0;
+                ge += op->g0;
+            }
         }
         if (got) {
             pl->gb = gb;
@@ -414,7 +430,8 @@ static void pump(weft__op *op, weft__place *pl)
             if (!op->failed && op->sp.nrequeued) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "kernel '%s': chunk [%zu, %zu) failed on every place that could run it",
-                         op->name, op->sp.requeued[0].gb * op->group, op->sp.requeued[0].ge * op->group);
+                         op->name, (op->g0 + op->sp.requeued[0].gb) * op->group,
+                         (op->g0 + op->sp.requeued[0].ge) * op->group);
                 /* Its causes went to on_recovered: this is the one the hook hears of. */
                 final = take_failure(op, weft__panic_new(op->launcher, op->file, op->line, msg));
             }
@@ -527,6 +544,12 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     op->group = r.group[r.dims - 1];
     op->ngroups = (op->n + op->group - 1) / op->group;
     op->blocks_per_group = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
+    op->g0 = 0;
+    op->g1 = op->ngroups;
+    if (pol->part_begin || pol->part_end) { /* checked: whole groups inside the range */
+        op->g0 = pol->part_begin / op->group;
+        op->g1 = (pol->part_end + op->group - 1) / op->group;
+    }
     op->on_fault = pol->on_fault;
     op->kind = pol->kind;
     op->on_recovered = pol->on_recovered;
@@ -578,7 +601,7 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     /* Set-up: a place that cannot take part is a failure of the op
      * (propagate) or simply left out, a recovered failure (failover, if
      * another place remains). */
-    for (int p = 0; p < op->nplaces && op->n; p++) {
+    for (int p = 0; p < op->nplaces && op->g1 > op->g0; p++) {
         weft__place *pl = &op->places[p];
         weft_panic_t *why = NULL;
         if (pl->ops->setup(op, pl, &why) == 0) continue;
@@ -597,7 +620,7 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     /* Rounded up to whole groups without overflow: a chunk near SIZE_MAX
      * stays huge (the whole range), never wraps to 0 (automatic). */
     size_t chunk_groups = pol->chunk / op->group + (pol->chunk % op->group != 0);
-    weft__split_init(&op->sp, op->kind, op->ngroups, op->nplaces, speed, measured, chunk_groups);
+    weft__split_init(&op->sp, op->kind, op->g1 - op->g0, op->nplaces, speed, measured, chunk_groups);
     /* Registered arrays: keep each place's rows where the last static split
      * of them left them. */
     size_t keep_b[WEFT__MAX_PLACES], keep_e[WEFT__MAX_PLACES];
@@ -639,6 +662,8 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     for (int i = 0; i < nactive; i++) {
         weft__place *pl = places[i];
         if (weft__split_next(&op->sp, active[i], &pl->gb, &pl->ge)) {
+            pl->gb += op->g0;
+            pl->ge += op->g0;
             pl->reserved = 1;
             op->in_flight++;
         }
@@ -654,6 +679,38 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
 }
 
 /* ---- the public entry points ------------------------------------------------ */
+
+int weft_parallel_speed(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r, const weft_policy_t *pol,
+                        size_t part, double *speed)
+{
+    if (speed) *speed = 0;
+    if (!rt || !k || !k->name || !speed || (r.dims != 1 && r.dims != 2) || !r.group[r.dims - 1] ||
+        (r.dims == 2 && !r.group[0]))
+        return weft__fail(WEFT_EINVAL, "weft_parallel_speed: %s", !rt ? "runtime is NULL" : !k ? "kernel is NULL"
+                          : !k->name ? "kernel has no name" : !speed ? "speed is NULL" : "bad range");
+    weft_policy_t defaults;
+    if (!pol) {
+        weft_policy_init(&defaults);
+        pol = &defaults;
+    }
+    size_t group = r.group[r.dims - 1], across = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
+    int cls = blocks_class((part + group - 1) / group * across);
+    int cpu_place = pol->use_cpu && (k->cpu || k->cpu_ctx), ndev = weft_device_count(rt), nplaces = 0;
+    uint64_t devices = k->cl_source || k->cl_body ? device_set(rt, pol->devices, cpu_place, ndev) : 0;
+    double sum = 0, v;
+    char key[300];
+    for (int d = -1; d < ndev && d < 64; d++) {
+        weft_device_info_t info = {0};
+        if (d < 0 ? !cpu_place : !(devices >> d & 1) || weft_device_info(rt, d, &info) != 0) continue;
+        key_of(rt, cls, d, info.name, key, sizeof key);
+        if (!weft__model_load(rt, k->name, key, &v)) return 0;
+        sum += v;
+        nplaces++;
+    }
+    if (!nplaces) return 0;
+    *speed = sum;
+    return 1;
+}
 
 int weft_scope_parallel_for_at(const char *file, int line, weft_scope_t *s, const weft_kernel_t *k,
                                weft_range_t r, const weft_arg_t *args, size_t nargs,

@@ -64,6 +64,9 @@ typedef struct weft__op {
     size_t n;                     /* indices along the split dimension (the last) */
     size_t group;                 /* group size along it */
     size_t ngroups;               /* groups along it (rounded up) */
+    size_t g0, g1;                /* the groups that run (weft_policy_t::part_begin,
+                                     part_end): the split hands out [0, g1 - g0),
+                                     the driver adds g0 */
     size_t blocks_per_group;      /* reduce partials per split group (2-D: groups in x) */
     /* the arguments, copied (args.c) */
     weft_arg_t *args;

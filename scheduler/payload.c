@@ -84,6 +84,20 @@ weft_panic_t *weft__panic_failure(const weft__failure *f, const char *fmt, ...)
     return p;
 }
 
+weft_panic_t *weft_panic_create(const weft_panic_info_t *info)
+{
+    weft_panic_info_t none = {0};
+    if (!info) info = &none;
+    weft__failure f = {.thread = info->thread, .file = info->file, .line = info->line, .device = info->device,
+                       .kernel = info->kernel, .cl_status = info->cl_status,
+                       .cl_status_name = info->cl_status_name,
+                       .has_range = info->has_range, .begin = info->begin, .end = info->end,
+                       .build_log = info->build_log};
+    weft_panic_t *p = weft__panic_failure(&f, "%s", info->message ? info->message : "");
+    if (p != &oom_panic) p->suppressed = info->suppressed;
+    return p;
+}
+
 void weft__panic_fill(weft_panic_t *p, const char *kernel, const size_t *range, const char *file, int line)
 {
     if (!p || p == &oom_panic) return;

@@ -16,6 +16,8 @@ PACKAGES=(
   libcmocka-dev      # test framework
   libopenblas-dev    # CPU BLAS baseline for the benchmarks
   libtbb-dev         # oneTBB: the benchmarks' task_group spawn+join baseline (TBBConfig.cmake)
+  libopenmpi-dev     # Open MPI: weft_mpi (weft/mpi.h), one operation across the ranks of an MPI job
+  openmpi-bin        # mpirun, to run weft_mpi's tests and benchmark
   libomp-dev         # LLVM's OpenMP runtime, for OpenMP builds with clang
   valgrind           # scripts/test.sh valgrind
   clang              # second compiler

@@ -40,7 +40,8 @@ extern "C" {
     X(WEFT_ECL, -7, "OpenCL call failed")                                      \
     X(WEFT_EBUILD, -8, "OpenCL program build failed")                          \
     X(WEFT_ESTATE, -9, "operation not allowed in this state")                  \
-    X(WEFT_ENOTSUP, -10, "not supported")
+    X(WEFT_ENOTSUP, -10, "not supported")                                      \
+    X(WEFT_EMPI, -11, "MPI call failed")
 
 /** Status codes returned by weft functions: 0 for success, a negative value
  *  for each kind of failure. Functions return them as int; the enumerators

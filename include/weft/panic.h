@@ -195,6 +195,33 @@ WEFT_API void weft_panic_default_hook(const weft_panic_t *p, void *user_data);
  *          when it is cap or more, the report was truncated. */
 WEFT_API size_t weft_panic_format(const weft_panic_t *p, char *buf, size_t cap);
 
+/** What a payload made by weft_panic_create() says: every field optional
+ *  (NULL or 0), as the accessors above return them. */
+typedef struct weft_panic_info {
+    const char *message;          /**< the message (NULL: empty) */
+    const char *thread;           /**< the task's name (NULL: "<unnamed>") */
+    const char *file;             /**< where it happened (NULL: "<unknown>") */
+    int line;                     /**< its line */
+    const char *device;           /**< the device's name, NULL: none */
+    const char *kernel;           /**< the kernel's name, NULL: none */
+    int cl_status;                /**< the OpenCL status, 0: none */
+    const char *cl_status_name;   /**< its name (weft_cl_status_name() gives
+                                       OpenCL's); NULL with a status: "?" */
+    int has_range;                /**< 1: begin and end are the range that failed */
+    size_t begin;                 /**< first index of the range */
+    size_t end;                   /**< one past its last */
+    const char *build_log;        /**< a build log, NULL: none */
+    size_t suppressed;            /**< further failures not kept (weft_panic_suppressed()) */
+} weft_panic_info_t;
+
+/** A payload that tells a failure weft did not see itself: a companion
+ *  library handing on a failure from elsewhere (another process, say) as a
+ *  panic of its own. Strings are copied.
+ *  @param info  what the payload says; NULL: an empty message.
+ *  @return the payload, which the caller owns (weft_panic_destroy()); never
+ *          NULL (the static out-of-memory payload when memory runs out). */
+WEFT_API weft_panic_t *weft_panic_create(const weft_panic_info_t *info);
+
 #ifdef __cplusplus
 }
 #endif

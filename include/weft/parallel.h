@@ -574,7 +574,22 @@ typedef struct weft_policy {
                                        recovered from, with its payload; NULL
                                        (weft_policy_init()'s default): none */
     void *recovered_data;         /**< passed to on_recovered */
-    void *reserved[6];            /**< reserved for future fields; keep zeroed */
+    size_t part_begin;            /**< with part_end: run only split indices
+                                       [part_begin, part_end) of the range (rows
+                                       in 2-D), both 0: the whole range. Every
+                                       body still sees the whole range's geometry
+                                       and absolute indices; only the part's
+                                       work-groups run, only their bytes are
+                                       moved and borrowed, and a reduction folds
+                                       only the part's blocks. part_begin is a
+                                       multiple of the split work-group size,
+                                       part_end one too or the range's split
+                                       size; an empty part runs nothing. How a
+                                       distributed program (weft/mpi.h) runs its
+                                       share of one range */
+    size_t part_end;              /**< one past the part's last split index (see
+                                       part_begin) */
+    void *reserved[4];            /**< reserved for future fields; keep zeroed */
 } weft_policy_t;
 
 /** Defaults: guided, the CPU and the default device set
@@ -698,6 +713,25 @@ WEFT_API int weft_parallel_for_at(const char *file, int line, weft_runtime_t *rt
 WEFT_API int weft_parallel_run_at(const char *file, int line, weft_runtime_t *rt, const weft_kernel_t *k,
                          weft_range_t r, const weft_arg_t *args, size_t nargs,
                          const weft_policy_t *pol, weft_panic_t **panic);
+
+/** The speed the speed models (kept by the adaptive and static policies,
+ *  see weft_policy_kind_t) hold for kernel k on the places policy pol would
+ *  use, summed over those places: how many split indices per second this
+ *  runtime runs of k when it runs `part` of them in one operation (the
+ *  models are kept per size class: a part of about that size). Reads only
+ *  what the runtime holds or finds on disk; runs nothing.
+ *  @param rt     the runtime.
+ *  @param k      the kernel (its name and bodies choose the places).
+ *  @param r      the range (its work-groups give the size class).
+ *  @param pol    the policy, or NULL for weft_policy_init()'s defaults.
+ *  @param part   split indices one operation would run.
+ *  @param speed  receives the sum, in split indices per second; 0 when not
+ *                every place has a stored speed.
+ *  @return 1 when every place's speed is known; 0 when one is not (or no
+ *          place would run k); WEFT_EINVAL (NULL rt, k, k's name or speed; a
+ *          range not 1- or 2-D or with a work-group size of 0). */
+WEFT_API int weft_parallel_speed(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t r,
+                                 const weft_policy_t *pol, size_t part, double *speed);
 
 /** What one parallel operation did; see weft_runtime_last_run_stats(). */
 typedef struct weft_run_stats {

@@ -172,6 +172,7 @@ static const struct {
     {-8, "WEFT_EBUILD", "OpenCL program build failed"},
     {-9, "WEFT_ESTATE", "operation not allowed in this state"},
     {-10, "WEFT_ENOTSUP", "not supported"},
+    {-11, "WEFT_EMPI", "MPI call failed"},
 };
 
 /* The library's version is the headers' (both from the project's). */

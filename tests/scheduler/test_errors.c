@@ -216,7 +216,7 @@ static void status_names_and_texts(void **state)
 #undef CHECK_LISTED
     assert_int_equal(listed, n);
 
-    const int unknown[] = {1, -11, -999, 12345, INT32_MIN};
+    const int unknown[] = {1, -12, -999, 12345, INT32_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_string_equal(weft_strerror(unknown[i]), "unknown weft status");
         assert_string_equal(weft_err_name(unknown[i]), "WEFT_E?");

@@ -25,10 +25,10 @@ struct weft_mpi_plan {
 
 /* Every rank tells whether it can go on (rc 0) or why not (rc and this
  * thread's weft_last_error_message()). Returns 0 when all can; otherwise,
- * on every rank, the first failing rank's code, its message (prefixed with
- * its rank when it is not this one) recorded as the last error message
- * and, when msg_out is given, copied there. Collective. */
-int weft__mpi_agree(MPI_Comm comm, int rc, const char *what, char *msg_out, size_t cap);
+ * on every rank, the first failing rank's code, with its message (prefixed
+ * with its rank when it is not this one) recorded as the last error
+ * message. Collective; allocates nothing. */
+int weft__mpi_agree(MPI_Comm comm, int rc, const char *what);
 
 /* Rank q's rows under p. */
 void weft__mpi_rows(const weft_mpi_plan_t *p, int q, weft_mpi_rows_t *out);

@@ -1,6 +1,7 @@
 /* mpi/plan.c — splitting one range over the ranks of a communicator: the
  * ranks' speeds, the blocks, and the checks that every rank asked for the
  * same split. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,56 +17,34 @@ void weft_mpi_options_init(weft_mpi_options_t *o)
 
 /* ---- agreement ---------------------------------------------------------- */
 
-typedef struct verdict {
-    int rc;
-    char msg[WEFT__MPI_MSG];
-} verdict;
-
-int weft__mpi_agree(MPI_Comm comm, int rc, const char *what, char *msg_out, size_t cap)
+/* No allocation: a rank short of memory must still take part, or the
+ * others would wait for it. The common case, every rank fine, costs one
+ * small reduction. */
+int weft__mpi_agree(MPI_Comm comm, int rc, const char *what)
 {
     int nranks, me;
     MPI_Comm_size(comm, &nranks);
     MPI_Comm_rank(comm, &me);
-    verdict mine = {.rc = rc}, *all = malloc((size_t)nranks * sizeof *all);
-    if (rc) snprintf(mine.msg, sizeof mine.msg, "%s", weft_last_error_message());
-    if (!all) {
-        /* Without room for the others' verdicts, still take part: the
-         * others wait for this rank's. A rank short of memory fails alone
-         * rather than leave them hanging. */
-        int any = rc != 0, worst;
-        if (MPI_Allreduce(&any, &worst, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) worst = 1;
-        return weft_error_set(WEFT_ENOMEM, "%s: out of memory agreeing with the other ranks", what);
-    }
-    int any = rc != 0, worst = 0;
-    /* The common case, every rank fine, costs one small reduction. */
-    if (MPI_Allreduce(&any, &worst, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) {
-        free(all);
+    int mine = rc ? me : INT_MAX, first = INT_MAX;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
         return weft_error_set(WEFT_EMPI, "%s: MPI_Allreduce failed agreeing with the other ranks", what);
-    }
-    if (!worst) {
-        free(all);
-        return 0;
-    }
-    if (MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, comm) != MPI_SUCCESS) {
-        free(all);
-        return weft_error_set(WEFT_EMPI, "%s: MPI_Allgather failed agreeing with the other ranks", what);
-    }
-    int first = -1, count = 0;
-    for (int q = 0; q < nranks; q++)
-        if (all[q].rc) {
-            if (first < 0) first = q;
-            count++;
-        }
-    int out = all[first].rc;
+    if (first == INT_MAX) return 0;
+    struct {
+        int rc;
+        char msg[WEFT__MPI_MSG];
+    } told = {.rc = rc};
+    if (me == first) snprintf(told.msg, sizeof told.msg, "%s", weft_last_error_message());
+    int failed = rc != 0, count = 0;
+    if (MPI_Allreduce(&failed, &count, 1, MPI_INT, MPI_SUM, comm) != MPI_SUCCESS ||
+        MPI_Bcast(&told, (int)sizeof told, MPI_BYTE, first, comm) != MPI_SUCCESS)
+        return weft_error_set(WEFT_EMPI, "%s: MPI collective failed agreeing with the other ranks", what);
     char text[WEFT__MPI_MSG + 128];
     if (first == me && count == 1)
-        snprintf(text, sizeof text, "%s", all[first].msg);
+        snprintf(text, sizeof text, "%s", told.msg);
     else
-        snprintf(text, sizeof text, "rank %d of %d: %s%s", first, nranks, all[first].msg,
+        snprintf(text, sizeof text, "rank %d of %d: %s%s", first, nranks, told.msg,
                  count > 1 ? " (and other ranks failed too)" : "");
-    if (msg_out) snprintf(msg_out, cap, "%s", text);
-    free(all);
-    return weft_error_set(out, "%s", text);
+    return weft_error_set(told.rc, "%s", text);
 }
 
 /* ---- plans ---------------------------------------------------------------- */
@@ -135,7 +114,7 @@ int weft_mpi_plan_create(weft_runtime_t *rt, MPI_Comm comm, const weft_kernel_t 
         p->bounds = calloc((size_t)p->nranks + 1, sizeof *p->bounds);
         if (!p->bounds && !rc) rc = weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
     }
-    if ((rc = weft__mpi_agree(dup, rc, what, NULL, 0))) goto fail;
+    if ((rc = weft__mpi_agree(dup, rc, what))) goto fail;
 
     /* The same range, halo and kernel on every rank. */
     plan_shape mine = {.dims = r.dims, .size = {r.size[0], r.dims == 2 ? r.size[1] : 0},
@@ -145,7 +124,7 @@ int weft_mpi_plan_create(weft_runtime_t *rt, MPI_Comm comm, const weft_kernel_t 
     double *speed = malloc((size_t)p->nranks * sizeof *speed);
     size_t *gb = malloc(((size_t)p->nranks + 1) * sizeof *gb);
     rc = all && speed && gb ? 0 : weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
-    if ((rc = weft__mpi_agree(dup, rc, what, NULL, 0))) goto fail_tmp;
+    if ((rc = weft__mpi_agree(dup, rc, what))) goto fail_tmp;
     if (MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, dup) != MPI_SUCCESS) {
         rc = weft_error_set(WEFT_EMPI, "%s: MPI_Allgather failed", what);
         goto fail_tmp;

@@ -135,7 +135,7 @@ static int check_shapes(call *c)
     snprintf(mine.kernel, sizeof mine.kernel, "%s", c->k->name);
     call_shape *all = malloc((size_t)p->nranks * sizeof *all);
     int rc = all ? 0 : weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
-    if ((rc = weft__mpi_agree(p->comm, rc, what, NULL, 0))) return rc;
+    if ((rc = weft__mpi_agree(p->comm, rc, what))) return rc;
     if (MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, p->comm) != MPI_SUCCESS) {
         free(all);
         return weft_error_set(WEFT_EMPI, "%s: MPI_Allgather failed", what);
@@ -154,7 +154,7 @@ static int check_shapes(call *c)
     size_t n = c->nargs ? c->nargs : 1;
     arg_shape *mine_a = malloc(n * sizeof *mine_a), *all_a = malloc(n * (size_t)p->nranks * sizeof *all_a);
     rc = mine_a && all_a ? 0 : weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
-    if ((rc = weft__mpi_agree(p->comm, rc, what, NULL, 0))) goto out;
+    if ((rc = weft__mpi_agree(p->comm, rc, what))) goto out;
     memset(mine_a, 0, n * sizeof *mine_a);
     for (size_t i = 0; i < c->nargs; i++) mine_a[i] = shape_of(&c->args[i], distributed);
     if (MPI_Allgather(mine_a, (int)(n * sizeof *mine_a), MPI_BYTE, all_a, (int)(n * sizeof *mine_a), MPI_BYTE,
@@ -535,16 +535,16 @@ int weft_mpi_run_at(const char *file, int line, weft_mpi_plan_t *p, const weft_k
 
     int rc = k ? check_local(&c, pol) : weft_error_set(WEFT_EINVAL, "weft_mpi_run: the kernel is NULL");
     tm = MPI_Wtime();
-    rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run", NULL, 0);
+    rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
     if (!rc) rc = check_shapes(&c);
     c.mpi_seconds += MPI_Wtime() - tm;
     if (rc) return rc;
     rc = local_args(&c);
     tm = MPI_Wtime();
-    if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run", NULL, 0))) goto done;
+    if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run"))) goto done;
     if (c.o.layout == WEFT_MPI_DISTRIBUTED) {
         rc = exchange_halos(&c);
-        if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run", NULL, 0))) goto done;
+        if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run"))) goto done;
     }
     c.mpi_seconds += MPI_Wtime() - tm;
 
@@ -556,7 +556,7 @@ int weft_mpi_run_at(const char *file, int line, weft_mpi_plan_t *p, const weft_k
     int *alive = malloc((size_t)p->nranks * sizeof *alive);
     rc = done_p && todo && failed && all && alive ? 0 : weft_error_set(WEFT_ENOMEM, "weft_mpi_run: out of memory");
     tm = MPI_Wtime();
-    rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run", NULL, 0);
+    rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
     c.mpi_seconds += MPI_Wtime() - tm;
     size_t ndone = 0, ntodo = 0;
     int nfail_total = 0, first_rank = -1, recovered = 0;
@@ -630,7 +630,7 @@ int weft_mpi_run_at(const char *file, int line, weft_mpi_plan_t *p, const weft_k
     if (!rc) {
         tm = MPI_Wtime();
         rc = gather(&c, done_p, ndone);
-        rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run", NULL, 0);
+        rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
         c.mpi_seconds += MPI_Wtime() - tm;
     }
     if (!rc) rc = fold_all(&c, panic);

@@ -1,0 +1,197 @@
+/* test_mpi_plan.c — how a plan splits a range over ranks (run under mpirun
+ * with any number of ranks): even without speed models, in proportion to
+ * the models' speeds with them, whole work-groups, contiguous, in rank
+ * order; the rows a distributed rank holds; a part of a range in one
+ * process runs only its work-groups. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <weft/mpi.h>
+#include <weft/weft.h>
+
+static int me, nranks;
+static char cache[256];
+
+static void touch(size_t begin, size_t end, void *const *argv)
+{
+    int *v = argv[0];
+    for (size_t i = begin; i < end; i++) v[i] += 1;
+}
+
+static const weft_kernel_t plan_k = {.name = "mpi_plan_k", .cpu = touch};
+
+static weft_runtime_t *runtime(int threads)
+{
+    weft_runtime_options_t o;
+    weft_runtime_options_init(&o);
+    o.cpu_threads = threads;
+    o.devices = "none";
+    weft_runtime_t *rt = NULL;
+    assert_int_equal(weft_runtime_create(&o, &rt), 0);
+    return rt;
+}
+
+/* Every rank's block: whole groups, contiguous, in rank order, covering n. */
+static void check_blocks(const weft_mpi_plan_t *p, size_t n, size_t group, size_t halo)
+{
+    size_t at = 0;
+    for (int q = 0; q < nranks; q++) {
+        weft_mpi_rows_t r;
+        assert_int_equal(weft_mpi_plan_rows(p, q, &r), 0);
+        assert_int_equal(r.n, n);
+        assert_int_equal(r.begin, at);
+        assert_true(r.end >= r.begin);
+        assert_true(r.begin % group == 0);
+        assert_true(r.end % group == 0 || r.end == n);
+        assert_int_equal(r.first, r.begin > halo ? r.begin - halo : 0);
+        assert_int_equal(r.last, r.end + halo < n ? r.end + halo : n);
+        at = r.end;
+    }
+    assert_int_equal(at, n);
+    weft_mpi_rows_t r;
+    assert_int_equal(weft_mpi_plan_rows(p, nranks, &r), WEFT_EINVAL);
+    assert_non_null(strstr(weft_last_error_message(), "does not exist"));
+}
+
+/* No model: an even split, to a work-group. */
+static void even_without_model(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = runtime(1);
+    size_t n = 64 * 101 + 5, group = 64;
+    weft_mpi_plan_t *p;
+    assert_int_equal(weft_mpi_plan_create(rt, MPI_COMM_WORLD, &plan_k, weft_range_1d(n, group), NULL, 2, &p), 0);
+    check_blocks(p, n, group, 2);
+    size_t groups = (n + group - 1) / group;
+    for (int q = 0; q < nranks; q++) {
+        weft_mpi_rows_t r;
+        weft_mpi_plan_rows(p, q, &r);
+        size_t g = (r.end - r.begin + group - 1) / group;
+        assert_true(g + 1 >= groups / (size_t)nranks && g <= groups / (size_t)nranks + 1);
+    }
+    weft_mpi_plan_destroy(p);
+    weft_runtime_destroy(rt);
+}
+
+/* With a model for every rank's places, the blocks follow the speeds: rank
+ * q's CPU place (q + 1 threads, a key of its own) is stored (q + 1) times as
+ * fast as rank 0's. */
+static void split_follows_models(void **state)
+{
+    (void)state;
+    size_t n = 64 * 1000, group = 64;
+    /* The key of a share's size class: 2^k with k = floor(log2(groups)). */
+    size_t share_groups = n / (size_t)nranks / group;
+    int cls = 0;
+    for (size_t g = share_groups; g > 1; g >>= 1) cls++;
+    if (me == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/mpi_plan_k.model", cache);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int q = 0; q < nranks; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls, q + 1, 1000 * (q + 1));
+        fclose(f);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    weft_runtime_t *rt = runtime(me + 1);
+    weft_policy_t pol;
+    weft_policy_init(&pol);
+    pol.kind = WEFT_POLICY_ADAPTIVE;
+    pol.devices = 0;
+    double v = 0;
+    assert_int_equal(weft_parallel_speed(rt, &plan_k, weft_range_1d(n, group), &pol, n / (size_t)nranks, &v), 1);
+    assert_true(v == 1000.0 * (me + 1));
+    weft_mpi_plan_t *p;
+    assert_int_equal(weft_mpi_plan_create(rt, MPI_COMM_WORLD, &plan_k, weft_range_1d(n, group), &pol, 0, &p), 0);
+    check_blocks(p, n, group, 0);
+    double total = nranks * (nranks + 1) / 2.0, sum = 0;
+    for (int q = 0; q < nranks; q++) {
+        weft_mpi_rows_t r;
+        weft_mpi_plan_rows(p, q, &r);
+        sum += q + 1;
+        double want_end = (double)n * sum / total;
+        assert_true((double)r.end > want_end - (double)group && (double)r.end < want_end + (double)group);
+    }
+    /* The call runs on those blocks, and each index once. */
+    int *v_arr = calloc(n, sizeof *v_arr);
+    weft_arg_t a = weft_arg_split(v_arr, n * sizeof *v_arr, sizeof *v_arr, WEFT_READ_WRITE);
+    weft_panic_t *pn = NULL;
+    assert_int_equal(weft_mpi_run(p, &plan_k, &a, 1, &pol, NULL, &pn), 0);
+    for (size_t i = 0; i < n; i++) assert_int_equal(v_arr[i], 1);
+    weft_mpi_stats_t st;
+    assert_int_equal(weft_mpi_plan_stats(p, &st), 0);
+    weft_mpi_rows_t mine;
+    weft_mpi_plan_rows(p, me, &mine);
+    assert_int_equal(st.begin, mine.begin);
+    assert_int_equal(st.end, mine.end);
+    /* Each rank sent its rows to every other rank. */
+    assert_int_equal(st.bytes_sent, (uint64_t)(mine.end - mine.begin) * sizeof(int) * (uint64_t)(nranks - 1));
+    assert_int_equal(st.rounds, 1);
+    free(v_arr);
+    weft_mpi_plan_destroy(p);
+    weft_runtime_destroy(rt);
+}
+
+/* One process: a part runs only its work-groups, bodies see absolute
+ * indices, and a bad part is refused. */
+static void part_of_a_range(void **state)
+{
+    (void)state;
+    weft_runtime_t *rt = runtime(1);
+    size_t n = 1000;
+    int *v = calloc(n, sizeof *v);
+    weft_arg_t a = weft_arg_split(v, n * sizeof *v, sizeof *v, WEFT_READ_WRITE);
+    weft_policy_t pol;
+    weft_policy_init(&pol);
+    pol.part_begin = 128;
+    pol.part_end = 448;
+    assert_int_equal(weft_parallel_run(rt, &plan_k, weft_range_1d(n, 64), &a, 1, &pol, NULL), 0);
+    for (size_t i = 0; i < n; i++) assert_int_equal(v[i], i >= 128 && i < 448);
+    pol.part_begin = 960;
+    pol.part_end = n; /* the range's end need not be a whole group */
+    assert_int_equal(weft_parallel_run(rt, &plan_k, weft_range_1d(n, 64), &a, 1, &pol, NULL), 0);
+    for (size_t i = 0; i < n; i++) assert_int_equal(v[i], (i >= 128 && i < 448) || i >= 960);
+    pol.part_begin = 100;
+    pol.part_end = 448;
+    assert_int_equal(weft_parallel_run(rt, &plan_k, weft_range_1d(n, 64), &a, 1, &pol, NULL), WEFT_EINVAL);
+    assert_non_null(strstr(weft_last_error_message(), "part [100, 448) is not whole work-groups"));
+    free(v);
+    weft_runtime_destroy(rt);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    /* One model folder for the job, made by rank 0. */
+    if (me == 0) {
+        snprintf(cache, sizeof cache, "/tmp/weft-mpi-plan-XXXXXX");
+        if (!mkdtemp(cache)) cache[0] = 0;
+    }
+    MPI_Bcast(cache, sizeof cache, MPI_CHAR, 0, MPI_COMM_WORLD);
+    setenv("WEFT_CACHE_DIR", cache, 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(even_without_model),
+        cmocka_unit_test(split_follows_models),
+        cmocka_unit_test(part_of_a_range),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL), any = 0;
+    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (me == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/mpi_plan_k.model", cache);
+        remove(path);
+        rmdir(cache);
+    }
+    MPI_Finalize();
+    return any ? 1 : 0;
+}

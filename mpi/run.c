@@ -28,6 +28,10 @@ typedef struct call {
     void **partials;              /* per reduction argument: every block's partial */
     size_t nblocks, across;       /* reduction blocks; blocks per work-group row */
     weft_mpi_rows_t rows;         /* this rank's */
+    struct call_shape *shapes;    /* every rank's, for check_shapes() */
+    struct piece *done, *todo, *failed; /* pieces run, to run, failed this round */
+    struct outcome *outcomes;     /* every rank's, when one failed */
+    int *alive;                   /* per rank: has not failed */
     double mpi_seconds;
     uint64_t bytes_sent, halo_bytes, messages;
 } call;
@@ -74,8 +78,9 @@ static int wait_all(msgs *m)
 /* ---- what every rank must give alike --------------------------------------- */
 
 typedef struct call_shape {
-    int layout, root, kind, on_fault;
+    int layout, root;
     unsigned long long nargs;
+    uint64_t args_hash;           /* shapes_hash() */
     char kernel[64];
 } call_shape;
 
@@ -97,13 +102,18 @@ static const char *kind_name(int kind)
     }
 }
 
+static const char *access_name(int access)
+{
+    return access == WEFT_READ ? "read" : access == WEFT_WRITE ? "write" : access == WEFT_READ_WRITE ? "read-write" : "?";
+}
+
 static void describe_arg(const arg_shape *a, int distributed, char *buf, size_t cap)
 {
     if (a->kind == WEFT_ARG_SPLIT && distributed)
-        snprintf(buf, cap, "split, %llu bytes per row, halo %llu, access %d", a->unit, a->halo, a->access);
+        snprintf(buf, cap, "split %s, %llu bytes per row, halo %llu", access_name(a->access), a->unit, a->halo);
     else if (a->kind == WEFT_ARG_SPLIT)
-        snprintf(buf, cap, "split, %llu bytes, unit %llu, halo %llu, access %d", a->bytes, a->unit, a->halo,
-                 a->access);
+        snprintf(buf, cap, "split %s, %llu bytes, unit %llu, halo %llu", access_name(a->access), a->bytes, a->unit,
+                 a->halo);
     else if (a->kind == WEFT_ARG_SCALAR || a->kind == WEFT_ARG_LOCAL)
         snprintf(buf, cap, "%s of %llu bytes", kind_name(a->kind), a->size);
     else if (a->kind == WEFT_ARG_REDUCE)
@@ -124,46 +134,61 @@ static arg_shape shape_of(const weft_arg_t *a, int distributed)
     return s;
 }
 
-/* Both collectives run on every rank whatever it finds, so that all see
- * the same and decide alike. */
+/* FNV-1a over the argument shapes: ranks compare one number, and only
+ * when it differs exchange the shapes themselves to say which. */
+static uint64_t shapes_hash(const call *c, int distributed)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < c->nargs; i++) {
+        arg_shape a = shape_of(&c->args[i], distributed);
+        const unsigned char *b = (const unsigned char *)&a;
+        for (size_t j = 0; j < sizeof a; j++) h = (h ^ b[j]) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* Every collective here runs on every rank whatever it finds: all see the
+ * same records and so decide alike. c->shapes has room for every rank's. */
 static int check_shapes(call *c)
 {
     weft_mpi_plan_t *p = c->p;
     const char *what = "weft_mpi_run";
     int distributed = c->o.layout == WEFT_MPI_DISTRIBUTED;
-    call_shape mine = {.layout = (int)c->o.layout, .root = c->o.root, .nargs = c->nargs};
+    call_shape mine = {.layout = (int)c->o.layout, .root = c->o.root, .nargs = c->nargs,
+                       .args_hash = shapes_hash(c, distributed)};
     snprintf(mine.kernel, sizeof mine.kernel, "%s", c->k->name);
-    call_shape *all = malloc((size_t)p->nranks * sizeof *all);
-    int rc = all ? 0 : weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
-    if ((rc = weft__mpi_agree(p->comm, rc, what))) return rc;
-    if (MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, p->comm) != MPI_SUCCESS) {
-        free(all);
+    call_shape *all = c->shapes;
+    if (MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, p->comm) != MPI_SUCCESS)
         return weft_error_set(WEFT_EMPI, "%s: MPI_Allgather failed", what);
+    int args_differ = 0;
+    for (int q = 1; q < p->nranks; q++) {
+        if (all[q].layout == all[0].layout && all[q].root == all[0].root && all[q].nargs == all[0].nargs &&
+            strcmp(all[q].kernel, all[0].kernel) == 0) {
+            args_differ |= all[q].args_hash != all[0].args_hash;
+            continue;
+        }
+        return weft_error_set(WEFT_EINVAL, "%s: the ranks disagree: rank 0 runs kernel '%s' with %llu arguments "
+                              "(layout %s, root %d); rank %d runs '%s' with %llu (layout %s, root %d)", what,
+                              all[0].kernel, all[0].nargs, all[0].layout ? "distributed" : "replicated", all[0].root,
+                              q, all[q].kernel, all[q].nargs, all[q].layout ? "distributed" : "replicated",
+                              all[q].root);
     }
-    for (int q = 1; q < p->nranks && !rc; q++) {
-        if (memcmp(&all[q], &all[0], sizeof mine) == 0) continue;
-        rc = weft_error_set(WEFT_EINVAL, "%s: the ranks disagree: rank 0 runs kernel '%s' with %llu arguments "
-                            "(layout %s, root %d); rank %d runs '%s' with %llu (layout %s, root %d)", what,
-                            all[0].kernel, all[0].nargs, all[0].layout ? "distributed" : "replicated", all[0].root,
-                            q, all[q].kernel, all[q].nargs, all[q].layout ? "distributed" : "replicated",
-                            all[q].root);
-    }
-    free(all);
-    if (rc) return rc; /* every rank saw the same: no agreement needed */
+    if (!args_differ) return 0;
 
+    /* Which argument, and how: the shapes themselves. */
     size_t n = c->nargs ? c->nargs : 1;
-    arg_shape *mine_a = malloc(n * sizeof *mine_a), *all_a = malloc(n * (size_t)p->nranks * sizeof *all_a);
-    rc = mine_a && all_a ? 0 : weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
+    arg_shape *mine_a = calloc(n, sizeof *mine_a), *all_a = malloc(n * (size_t)p->nranks * sizeof *all_a);
+    int rc = mine_a && all_a ? 0 : weft_error_set(WEFT_ENOMEM, "%s: out of memory", what);
     if ((rc = weft__mpi_agree(p->comm, rc, what))) goto out;
-    memset(mine_a, 0, n * sizeof *mine_a);
     for (size_t i = 0; i < c->nargs; i++) mine_a[i] = shape_of(&c->args[i], distributed);
     if (MPI_Allgather(mine_a, (int)(n * sizeof *mine_a), MPI_BYTE, all_a, (int)(n * sizeof *mine_a), MPI_BYTE,
                       p->comm) != MPI_SUCCESS) {
         rc = weft_error_set(WEFT_EMPI, "%s: MPI_Allgather failed", what);
         goto out;
     }
-    for (int q = 1; q < p->nranks && !rc; q++)
-        for (size_t i = 0; i < c->nargs && !rc; i++) {
+    rc = weft_error_set(WEFT_EINVAL, "%s: kernel '%s': the ranks disagree on the arguments", what, c->k->name);
+    for (int q = 1; q < p->nranks; q++)
+        for (size_t i = 0; i < c->nargs; i++) {
             const arg_shape *a = &all_a[i], *b = &all_a[(size_t)q * n + i];
             if (memcmp(a, b, sizeof *a) == 0) continue;
             char da[160], db[160];
@@ -171,6 +196,7 @@ static int check_shapes(call *c)
             describe_arg(b, distributed, db, sizeof db);
             rc = weft_error_set(WEFT_EINVAL, "%s: kernel '%s': the ranks disagree on argument %zu: rank 0 gives %s; "
                                 "rank %d gives %s", what, c->k->name, i, da, q, db);
+            goto out;
         }
 out:
     free(mine_a);
@@ -495,6 +521,28 @@ static void call_free(call *c)
     for (size_t i = 0; c->partials && i < c->nargs; i++) free(c->partials[i]);
     free(c->partials);
     free(c->local);
+    free(c->shapes);
+    free(c->done);
+    free(c->todo);
+    free(c->failed);
+    free(c->outcomes);
+    free(c->alive);
+}
+
+/* Room for every rank's records, and for the pieces of every round: a
+ * round splits each failed piece over the ranks left, and a rank fails
+ * once, so there are at most nranks rounds of nranks * nranks pieces. */
+static int call_alloc(call *c)
+{
+    size_t r = (size_t)c->p->nranks, pieces = r * r * (r + 1) + r;
+    c->shapes = malloc(r * sizeof *c->shapes);
+    c->outcomes = malloc(r * sizeof *c->outcomes);
+    c->alive = malloc(r * sizeof *c->alive);
+    c->done = malloc(pieces * sizeof *c->done);
+    c->todo = malloc(pieces * sizeof *c->todo);
+    c->failed = malloc(pieces * sizeof *c->failed);
+    if (c->shapes && c->outcomes && c->alive && c->done && c->todo && c->failed) return 0;
+    return weft_error_set(WEFT_ENOMEM, "weft_mpi_run: out of memory");
 }
 
 /* Split the failed pieces' rows evenly over the ranks still alive, in
@@ -533,77 +581,68 @@ int weft_mpi_run_at(const char *file, int line, weft_mpi_plan_t *p, const weft_k
     weft__mpi_rows(p, p->rank, &c.rows);
     p->last = (weft_mpi_stats_t){.begin = c.rows.begin, .end = c.rows.end, .rounds = 1};
 
+    /* Everything local first, then one agreement: on success a call costs
+     * that reduction, one all-gather of shapes, (halos,) one reduction of
+     * outcomes, the gather and its reduction. */
     int rc = k ? check_local(&c, pol) : weft_error_set(WEFT_EINVAL, "weft_mpi_run: the kernel is NULL");
+    if (!rc) rc = local_args(&c);
+    if (!rc) rc = call_alloc(&c);
     tm = MPI_Wtime();
     rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
     if (!rc) rc = check_shapes(&c);
-    c.mpi_seconds += MPI_Wtime() - tm;
-    if (rc) return rc;
-    rc = local_args(&c);
-    tm = MPI_Wtime();
-    if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run"))) goto done;
-    if (c.o.layout == WEFT_MPI_DISTRIBUTED) {
+    if (!rc && c.o.layout == WEFT_MPI_DISTRIBUTED) {
         rc = exchange_halos(&c);
-        if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run"))) goto done;
+        rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
     }
     c.mpi_seconds += MPI_Wtime() - tm;
 
     /* Rounds: every rank's block, then (failover) the failed blocks again
      * on the ranks that have not failed. */
-    size_t cap = (size_t)p->nranks * (size_t)p->nranks * ((size_t)p->nranks + 1) + (size_t)p->nranks;
-    piece *done_p = malloc(cap * sizeof *done_p), *todo = malloc(cap * sizeof *todo), *failed = malloc(cap * sizeof *failed);
-    outcome *all = malloc((size_t)p->nranks * sizeof *all);
-    int *alive = malloc((size_t)p->nranks * sizeof *alive);
-    rc = done_p && todo && failed && all && alive ? 0 : weft_error_set(WEFT_ENOMEM, "weft_mpi_run: out of memory");
-    tm = MPI_Wtime();
-    rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
-    c.mpi_seconds += MPI_Wtime() - tm;
     size_t ndone = 0, ntodo = 0;
     int nfail_total = 0, first_rank = -1, recovered = 0;
     outcome first = {0};
     if (!rc) {
         for (int q = 0; q < p->nranks; q++) {
-            alive[q] = 1;
-            todo[ntodo++] = (piece){q, p->bounds[q], p->bounds[q + 1]};
+            c.alive[q] = 1;
+            c.todo[ntodo++] = (piece){q, p->bounds[q], p->bounds[q + 1]};
         }
     }
     int failover = pol && pol->on_fault == WEFT_FAULT_FAILOVER && c.o.layout == WEFT_MPI_REPLICATED;
     for (int round = 1; !rc && ntodo; round++) {
         outcome mine = {0};
         for (size_t s = 0; s < ntodo; s++)
-            if (todo[s].rank == p->rank) run_part(&c, file, line, pol, todo[s].begin, todo[s].end, &mine);
+            if (c.todo[s].rank == p->rank) run_part(&c, file, line, pol, c.todo[s].begin, c.todo[s].end, &mine);
         tm = MPI_Wtime();
         int any = mine.rc != 0, worst = 0;
         if (MPI_Allreduce(&any, &worst, 1, MPI_INT, MPI_MAX, p->comm) != MPI_SUCCESS)
             rc = weft_error_set(WEFT_EMPI, "weft_mpi_run: MPI_Allreduce failed");
-        else if (worst && MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE,
+        else if (worst && MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, c.outcomes, (int)sizeof mine, MPI_BYTE,
                                         p->comm) != MPI_SUCCESS)
             rc = weft_error_set(WEFT_EMPI, "weft_mpi_run: MPI_Allgather failed");
         c.mpi_seconds += MPI_Wtime() - tm;
         if (rc) break;
         size_t nfailed = 0;
         for (size_t s = 0; s < ntodo; s++) {
-            int bad = worst && all[todo[s].rank].rc;
-            if (bad) failed[nfailed++] = todo[s];
-            else if (todo[s].end > todo[s].begin) done_p[ndone++] = todo[s];
+            if (worst && c.outcomes[c.todo[s].rank].rc) c.failed[nfailed++] = c.todo[s];
+            else if (c.todo[s].end > c.todo[s].begin) c.done[ndone++] = c.todo[s];
         }
         ntodo = 0;
         if (!worst) break;
         for (int q = 0; q < p->nranks; q++) {
-            if (!all[q].rc) continue;
-            alive[q] = 0;
+            if (!c.outcomes[q].rc) continue;
+            c.alive[q] = 0;
             nfail_total++;
-            if (first_rank < 0 || all[q].t < first.t) {
-                first = all[q];
+            if (first_rank < 0 || c.outcomes[q].t < first.t) {
+                first = c.outcomes[q];
                 first_rank = q;
             }
         }
         int nalive = 0;
-        for (int q = 0; q < p->nranks; q++) nalive += alive[q];
+        for (int q = 0; q < p->nranks; q++) nalive += c.alive[q];
         /* Only panics fail over: wrong use fails alike on every rank. */
         if (failover && nalive > 0 && first.rc == WEFT_EPANIC) {
             recovered = 1;
-            ntodo = reassign(&c, failed, nfailed, alive, todo);
+            ntodo = reassign(&c, c.failed, nfailed, c.alive, c.todo);
             p->last.rounds = round + 1;
             continue;
         }
@@ -629,17 +668,11 @@ int weft_mpi_run_at(const char *file, int line, weft_mpi_plan_t *p, const weft_k
     }
     if (!rc) {
         tm = MPI_Wtime();
-        rc = gather(&c, done_p, ndone);
+        rc = gather(&c, c.done, ndone);
         rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run");
         c.mpi_seconds += MPI_Wtime() - tm;
     }
     if (!rc) rc = fold_all(&c, panic);
-    free(done_p);
-    free(todo);
-    free(failed);
-    free(all);
-    free(alive);
-done:
     call_free(&c);
     p->last.bytes_sent = c.bytes_sent;
     p->last.halo_bytes_sent = c.halo_bytes;

@@ -34,16 +34,41 @@ static void blas_single_thread(void)
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
+/* Rows of C per OpenBLAS call. OpenBLAS's bits for a row depend on the call
+ * it is computed in (its micro-kernel's row tiles start at the call's first
+ * row, and small calls take other kernels), so the CPU body computes C in
+ * fixed cells of CELL rows, one call each, whatever rows weft hands it: a
+ * row's bits no longer depend on the split, on the number of workers or of
+ * MPI ranks. A piece that covers part of a cell computes the whole cell
+ * into scratch and keeps its own rows (at most two such cells per piece). */
+#define CELL 64
+
 static void sgemm_cpu(size_t begin, size_t end, void *const *argv)
 {
-    const size_t N = WEFT_K_U32(argv, 1), K = WEFT_K_U32(argv, 2);
+    const size_t M = WEFT_K_U32(argv, 0), N = WEFT_K_U32(argv, 1), K = WEFT_K_U32(argv, 2);
     const float alpha = WEFT_K_F32(argv, 3), beta = WEFT_K_F32(argv, 4);
     const float *A = argv[5], *B = argv[6];
     float *C = argv[7];
     blas_single_thread();
-    if (begin >= end) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(end - begin), (blasint)N, (blasint)K, alpha,
-                A + begin * K, (blasint)K, B, (blasint)N, beta, C + begin * N, (blasint)N);
+    float *scratch = NULL;
+    for (size_t c0 = begin / CELL * CELL; c0 < end; c0 += CELL) {
+        size_t c1 = c0 + CELL < M ? c0 + CELL : M, b = begin > c0 ? begin : c0, e = end < c1 ? end : c1;
+        if (b == c0 && e == c1) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(c1 - c0), (blasint)N, (blasint)K,
+                        alpha, A + c0 * K, (blasint)K, B, (blasint)N, beta, C + c0 * N, (blasint)N);
+            continue;
+        }
+        /* The cell's other rows belong to other pieces, perhaps being
+         * written now: the scratch holds zeros there, never their values. */
+        if (!scratch && !(scratch = malloc(CELL * N * sizeof *scratch)))
+            weft_panic("weft_k_sgemm: out of memory for a %d x %zu scratch cell", CELL, N);
+        memset(scratch, 0, (c1 - c0) * N * sizeof *scratch);
+        memcpy(scratch + (b - c0) * N, C + b * N, (e - b) * N * sizeof *scratch);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(c1 - c0), (blasint)N, (blasint)K, alpha,
+                    A + c0 * K, (blasint)K, B, (blasint)N, beta, scratch, (blasint)N);
+        memcpy(C + b * N, scratch + (b - c0) * N, (e - b) * N * sizeof *scratch);
+    }
+    free(scratch);
 }
 
 const weft_kernel_t weft_k_sgemm_kernel = {

@@ -31,7 +31,10 @@
  * round as IEEE 754 says (seen with PoCL's CPU devices and NVIDIA's OpenCL on
  * an H100). sdot and histogram results do not
  * depend on how the range was split. nbody and sgemm agree within float
- * tolerance.
+ * tolerance between the CPU and a device; on the CPU alone each gives the
+ * same bits however the range is split (over workers, chunks or MPI ranks):
+ * nbody computes every body alone, and sgemm's CPU body runs OpenBLAS on
+ * fixed cells of 64 rows of C whatever rows it is handed.
  *
  * Every function returns 0 or a negative WEFT_E* code; bad arguments give
  * WEFT_EINVAL with a message in weft_last_error_message(). A failure while

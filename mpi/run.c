@@ -372,7 +372,7 @@ static void run_part(call *c, const char *file, int line, const weft_policy_t *p
     snprintf(out->thread, sizeof out->thread, "%s", weft_panic_thread(pn) ? weft_panic_thread(pn) : "");
     out->line = weft_panic_line(pn);
     out->cl_status = weft_panic_cl_status(pn);
-    out->has_range = weft_panic_range(pn, &pb, &pe) == 0 ? 1 : 0;
+    out->has_range = weft_panic_range(pn, &pb, &pe) == 1;
     if (!out->has_range) {
         pb = b;
         pe = e;

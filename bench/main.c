@@ -2,6 +2,7 @@
  *
  *   weft-bench [--quick] [--workload NAME[,NAME]] [--size N] [--reps N]
  *              [--json FILE] [--csv FILE] [--list] [--list-devices] [--smoke]
+ *   weft-bench --mpi [--ranks LIST] [--quick] [...]   (bench/mpi/launch.c)
  *
  * Runs the workloads (workloads/), each measured by the harness (harness/)
  * against baselines of the same run. Progress goes to stderr; stdout holds
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mpi_launch.h"
 #include "workloads.h"
 
 #ifndef WEFT_BENCH_WEFT_VERSION
@@ -53,6 +55,9 @@ static void usage(FILE *f)
           "  --list           list the workloads and exit\n"
           "  --list-devices   list every OpenCL platform and device (weft_device_print_all) and exit\n"
           "  --smoke          a tiny run that only checks results (for the test suite)\n"
+          "  --mpi            run mandelbrot, nbody, sgemm and a distributed stencil5 across 1, 2 and 4\n"
+          "                   MPI ranks against one process (weft-bench-mpi under mpirun; --ranks LIST,\n"
+          "                   --quick, --smoke, --reps, --csv and --workload are passed on)\n"
           "  --help           this text\n",
           f);
 }
@@ -211,6 +216,8 @@ int main(int argc, char **argv)
     /* Before anything may load OpenBLAS (it reads the variable once). */
     bench_machine m = {.weft_version = WEFT_BENCH_WEFT_VERSION};
     bench_openblas_env_setup(&m.openblas, argv);
+    /* --mpi: the same operations across MPI ranks, by the companion program. */
+    if (bench_mpi_is_requested(argc, argv)) return bench_mpi_run(argc, argv);
     bench_options o = {0};
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc - 1;

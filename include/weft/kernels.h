@@ -302,10 +302,14 @@ WEFT_API int weft_k_sgemm_args(weft_k_args_t *args, size_t M, size_t N, size_t K
  *  for the chunk's rows, at offsets into the buffers weft made: a device
  *  gets B once and, per chunk, its rows of A (and of C when beta != 0), and
  *  its rows of C are read back; on unified-memory devices CLBlast works in
- *  the host arrays directly. The CPU body is one single-threaded
- *  cblas_sgemm per piece of a chunk (weft splits a chunk lazily by rows,
- *  one or two large panels per CPU thread when no thread runs short of work;
- *  the CPU no longer cuts blocks into square tiles of C). So everything
+ *  the host arrays directly. The CPU body runs single-threaded cblas_sgemm
+ *  on fixed cells of 64 rows of C, one call per cell, whatever piece of a
+ *  chunk it is handed (a cell the piece covers only in part is computed
+ *  whole into scratch, and only the piece's rows kept): OpenBLAS's bits for
+ *  a row depend on the call that computes it, so fixed cells make the CPU's
+ *  result the same bits however the rows are split — over workers, chunks,
+ *  policies or MPI ranks (small chunks, as DYNAMIC's, pay for the partly
+ *  covered cells). So everything
  *  weft_parallel_for does applies: the write borrow of C
  *  (an overlapping operation is refused with WEFT_EBORROW), the policy's
  *  meaning, chunks in multiples of 16 rows (STATIC one contiguous share per

@@ -5,21 +5,11 @@
  * use (ranks disagreeing, a local array too small, refused arguments) is
  * WEFT_EINVAL on every rank. Nothing hangs: every case returns on every
  * rank (the test's timeout would catch one that did not). */
-#include "weft_test.h"
+#include "mpi_test.h"
 
-#include <weft/mpi.h>
 #include <weft/testing.h>
 
-static int me, nranks;
 static weft_runtime_t *rt;
-
-static int all_ok(int ok, const char *what)
-{
-    int all = 0;
-    if (!ok) print_message("rank %d of %d: %s: %s\n", me, nranks, what, weft_last_error_message());
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all;
-}
 
 /* Which ranks' CPU bodies panic (bit q: rank q). */
 static unsigned failing;
@@ -27,7 +17,7 @@ static unsigned failing;
 static void fill(size_t begin, size_t end, void *const *argv)
 {
     int *v = argv[0];
-    if (failing >> me & 1) weft_panic("rank %d refuses rows [%zu, %zu)", me, begin, end);
+    if (failing >> wt_mpi_rank & 1) weft_panic("rank %d refuses rows [%zu, %zu)", wt_mpi_rank, begin, end);
     for (size_t i = begin; i < end; i++) v[i] = (int)(3 * i + 1);
 }
 
@@ -65,7 +55,7 @@ static weft_policy_t cpu_policy(void)
 static void panic_on_rank_2(void **state)
 {
     (void)state;
-    if (nranks < 3) skip();
+    if (wt_mpi_size < 3) skip();
     failing = 1u << 2;
     int *v = calloc(N, sizeof *v);
     weft_policy_t pol = cpu_policy();
@@ -78,7 +68,7 @@ static void panic_on_rank_2(void **state)
              strstr(weft_panic_message(pn), "rank 2 refuses rows") && weft_panic_kernel(pn) &&
              strcmp(weft_panic_kernel(pn), "fill") == 0 && weft_panic_range(pn, &b, &e) == 1 &&
              weft_panic_suppressed(pn) == 0;
-    if (pn) print_message("rank %d: %s\n", me, weft_panic_message(pn));
+    if (pn) print_message("rank %d: %s\n", wt_mpi_rank, weft_panic_message(pn));
     /* The rows named are rank 2's. */
     weft_mpi_plan_t *p;
     int prc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), &pol, 0, &p);
@@ -87,10 +77,10 @@ static void panic_on_rank_2(void **state)
     ok = ok && prc == 0 && b >= r.begin && e <= r.end && b < e;
     if (prc == 0) weft_mpi_plan_destroy(p);
     weft_panic_destroy(pn);
-    assert_true(all_ok(ok, "a panic on rank 2 reaches every rank"));
+    assert_true(wt_mpi_all_ok(ok, "a panic on rank 2 reaches every rank"));
     /* And the next call runs normally. */
     rc = run_fill(v, &pol, NULL);
-    assert_true(all_ok(rc == 0 && filled(v), "the call after a panic"));
+    assert_true(wt_mpi_all_ok(rc == 0 && filled(v), "the call after a panic"));
     free(v);
 }
 
@@ -98,7 +88,7 @@ static void panic_on_rank_2(void **state)
 static void failures_counted(void **state)
 {
     (void)state;
-    if (nranks < 3) skip();
+    if (wt_mpi_size < 3) skip();
     failing = (1u << 1) | (1u << 2);
     int *v = calloc(N, sizeof *v);
     weft_policy_t pol = cpu_policy();
@@ -109,7 +99,7 @@ static void failures_counted(void **state)
              strstr(weft_panic_message(pn), "(1 other failure on other ranks)") &&
              (strstr(weft_panic_message(pn), "rank 1 of") || strstr(weft_panic_message(pn), "rank 2 of"));
     weft_panic_destroy(pn);
-    assert_true(all_ok(ok, "two failing ranks"));
+    assert_true(wt_mpi_all_ok(ok, "two failing ranks"));
     free(v);
 }
 
@@ -119,8 +109,8 @@ static void device_fault_on_rank_2(void **state)
     (void)state;
     int ndev = weft_device_count(rt), min_dev = 0;
     MPI_Allreduce(&ndev, &min_dev, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (nranks < 3 || min_dev == 0) skip();
-    if (me == 2) WT_CHECK(weft_fault_inject(rt, -1, -1, -5 /* CL_OUT_OF_RESOURCES */, "fill"));
+    if (wt_mpi_size < 3 || min_dev == 0) skip();
+    if (wt_mpi_rank == 2) WT_CHECK(weft_fault_inject(rt, -1, -1, -5 /* CL_OUT_OF_RESOURCES */, "fill"));
     int *v = calloc(N, sizeof *v);
     weft_policy_t pol;
     weft_policy_init(&pol);
@@ -128,13 +118,13 @@ static void device_fault_on_rank_2(void **state)
     pol.devices = weft_device_mask(rt, 0);
     weft_panic_t *pn = NULL;
     int rc = run_fill(v, &pol, &pn);
-    if (me == 2) weft_fault_clear(rt);
+    if (wt_mpi_rank == 2) weft_fault_clear(rt);
     int ok = rc == WEFT_EPANIC && pn && strstr(weft_panic_message(pn), "rank 2 of ") &&
              weft_panic_device(pn) != NULL && weft_panic_cl_status(pn) == -5 &&
              weft_panic_cl_status_name(pn) && strcmp(weft_panic_cl_status_name(pn), "CL_OUT_OF_RESOURCES") == 0;
-    if (pn) print_message("rank %d: %s\n", me, weft_panic_message(pn));
+    if (pn) print_message("rank %d: %s\n", wt_mpi_rank, weft_panic_message(pn));
     weft_panic_destroy(pn);
-    assert_true(all_ok(ok, "a device fault on rank 2 reaches every rank"));
+    assert_true(wt_mpi_all_ok(ok, "a device fault on rank 2 reaches every rank"));
     free(v);
 }
 
@@ -149,7 +139,7 @@ static void on_recovered(const weft_panic_t *p, void *data)
 static void failover_across_ranks(void **state)
 {
     (void)state;
-    if (nranks < 3) skip();
+    if (wt_mpi_size < 3) skip();
     failing = 1u << 2;
     int *v = calloc(N, sizeof *v);
     weft_policy_t pol = cpu_policy();
@@ -158,7 +148,7 @@ static void failover_across_ranks(void **state)
     recovered_calls = 0;
     weft_mpi_plan_t *p;
     int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), &pol, 0, &p);
-    assert_true(all_ok(rc == 0, "plan"));
+    assert_true(wt_mpi_all_ok(rc == 0, "plan"));
     uint64_t n = N;
     weft_arg_t args[] = {weft_arg_split(v, N * sizeof *v, sizeof *v, WEFT_WRITE), weft_arg_scalar(&n, sizeof n)};
     rc = weft_mpi_run(p, &fill_k, args, 2, &pol, NULL, NULL);
@@ -166,12 +156,12 @@ static void failover_across_ranks(void **state)
     weft_mpi_stats_t st;
     weft_mpi_plan_stats(p, &st);
     weft_mpi_plan_destroy(p);
-    assert_true(all_ok(rc == 0 && filled(v) && recovered_calls == 1 && st.rounds == 2, "failover"));
+    assert_true(wt_mpi_all_ok(rc == 0 && filled(v) && recovered_calls == 1 && st.rounds == 2, "failover"));
     /* Every rank failing: nothing left to fail over to. */
     failing = ~0u;
     rc = run_fill(v, &pol, NULL);
     failing = 0;
-    assert_true(all_ok(rc == WEFT_EPANIC, "every rank failing panics"));
+    assert_true(wt_mpi_all_ok(rc == WEFT_EPANIC, "every rank failing panics"));
     free(v);
 }
 
@@ -179,33 +169,33 @@ static void failover_across_ranks(void **state)
 static void ranges_disagree(void **state)
 {
     (void)state;
-    if (nranks < 2) skip();
+    if (wt_mpi_size < 2) skip();
     weft_mpi_plan_t *p = NULL;
-    int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(me == 1 ? N + 64 : N, 64), NULL, 0, &p);
+    int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(wt_mpi_rank == 1 ? N + 64 : N, 64), NULL, 0, &p);
     int ok = rc == WEFT_EINVAL && p == NULL && strstr(weft_last_error_message(), "the ranks disagree") &&
              strstr(weft_last_error_message(), "rank 0 gives kernel 'fill', range 4000") &&
              strstr(weft_last_error_message(), "rank 1 gives kernel 'fill', range 4064");
-    assert_true(all_ok(ok, "different ranges"));
+    assert_true(wt_mpi_all_ok(ok, "different ranges"));
 }
 
 /* Ranks giving different argument shapes: WEFT_EINVAL naming the argument. */
 static void arguments_disagree(void **state)
 {
     (void)state;
-    if (nranks < 2) skip();
+    if (wt_mpi_size < 2) skip();
     int *v = calloc(2 * N, sizeof *v);
     uint64_t n = N;
-    weft_arg_t args[] = {weft_arg_split(v, (me == nranks - 1 ? 2 : 1) * N * sizeof *v, sizeof *v, WEFT_WRITE),
+    weft_arg_t args[] = {weft_arg_split(v, (wt_mpi_rank == wt_mpi_size - 1 ? 2 : 1) * N * sizeof *v, sizeof *v, WEFT_WRITE),
                          weft_arg_scalar(&n, sizeof n)};
     weft_policy_t pol = cpu_policy();
     int rc = weft_mpi_parallel_run(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), args, 2, &pol, NULL);
     int ok = rc == WEFT_EINVAL && strstr(weft_last_error_message(), "the ranks disagree on argument 0") &&
              strstr(weft_last_error_message(), "16000 bytes") && strstr(weft_last_error_message(), "32000 bytes");
     /* A different number of arguments. */
-    rc = weft_mpi_parallel_run(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), args, me == 0 ? 1 : 2, &pol, NULL);
+    rc = weft_mpi_parallel_run(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), args, wt_mpi_rank == 0 ? 1 : 2, &pol, NULL);
     ok = ok && rc == WEFT_EINVAL && strstr(weft_last_error_message(), "with 1 arguments") &&
          strstr(weft_last_error_message(), "with 2");
-    assert_true(all_ok(ok, "different arguments"));
+    assert_true(wt_mpi_all_ok(ok, "different arguments"));
     free(v);
 }
 
@@ -216,23 +206,23 @@ static void local_array_too_small(void **state)
     weft_mpi_plan_t *p;
     weft_policy_t pol = cpu_policy();
     int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), &pol, 0, &p);
-    assert_true(all_ok(rc == 0, "plan"));
+    assert_true(wt_mpi_all_ok(rc == 0, "plan"));
     weft_mpi_rows_t r;
-    weft_mpi_plan_rows(p, me, &r);
-    size_t rows = r.last - r.first, bad = (size_t)nranks - 1;
+    weft_mpi_plan_rows(p, wt_mpi_rank, &r);
+    size_t rows = r.last - r.first, bad = (size_t)wt_mpi_size - 1;
     int *v = calloc(rows + 1, sizeof *v);
     uint64_t n = N;
-    weft_arg_t args[] = {weft_arg_split(v, (rows - ((size_t)me == bad)) * sizeof *v, sizeof *v, WEFT_WRITE),
+    weft_arg_t args[] = {weft_arg_split(v, (rows - ((size_t)wt_mpi_rank == bad)) * sizeof *v, sizeof *v, WEFT_WRITE),
                          weft_arg_scalar(&n, sizeof n)};
     weft_mpi_options_t o;
     weft_mpi_options_init(&o);
     o.layout = WEFT_MPI_DISTRIBUTED;
     rc = weft_mpi_run(p, &fill_k, args, 2, &pol, &o, NULL);
     char want[64];
-    snprintf(want, sizeof want, "rank %zu of %d: ", bad, nranks);
+    snprintf(want, sizeof want, "rank %zu of %d: ", bad, wt_mpi_size);
     int ok = rc == WEFT_EINVAL && strstr(weft_last_error_message(), "the local array of") &&
-             ((size_t)me == bad || strstr(weft_last_error_message(), want));
-    assert_true(all_ok(ok, "a local array too small"));
+             ((size_t)wt_mpi_rank == bad || strstr(weft_last_error_message(), want));
+    assert_true(wt_mpi_all_ok(ok, "a local array too small"));
     weft_mpi_plan_destroy(p);
     free(v);
 }
@@ -252,23 +242,20 @@ static void refused_arguments(void **state)
     pol.part_end = 64;
     rc = weft_mpi_parallel_run(rt, MPI_COMM_WORLD, &fill_k, weft_range_1d(N, 64), args, 2, &pol, NULL);
     ok = ok && rc == WEFT_EINVAL && strstr(weft_last_error_message(), "names a part of the range");
-    assert_true(all_ok(ok, "refused arguments"));
+    assert_true(wt_mpi_all_ok(ok, "refused arguments"));
     free(v);
 }
 
+static void before(void)
+{
+    rt = wt_mpi_runtime();
+    wt_capture_install(); /* the panics are expected: keep them off stderr */
+}
+
+static void after(void) { weft_runtime_destroy(rt); }
+
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 1;
-    if (weft_runtime_create(&o, &rt) != 0) {
-        fprintf(stderr, "rank %d: weft_runtime_create: %s\n", me, weft_last_error_message());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    wt_capture_install(); /* the panics are expected: keep them off stderr */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(panic_on_rank_2),
         cmocka_unit_test(failures_counted),
@@ -279,9 +266,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(local_array_too_small),
         cmocka_unit_test(refused_arguments),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL), any = 0;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    weft_runtime_destroy(rt);
-    MPI_Finalize();
-    return any ? 1 : 0;
+    return WT_MPI_MAIN(tests, before, after);
 }

@@ -8,24 +8,14 @@
  *
  * Every check is made on every rank and then reduced: a failure fails the
  * program on every rank, and no rank is left in a collective. */
-#include "weft_test.h"
+#include "mpi_test.h"
 
 #include <weft/kernels.h>
-#include <weft/mpi.h>
 
-static int me, nranks;
 static weft_runtime_t *rt;
 static weft_policy_t everywhere, cpu_only;
 
 /* 1 when ok holds on every rank; a rank where it does not says why. */
-static int all_ok(int ok, const char *what)
-{
-    int all = 0;
-    if (!ok) print_message("rank %d of %d: %s: %s\n", me, nranks, what, weft_last_error_message());
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all;
-}
-
 /* Run a (kernel, range, arguments) across the ranks, replicated. */
 static int mpi_run(const weft_k_args_t *a, const weft_policy_t *pol, const weft_mpi_options_t *o)
 {
@@ -34,7 +24,7 @@ static int mpi_run(const weft_k_args_t *a, const weft_policy_t *pol, const weft_
     if (rc) return rc;
     weft_panic_t *pn = NULL;
     rc = weft_mpi_run(p, a->kernel, a->args, a->nargs, pol, o, &pn);
-    if (pn) print_message("rank %d: %s\n", me, weft_panic_message(pn));
+    if (pn) print_message("rank %d: %s\n", wt_mpi_rank, weft_panic_message(pn));
     weft_panic_destroy(pn);
     weft_mpi_plan_destroy(p);
     return rc;
@@ -58,8 +48,8 @@ static void saxpy(void **state)
     weft_k_args_t a;
     WT_CHECK(weft_k_saxpy_args(&a, n, 1.5f, x, y));
     int rc = mpi_run(&a, &everywhere, NULL);
-    assert_true(all_ok(rc == 0, "saxpy across ranks"));
-    assert_true(all_ok(memcmp(y, ref, n * sizeof *y) == 0, "saxpy: y differs from one process"));
+    assert_true(wt_mpi_all_ok(rc == 0, "saxpy across ranks"));
+    assert_true(wt_mpi_all_ok(memcmp(y, ref, n * sizeof *y) == 0, "saxpy: y differs from one process"));
     free(x);
     free(y);
     free(ref);
@@ -74,9 +64,9 @@ static void sdot(void **state)
     weft_k_args_t a;
     WT_CHECK(weft_k_sdot_args(&a, n, x, y, &got, 256));
     int rc = mpi_run(&a, &everywhere, NULL);
-    assert_true(all_ok(rc == 0, "sdot across ranks"));
+    assert_true(wt_mpi_all_ok(rc == 0, "sdot across ranks"));
     /* The same bits on every rank, and as one process. */
-    assert_true(all_ok(memcmp(&got, &ref, sizeof got) == 0, "sdot: the result differs from one process"));
+    assert_true(wt_mpi_all_ok(memcmp(&got, &ref, sizeof got) == 0, "sdot: the result differs from one process"));
     free(x);
     free(y);
 }
@@ -91,8 +81,8 @@ static void mandelbrot(void **state)
     weft_k_args_t a;
     WT_CHECK(weft_k_mandelbrot_args(&a, w, h, -2.0f, -1.2f, 3.0f / (float)w, 2.4f / (float)h, 300, img));
     int rc = mpi_run(&a, &everywhere, NULL);
-    assert_true(all_ok(rc == 0, "mandelbrot across ranks"));
-    assert_true(all_ok(memcmp(img, ref, w * h * sizeof *img) == 0, "mandelbrot: the image differs"));
+    assert_true(wt_mpi_all_ok(rc == 0, "mandelbrot across ranks"));
+    assert_true(wt_mpi_all_ok(memcmp(img, ref, w * h * sizeof *img) == 0, "mandelbrot: the image differs"));
 
     /* To a root only: rank 0 has the whole image; every rank its own rows. */
     memset(img, 0, w * h * sizeof *img);
@@ -101,19 +91,19 @@ static void mandelbrot(void **state)
     o.root = 0;
     weft_mpi_plan_t *p;
     rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, a.kernel, a.range, &everywhere, 0, &p);
-    assert_true(all_ok(rc == 0, "plan"));
+    assert_true(wt_mpi_all_ok(rc == 0, "plan"));
     rc = weft_mpi_run(p, a.kernel, a.args, a.nargs, &everywhere, &o, NULL);
     weft_mpi_rows_t r;
-    weft_mpi_plan_rows(p, me, &r);
+    weft_mpi_plan_rows(p, wt_mpi_rank, &r);
     int ok = rc == 0 && memcmp(img + r.begin * w, ref + r.begin * w, (r.end - r.begin) * w * sizeof *img) == 0;
-    if (me == 0) ok = ok && memcmp(img, ref, w * h * sizeof *img) == 0;
+    if (wt_mpi_rank == 0) ok = ok && memcmp(img, ref, w * h * sizeof *img) == 0;
     weft_mpi_stats_t st;
     weft_mpi_plan_stats(p, &st);
     /* A rank sends its rows to the root only. */
-    uint64_t want = me == 0 ? 0 : (uint64_t)(r.end - r.begin) * w * sizeof *img;
+    uint64_t want = wt_mpi_rank == 0 ? 0 : (uint64_t)(r.end - r.begin) * w * sizeof *img;
     ok = ok && st.bytes_sent == want;
     weft_mpi_plan_destroy(p);
-    assert_true(all_ok(ok, "mandelbrot to root 0"));
+    assert_true(wt_mpi_all_ok(ok, "mandelbrot to root 0"));
     free(ref);
     free(img);
 }
@@ -128,8 +118,8 @@ static void stencil5_step(void **state)
     WT_CHECK(weft_k_run(rt, &a, &everywhere, WT_PANIC));
     WT_CHECK(weft_k_stencil5_args(&a, w, h, 0.6f, 0.1f, in, out));
     int rc = mpi_run(&a, &everywhere, NULL);
-    assert_true(all_ok(rc == 0, "stencil5 across ranks"));
-    assert_true(all_ok(memcmp(out, ref, w * h * sizeof *out) == 0, "stencil5: the grid differs"));
+    assert_true(wt_mpi_all_ok(rc == 0, "stencil5 across ranks"));
+    assert_true(wt_mpi_all_ok(memcmp(out, ref, w * h * sizeof *out) == 0, "stencil5: the grid differs"));
     free(in);
     free(out);
     free(ref);
@@ -145,11 +135,11 @@ static void histogram(void **state)
     weft_k_args_t a;
     WT_CHECK(weft_k_histogram_args(&a, n, data, -1.0f, 1.0f, got));
     int rc = mpi_run(&a, &everywhere, NULL);
-    assert_true(all_ok(rc == 0, "histogram across ranks"));
+    assert_true(wt_mpi_all_ok(rc == 0, "histogram across ranks"));
     uint64_t total = 0, inside = 0;
     for (int b = 0; b < WEFT_K_HIST_BINS; b++) total += got[b];
     for (size_t i = 0; i < n; i++) inside += data[i] >= -1.0f && data[i] < 1.0f;
-    assert_true(all_ok(memcmp(got, ref, sizeof got) == 0 && total == inside, "histogram: the counts differ"));
+    assert_true(wt_mpi_all_ok(memcmp(got, ref, sizeof got) == 0 && total == inside, "histogram: the counts differ"));
     free(data);
 }
 
@@ -166,9 +156,9 @@ static void nbody_step(void **state)
     WT_CHECK(weft_k_run(rt, &a, &cpu_only, WT_PANIC));
     WT_CHECK(weft_k_nbody_args(&a, n, 0.01f, 0.05f, pos, vel, out));
     int rc = mpi_run(&a, &cpu_only, NULL);
-    assert_true(all_ok(rc == 0, "nbody across ranks"));
+    assert_true(wt_mpi_all_ok(rc == 0, "nbody across ranks"));
     int ok = memcmp(out, out_ref, 4 * n * sizeof(float)) == 0 && memcmp(vel, vel_ref, 4 * n * sizeof(float)) == 0;
-    assert_true(all_ok(ok, "nbody: positions or velocities differ"));
+    assert_true(wt_mpi_all_ok(ok, "nbody: positions or velocities differ"));
     free(pos);
     free(vel);
     free(vel_ref);
@@ -187,41 +177,34 @@ static void sgemm(void **state)
     WT_CHECK(weft_k_run(rt, &a, &cpu_only, WT_PANIC));
     WT_CHECK(weft_k_sgemm_args(&a, M, N, K, 0.5f, A, B, 2.0f, C));
     int rc = mpi_run(&a, &cpu_only, NULL);
-    assert_true(all_ok(rc == 0, "sgemm across ranks"));
+    assert_true(wt_mpi_all_ok(rc == 0, "sgemm across ranks"));
     size_t bad = 0;
     for (size_t i = 0; i < M * N; i++) bad += memcmp(&C[i], &C_ref[i], sizeof(float)) != 0;
-    if (bad) print_message("rank %d: sgemm: %zu of %zu elements differ\n", me, bad, M * N);
-    assert_true(all_ok(bad == 0, "sgemm: C differs"));
+    if (bad) print_message("rank %d: sgemm: %zu of %zu elements differ\n", wt_mpi_rank, bad, M * N);
+    assert_true(wt_mpi_all_ok(bad == 0, "sgemm: C differs"));
     free(A);
     free(B);
     free(C);
     free(C_ref);
 }
 
-int main(int argc, char **argv)
+static void before(void)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 1; /* ranks share the machine's cores */
-    if (weft_runtime_create(&o, &rt) != 0) {
-        fprintf(stderr, "rank %d: weft_runtime_create: %s\n", me, weft_last_error_message());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    rt = wt_mpi_runtime();
     weft_policy_init(&everywhere);
     everywhere.devices = weft_device_mask(rt, 0); /* every device, CPU ones too */
     weft_policy_init(&cpu_only);
     cpu_only.devices = 0;
+}
+
+static void after(void) { weft_runtime_destroy(rt); }
+
+int main(int argc, char **argv)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saxpy),      cmocka_unit_test(sdot),       cmocka_unit_test(mandelbrot),
         cmocka_unit_test(stencil5_step), cmocka_unit_test(histogram), cmocka_unit_test(nbody_step),
         cmocka_unit_test(sgemm),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL), any = 0;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    weft_runtime_destroy(rt);
-    MPI_Finalize();
-    return any ? 1 : 0;
+    return WT_MPI_MAIN(tests, before, after);
 }

@@ -3,20 +3,10 @@
  * the models' speeds with them, whole work-groups, contiguous, in rank
  * order; the rows a distributed rank holds; a part of a range in one
  * process runs only its work-groups. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "mpi_test.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include <weft/mpi.h>
-#include <weft/weft.h>
-
-static int me, nranks;
 static char cache[256];
 
 static void touch(size_t begin, size_t end, void *const *argv)
@@ -42,7 +32,7 @@ static weft_runtime_t *runtime(int threads)
 static void check_blocks(const weft_mpi_plan_t *p, size_t n, size_t group, size_t halo)
 {
     size_t at = 0;
-    for (int q = 0; q < nranks; q++) {
+    for (int q = 0; q < wt_mpi_size; q++) {
         weft_mpi_rows_t r;
         assert_int_equal(weft_mpi_plan_rows(p, q, &r), 0);
         assert_int_equal(r.n, n);
@@ -56,7 +46,7 @@ static void check_blocks(const weft_mpi_plan_t *p, size_t n, size_t group, size_
     }
     assert_int_equal(at, n);
     weft_mpi_rows_t r;
-    assert_int_equal(weft_mpi_plan_rows(p, nranks, &r), WEFT_EINVAL);
+    assert_int_equal(weft_mpi_plan_rows(p, wt_mpi_size, &r), WEFT_EINVAL);
     assert_non_null(strstr(weft_last_error_message(), "does not exist"));
 }
 
@@ -70,11 +60,11 @@ static void even_without_model(void **state)
     assert_int_equal(weft_mpi_plan_create(rt, MPI_COMM_WORLD, &plan_k, weft_range_1d(n, group), NULL, 2, &p), 0);
     check_blocks(p, n, group, 2);
     size_t groups = (n + group - 1) / group;
-    for (int q = 0; q < nranks; q++) {
+    for (int q = 0; q < wt_mpi_size; q++) {
         weft_mpi_rows_t r;
         weft_mpi_plan_rows(p, q, &r);
         size_t g = (r.end - r.begin + group - 1) / group;
-        assert_true(g + 1 >= groups / (size_t)nranks && g <= groups / (size_t)nranks + 1);
+        assert_true(g + 1 >= groups / (size_t)wt_mpi_size && g <= groups / (size_t)wt_mpi_size + 1);
     }
     weft_mpi_plan_destroy(p);
     weft_runtime_destroy(rt);
@@ -88,31 +78,31 @@ static void split_follows_models(void **state)
     (void)state;
     size_t n = 64 * 1000, group = 64;
     /* The key of a share's size class: 2^k with k = floor(log2(groups)). */
-    size_t share_groups = n / (size_t)nranks / group;
+    size_t share_groups = n / (size_t)wt_mpi_size / group;
     int cls = 0;
     for (size_t g = share_groups; g > 1; g >>= 1) cls++;
-    if (me == 0) {
+    if (wt_mpi_rank == 0) {
         char path[512];
         snprintf(path, sizeof path, "%s/mpi_plan_k.model", cache);
         FILE *f = fopen(path, "w");
         assert_non_null(f);
-        for (int q = 0; q < nranks; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls, q + 1, 1000 * (q + 1));
+        for (int q = 0; q < wt_mpi_size; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls, q + 1, 1000 * (q + 1));
         fclose(f);
     }
     MPI_Barrier(MPI_COMM_WORLD);
-    weft_runtime_t *rt = runtime(me + 1);
+    weft_runtime_t *rt = runtime(wt_mpi_rank + 1);
     weft_policy_t pol;
     weft_policy_init(&pol);
     pol.kind = WEFT_POLICY_ADAPTIVE;
     pol.devices = 0;
     double v = 0;
-    assert_int_equal(weft_parallel_speed(rt, &plan_k, weft_range_1d(n, group), &pol, n / (size_t)nranks, &v), 1);
-    assert_true(v == 1000.0 * (me + 1));
+    assert_int_equal(weft_parallel_speed(rt, &plan_k, weft_range_1d(n, group), &pol, n / (size_t)wt_mpi_size, &v), 1);
+    assert_true(v == 1000.0 * (wt_mpi_rank + 1));
     weft_mpi_plan_t *p;
     assert_int_equal(weft_mpi_plan_create(rt, MPI_COMM_WORLD, &plan_k, weft_range_1d(n, group), &pol, 0, &p), 0);
     check_blocks(p, n, group, 0);
-    double total = nranks * (nranks + 1) / 2.0, sum = 0;
-    for (int q = 0; q < nranks; q++) {
+    double total = wt_mpi_size * (wt_mpi_size + 1) / 2.0, sum = 0;
+    for (int q = 0; q < wt_mpi_size; q++) {
         weft_mpi_rows_t r;
         weft_mpi_plan_rows(p, q, &r);
         sum += q + 1;
@@ -128,11 +118,11 @@ static void split_follows_models(void **state)
     weft_mpi_stats_t st;
     assert_int_equal(weft_mpi_plan_stats(p, &st), 0);
     weft_mpi_rows_t mine;
-    weft_mpi_plan_rows(p, me, &mine);
+    weft_mpi_plan_rows(p, wt_mpi_rank, &mine);
     assert_int_equal(st.begin, mine.begin);
     assert_int_equal(st.end, mine.end);
     /* Each rank sent its rows to every other rank. */
-    assert_int_equal(st.bytes_sent, (uint64_t)(mine.end - mine.begin) * sizeof(int) * (uint64_t)(nranks - 1));
+    assert_int_equal(st.bytes_sent, (uint64_t)(mine.end - mine.begin) * sizeof(int) * (uint64_t)(wt_mpi_size - 1));
     assert_int_equal(st.rounds, 1);
     free(v_arr);
     weft_mpi_plan_destroy(p);
@@ -166,32 +156,34 @@ static void part_of_a_range(void **state)
     weft_runtime_destroy(rt);
 }
 
-int main(int argc, char **argv)
+/* One model folder for the job, made by rank 0. */
+static void before(void)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    /* One model folder for the job, made by rank 0. */
-    if (me == 0) {
+    if (wt_mpi_rank == 0) {
         snprintf(cache, sizeof cache, "/tmp/weft-mpi-plan-XXXXXX");
         if (!mkdtemp(cache)) cache[0] = 0;
     }
     MPI_Bcast(cache, sizeof cache, MPI_CHAR, 0, MPI_COMM_WORLD);
     setenv("WEFT_CACHE_DIR", cache, 1);
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(even_without_model),
-        cmocka_unit_test(split_follows_models),
-        cmocka_unit_test(part_of_a_range),
-    };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL), any = 0;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+}
+
+static void after(void)
+{
     MPI_Barrier(MPI_COMM_WORLD);
-    if (me == 0) {
+    if (wt_mpi_rank == 0) {
         char path[512];
         snprintf(path, sizeof path, "%s/mpi_plan_k.model", cache);
         remove(path);
         rmdir(cache);
     }
-    MPI_Finalize();
-    return any ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(even_without_model),
+        cmocka_unit_test(split_follows_models),
+        cmocka_unit_test(part_of_a_range),
+    };
+    return WT_MPI_MAIN(tests, before, after);
 }

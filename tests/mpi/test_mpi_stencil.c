@@ -5,25 +5,15 @@
  * bits as the one-process run. On the CPU and every device of each rank,
  * and on devices alone (their buffers then reach the local arrays through
  * absolute row indices). Checks are reduced over the ranks. */
-#include "weft_test.h"
+#include "mpi_test.h"
 
 #include <weft/kernels.h>
-#include <weft/mpi.h>
 
 #define W 83
 #define H 161
 #define STEPS 50
 
-static int me, nranks;
 static weft_runtime_t *rt;
-
-static int all_ok(int ok, const char *what)
-{
-    int all = 0;
-    if (!ok) print_message("rank %d of %d: %s: %s\n", me, nranks, what, weft_last_error_message());
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all;
-}
 
 static float cell(size_t i) { return (float)((i * 2654435761u) % 1000) / 1000.0f; }
 
@@ -32,12 +22,12 @@ static float cell(size_t i) { return (float)((i * 2654435761u) % 1000) / 1000.0f
 static uint64_t halo_bytes_expected(const weft_mpi_plan_t *p, size_t halo)
 {
     weft_mpi_rows_t mine;
-    weft_mpi_plan_rows(p, me, &mine);
+    weft_mpi_plan_rows(p, wt_mpi_rank, &mine);
     uint64_t bytes = 0;
-    for (int q = 0; q < nranks; q++) {
+    for (int q = 0; q < wt_mpi_size; q++) {
         weft_mpi_rows_t r;
         weft_mpi_plan_rows(p, q, &r);
-        if (q == me || r.end == r.begin) continue;
+        if (q == wt_mpi_rank || r.end == r.begin) continue;
         size_t lo = r.begin > halo ? r.begin - halo : 0, hi = r.end + halo;
         lo = lo > mine.begin ? lo : mine.begin;
         hi = hi < mine.end ? hi : mine.end;
@@ -58,9 +48,9 @@ static void run_distributed(const weft_policy_t *pol)
     WT_CHECK(weft_k_stencil5_args(&s, W, H, 0.5f, 0.125f, a, b));
     weft_mpi_plan_t *p;
     int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, s.kernel, s.range, pol, 1, &p);
-    assert_true(all_ok(rc == 0, "plan"));
+    assert_true(wt_mpi_all_ok(rc == 0, "plan"));
     weft_mpi_rows_t r;
-    weft_mpi_plan_rows(p, me, &r);
+    weft_mpi_plan_rows(p, wt_mpi_rank, &r);
     size_t rows = r.last - r.first;
     float *la = malloc((rows ? rows : 1) * W * sizeof *la), *lb = malloc((rows ? rows : 1) * W * sizeof *lb);
     for (size_t y = r.first; y < r.last; y++)
@@ -84,21 +74,21 @@ static void run_distributed(const weft_policy_t *pol)
         t.args[5].bytes = rows * W * sizeof(float);
         weft_panic_t *pn = NULL;
         rc = weft_mpi_run(p, t.kernel, t.args, t.nargs, pol, &o, &pn);
-        if (pn) print_message("rank %d: %s\n", me, weft_panic_message(pn));
+        if (pn) print_message("rank %d: %s\n", wt_mpi_rank, weft_panic_message(pn));
         weft_panic_destroy(pn);
         weft_mpi_stats_t st;
         weft_mpi_plan_stats(p, &st);
         ok = rc == 0 && st.halo_bytes_sent == want && st.bytes_sent == want;
         if (!ok)
-            print_message("rank %d step %d: rc %d, halo bytes %llu, bytes %llu, expected %llu\n", me, step, rc,
+            print_message("rank %d step %d: rc %d, halo bytes %llu, bytes %llu, expected %llu\n", wt_mpi_rank, step, rc,
                           (unsigned long long)st.halo_bytes_sent, (unsigned long long)st.bytes_sent,
                           (unsigned long long)want);
     }
-    assert_true(all_ok(ok, "50 steps with exactly the halo rows sent"));
+    assert_true(wt_mpi_all_ok(ok, "50 steps with exactly the halo rows sent"));
     /* STEPS is even: the state is back in la (and the one-process one in a). */
     size_t own = (r.end - r.begin) * W;
     ok = ref == a && (own == 0 || memcmp(la + (r.begin - r.first) * W, a + r.begin * W, own * sizeof *la) == 0);
-    assert_true(all_ok(ok, "the rows differ from the one-process run"));
+    assert_true(wt_mpi_all_ok(ok, "the rows differ from the one-process run"));
     weft_mpi_plan_destroy(p);
     free(la);
     free(lb);
@@ -139,14 +129,14 @@ static void replicated(void **state)
     weft_k_args_t s;
     WT_CHECK(weft_k_stencil5_args(&s, W, H, 0.5f, 0.125f, c, d));
     weft_mpi_plan_t *p;
-    assert_true(all_ok(weft_mpi_plan_create(rt, MPI_COMM_WORLD, s.kernel, s.range, NULL, 0, &p) == 0, "plan"));
+    assert_true(wt_mpi_all_ok(weft_mpi_plan_create(rt, MPI_COMM_WORLD, s.kernel, s.range, NULL, 0, &p) == 0, "plan"));
     int ok = 1;
     for (int step = 0; step < STEPS && ok; step++) {
         weft_k_args_t t;
         WT_CHECK(weft_k_stencil5_args(&t, W, H, 0.5f, 0.125f, step % 2 ? d : c, step % 2 ? c : d));
         ok = weft_mpi_run(p, t.kernel, t.args, t.nargs, NULL, NULL, NULL) == 0;
     }
-    assert_true(all_ok(ok && memcmp(c, a, W * H * sizeof *c) == 0, "replicated stencil differs"));
+    assert_true(wt_mpi_all_ok(ok && memcmp(c, a, W * H * sizeof *c) == 0, "replicated stencil differs"));
     weft_mpi_plan_destroy(p);
     free(a);
     free(b);
@@ -154,26 +144,19 @@ static void replicated(void **state)
     free(d);
 }
 
+static void before(void)
+{
+    rt = wt_mpi_runtime();
+}
+
+static void after(void) { weft_runtime_destroy(rt); }
+
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    weft_runtime_options_t o;
-    weft_runtime_options_init(&o);
-    o.cpu_threads = 1;
-    if (weft_runtime_create(&o, &rt) != 0) {
-        fprintf(stderr, "rank %d: weft_runtime_create: %s\n", me, weft_last_error_message());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cpu_and_devices),
         cmocka_unit_test(devices_only),
         cmocka_unit_test(replicated),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL), any = 0;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    weft_runtime_destroy(rt);
-    MPI_Finalize();
-    return any ? 1 : 0;
+    return WT_MPI_MAIN(tests, before, after);
 }

@@ -40,7 +40,11 @@
  *
  *  weft_mpi uses a duplicate of the communicator it is given, so its
  *  messages never match the program's own. Calls on one plan must not run
- *  at the same time on several threads of a rank. */
+ *  at the same time on several threads of a rank. weft_mpi makes its MPI
+ *  calls on the thread that calls it (never on weft's workers or device
+ *  callbacks): MPI_Init's level of thread support is enough from the main
+ *  thread; calling from another thread (a weft task, say) needs MPI
+ *  initialised with MPI_Init_thread at MPI_THREAD_SERIALIZED or above. */
 #ifndef WEFT_MPI_H
 #define WEFT_MPI_H
 

@@ -148,7 +148,9 @@ WEFT_API int weft_mpi_plan_rows(const weft_mpi_plan_t *p, int rank, weft_mpi_row
  *  @return 0; WEFT_EINVAL (NULL p or out). */
 WEFT_API int weft_mpi_plan_stats(const weft_mpi_plan_t *p, weft_mpi_stats_t *out);
 
-/** Free a plan (not collective). NULL does nothing.
+/** Free a plan. Every rank calls it, as for any communicator: it frees the
+ *  plan's duplicate (MPI_Comm_free, which MPI counts as collective; after
+ *  MPI_Finalize only the memory is freed). NULL does nothing.
  *  @param p  the plan. */
 WEFT_API void weft_mpi_plan_destroy(weft_mpi_plan_t *p);
 

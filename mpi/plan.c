@@ -144,10 +144,13 @@ int weft_mpi_plan_create(weft_runtime_t *rt, MPI_Comm comm, const weft_kernel_t 
     p->group = r.group[r.dims - 1];
     p->halo = halo;
     /* Speeds: the models, summed over the rank's places, for a block of
-     * about an even share; even when any rank has none. */
+     * about an even share; even when any rank has none. Models are kept per
+     * size class (powers of two): a block an earlier plan sized by speed
+     * may have landed in the class above or below an even share's. */
     double v = 0;
-    size_t share = p->n / (size_t)p->nranks;
-    if (weft_parallel_speed(rt, k, r, pol, share ? share : 1, &v) != 1 || !(v > 0)) v = 0;
+    size_t share = p->n / (size_t)p->nranks, sizes[3] = {share ? share : 1, 2 * share, share / 2};
+    for (int i = 0; i < 3 && !(v > 0); i++)
+        if (sizes[i] == 0 || weft_parallel_speed(rt, k, r, pol, sizes[i], &v) != 1 || !(v > 0)) v = 0;
     if (MPI_Allgather(&v, 1, MPI_DOUBLE, speed, 1, MPI_DOUBLE, dup) != MPI_SUCCESS) {
         rc = weft_error_set(WEFT_EMPI, "%s: MPI_Allgather failed", what);
         goto fail_tmp;

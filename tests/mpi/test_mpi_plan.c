@@ -16,6 +16,7 @@ static void touch(size_t begin, size_t end, void *const *argv)
 }
 
 static const weft_kernel_t plan_k = {.name = "mpi_plan_k", .cpu = touch};
+static const weft_kernel_t plan_k2 = {.name = "mpi_plan_k2", .cpu = touch};
 
 static weft_runtime_t *runtime(int threads)
 {
@@ -129,6 +130,44 @@ static void split_follows_models(void **state)
     weft_runtime_destroy(rt);
 }
 
+/* Models kept only for the size class above an even share's (where blocks
+ * an earlier plan sized by speed may have landed) still size the blocks. */
+static void split_follows_neighbour_class(void **state)
+{
+    (void)state;
+    size_t n = 64 * 1000, group = 64, share_groups = n / (size_t)wt_mpi_size / group;
+    int cls = 0;
+    for (size_t g = share_groups; g > 1; g >>= 1) cls++;
+    if (wt_mpi_rank == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/mpi_plan_k2.model", cache);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int q = 0; q < wt_mpi_size; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls + 1, q + 1, 1000 * (q + 1));
+        fclose(f);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    weft_runtime_t *rt = runtime(wt_mpi_rank + 1);
+    weft_policy_t pol;
+    weft_policy_init(&pol);
+    pol.kind = WEFT_POLICY_ADAPTIVE;
+    pol.devices = 0;
+    weft_mpi_plan_t *p;
+    int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &plan_k2, weft_range_1d(n, group), &pol, 0, &p);
+    int ok = rc == 0;
+    double total = wt_mpi_size * (wt_mpi_size + 1) / 2.0, sum = 0;
+    for (int q = 0; q < wt_mpi_size && ok; q++) {
+        weft_mpi_rows_t r;
+        weft_mpi_plan_rows(p, q, &r);
+        sum += q + 1;
+        double want_end = (double)n * sum / total;
+        ok = (double)r.end > want_end - (double)group && (double)r.end < want_end + (double)group;
+    }
+    if (rc == 0) weft_mpi_plan_destroy(p);
+    weft_runtime_destroy(rt);
+    assert_true(wt_mpi_all_ok(ok, "blocks from the neighbouring size class's models"));
+}
+
 /* One process: a part runs only its work-groups, bodies see absolute
  * indices, and a bad part is refused. */
 static void part_of_a_range(void **state)
@@ -174,6 +213,8 @@ static void after(void)
         char path[512];
         snprintf(path, sizeof path, "%s/mpi_plan_k.model", cache);
         remove(path);
+        snprintf(path, sizeof path, "%s/mpi_plan_k2.model", cache);
+        remove(path);
         rmdir(cache);
     }
 }
@@ -183,6 +224,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(even_without_model),
         cmocka_unit_test(split_follows_models),
+        cmocka_unit_test(split_follows_neighbour_class),
         cmocka_unit_test(part_of_a_range),
     };
     return WT_MPI_MAIN(tests, before, after);

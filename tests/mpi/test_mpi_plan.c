@@ -71,31 +71,39 @@ static void even_without_model(void **state)
     weft_runtime_destroy(rt);
 }
 
+/* Rank 0 writes kernel's model: rank q's CPU place (q + 1 threads) at
+ * 1000 (q + 1) indices per second, under the size class of an even share of
+ * n indices in groups of `group`, plus `shift`; then a runtime of q + 1
+ * threads and an adaptive CPU policy for each rank. */
+static weft_runtime_t *with_models(const char *kernel, size_t n, size_t group, int shift, weft_policy_t *pol)
+{
+    /* The key of a share's size class: 2^k with k = floor(log2(groups)). */
+    int cls = 0;
+    for (size_t g = n / (size_t)wt_mpi_size / group; g > 1; g >>= 1) cls++;
+    if (wt_mpi_rank == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.model", cache, kernel);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int q = 0; q < wt_mpi_size; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls + shift, q + 1, 1000 * (q + 1));
+        fclose(f);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    weft_policy_init(pol);
+    pol->kind = WEFT_POLICY_ADAPTIVE;
+    pol->devices = 0;
+    return runtime(wt_mpi_rank + 1);
+}
+
 /* With a model for every rank's places, the blocks follow the speeds: rank
  * q's CPU place (q + 1 threads, a key of its own) is stored (q + 1) times as
- * fast as rank 0's. */
+ * fast as rank 0's (with_models). */
 static void split_follows_models(void **state)
 {
     (void)state;
     size_t n = 64 * 1000, group = 64;
-    /* The key of a share's size class: 2^k with k = floor(log2(groups)). */
-    size_t share_groups = n / (size_t)wt_mpi_size / group;
-    int cls = 0;
-    for (size_t g = share_groups; g > 1; g >>= 1) cls++;
-    if (wt_mpi_rank == 0) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/mpi_plan_k.model", cache);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        for (int q = 0; q < wt_mpi_size; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls, q + 1, 1000 * (q + 1));
-        fclose(f);
-    }
-    MPI_Barrier(MPI_COMM_WORLD);
-    weft_runtime_t *rt = runtime(wt_mpi_rank + 1);
     weft_policy_t pol;
-    weft_policy_init(&pol);
-    pol.kind = WEFT_POLICY_ADAPTIVE;
-    pol.devices = 0;
+    weft_runtime_t *rt = with_models(plan_k.name, n, group, 0, &pol);
     double v = 0;
     assert_int_equal(weft_parallel_speed(rt, &plan_k, weft_range_1d(n, group), &pol, n / (size_t)wt_mpi_size, &v), 1);
     assert_true(v == 1000.0 * (wt_mpi_rank + 1));
@@ -135,23 +143,9 @@ static void split_follows_models(void **state)
 static void split_follows_neighbour_class(void **state)
 {
     (void)state;
-    size_t n = 64 * 1000, group = 64, share_groups = n / (size_t)wt_mpi_size / group;
-    int cls = 0;
-    for (size_t g = share_groups; g > 1; g >>= 1) cls++;
-    if (wt_mpi_rank == 0) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/mpi_plan_k2.model", cache);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        for (int q = 0; q < wt_mpi_size; q++) fprintf(f, "2^%d cpu:%d\t%d\n", cls + 1, q + 1, 1000 * (q + 1));
-        fclose(f);
-    }
-    MPI_Barrier(MPI_COMM_WORLD);
-    weft_runtime_t *rt = runtime(wt_mpi_rank + 1);
+    size_t n = 64 * 1000, group = 64;
     weft_policy_t pol;
-    weft_policy_init(&pol);
-    pol.kind = WEFT_POLICY_ADAPTIVE;
-    pol.devices = 0;
+    weft_runtime_t *rt = with_models(plan_k2.name, n, group, 1, &pol);
     weft_mpi_plan_t *p;
     int rc = weft_mpi_plan_create(rt, MPI_COMM_WORLD, &plan_k2, weft_range_1d(n, group), &pol, 0, &p);
     int ok = rc == 0;

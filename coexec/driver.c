@@ -505,6 +505,15 @@ static uint64_t device_set(weft_runtime_t *rt, uint64_t requested, int cpu_place
     return weft__place_set(requested, cpu_place, ndev, is_cpu, cus);
 }
 
+/* The places policy pol gives kernel k: the CPU place (*cpu_place: 1 when
+ * it takes part: the policy asks for it and k has a CPU body) and the
+ * devices (the mask; none without a device body). */
+static uint64_t places_of(weft_runtime_t *rt, const weft_kernel_t *k, const weft_policy_t *pol, int *cpu_place)
+{
+    *cpu_place = pol->use_cpu && (k->cpu || k->cpu_ctx);
+    return k->cl_source || k->cl_body ? device_set(rt, pol->devices, *cpu_place, weft_device_count(rt)) : 0;
+}
+
 /* The op's own copy of the kernel and the request; -1 when memory ran out. */
 static int copy_request(weft__op *op, const weft_kernel_t *k, const weft_arg_t *args, size_t nargs)
 {
@@ -560,11 +569,9 @@ static int start(const char *file, int line, weft_runtime_t *rt, weft_scope_t *s
     }
 
     /* Places: the CPU, then devices in order; each needs its body. */
-    int has_device_body = k->cl_source || k->cl_body;
-    int cpu_place = pol->use_cpu && (k->cpu || k->cpu_ctx);
+    int has_device_body = k->cl_source || k->cl_body, cpu_place, ndev = weft_device_count(rt);
+    uint64_t devices = places_of(rt, k, pol, &cpu_place);
     if (cpu_place) add_place(op, -1, &weft__place_cpu);
-    int ndev = weft_device_count(rt);
-    uint64_t devices = has_device_body ? device_set(rt, pol->devices, cpu_place, ndev) : 0;
     for (int d = 0; d < ndev && d < 64; d++)
         if (devices >> d & 1) add_place(op, d, k->cl_body ? &weft__place_cl_body : &weft__place_cl_kernel);
     if (op->nplaces == 0) {
@@ -695,8 +702,8 @@ int weft_parallel_speed(weft_runtime_t *rt, const weft_kernel_t *k, weft_range_t
     }
     size_t group = r.group[r.dims - 1], across = r.dims == 2 ? (r.size[0] + r.group[0] - 1) / r.group[0] : 1;
     int cls = blocks_class((part + group - 1) / group * across);
-    int cpu_place = pol->use_cpu && (k->cpu || k->cpu_ctx), ndev = weft_device_count(rt), nplaces = 0;
-    uint64_t devices = k->cl_source || k->cl_body ? device_set(rt, pol->devices, cpu_place, ndev) : 0;
+    int cpu_place, ndev = weft_device_count(rt), nplaces = 0;
+    uint64_t devices = places_of(rt, k, pol, &cpu_place);
     double sum = 0, v;
     char key[300];
     for (int d = -1; d < ndev && d < 64; d++) {

@@ -67,12 +67,17 @@ static int post(msgs *m, int send, void *buf, size_t bytes, int peer, int tag, M
     return 0;
 }
 
-static int wait_all(msgs *m)
+/* Wait for every message posted (also after a failed post: those already
+ * posted must complete before their buffers go) and tell how it went:
+ * posted is what the posting returned; doing names the phase. */
+static int wait_all(msgs *m, int posted, const char *doing)
 {
     int rc = m->n ? MPI_Waitall((int)m->n, m->v, MPI_STATUSES_IGNORE) : MPI_SUCCESS;
     free(m->v);
     *m = (msgs){0};
-    return rc == MPI_SUCCESS ? 0 : WEFT_EMPI;
+    if (posted == WEFT_ENOMEM) return weft_error_set(posted, "weft_mpi_run: out of memory %s", doing);
+    if (posted || rc != MPI_SUCCESS) return weft_error_set(WEFT_EMPI, "weft_mpi_run: a message failed %s", doing);
+    return 0;
 }
 
 /* ---- what every rank must give alike --------------------------------------- */
@@ -283,7 +288,16 @@ static int local_args(call *c)
 
 /* ---- halos -------------------------------------------------------------------- */
 
-static size_t sub_sat(size_t a, size_t b) { return a > b ? a - b : 0; }
+/* The rows [*lo, *hi) of owner's block that reader's block, widened by h
+ * rows each side, reaches; 0 when none (an empty block reaches nothing). */
+static int reach(const weft_mpi_rows_t *owner, const weft_mpi_rows_t *reader, size_t h, size_t *lo, size_t *hi)
+{
+    if (reader->end == reader->begin) return 0;
+    size_t from = reader->begin > h ? reader->begin - h : 0, to = reader->end + h;
+    *lo = owner->begin > from ? owner->begin : from;
+    *hi = owner->end < to ? owner->end : to;
+    return *lo < *hi;
+}
 
 /* Distributed: every read split argument with a halo gets the rows its
  * halo reaches from the ranks that own them; exactly those rows move. */
@@ -301,31 +315,19 @@ static int exchange_halos(call *c)
             if (q == p->rank) continue;
             weft_mpi_rows_t rq;
             weft__mpi_rows(p, q, &rq);
-            /* Rows of q this rank's halo reaches. */
-            if (me->end > me->begin) {
-                size_t lo = rq.begin > sub_sat(me->begin, h) ? rq.begin : sub_sat(me->begin, h);
-                size_t hi = rq.end < me->end + h ? rq.end : me->end + h;
-                if (lo < hi)
-                    rc = post(&m, 0, (char *)a->data + (lo - me->first) * a->unit, (hi - lo) * a->unit, q, (int)i,
-                              p->comm, c);
-            }
-            /* Rows of this rank q's halo reaches. */
-            if (!rc && rq.end > rq.begin) {
-                size_t lo = me->begin > sub_sat(rq.begin, h) ? me->begin : sub_sat(rq.begin, h);
-                size_t hi = me->end < rq.end + h ? me->end : rq.end + h;
-                if (lo < hi) {
-                    uint64_t before = c->bytes_sent;
-                    rc = post(&m, 1, (char *)a->data + (lo - me->first) * a->unit, (hi - lo) * a->unit, q, (int)i,
-                              p->comm, c);
-                    c->halo_bytes += c->bytes_sent - before;
-                }
+            size_t lo, hi;
+            if (reach(&rq, me, h, &lo, &hi)) /* rows of q this rank's halo reaches */
+                rc = post(&m, 0, (char *)a->data + (lo - me->first) * a->unit, (hi - lo) * a->unit, q, (int)i,
+                          p->comm, c);
+            if (!rc && reach(me, &rq, h, &lo, &hi)) { /* rows of this rank q's halo reaches */
+                uint64_t before = c->bytes_sent;
+                rc = post(&m, 1, (char *)a->data + (lo - me->first) * a->unit, (hi - lo) * a->unit, q, (int)i,
+                          p->comm, c);
+                c->halo_bytes += c->bytes_sent - before;
             }
         }
     }
-    int w = wait_all(&m);
-    if (rc == WEFT_ENOMEM) return weft_error_set(rc, "weft_mpi_run: out of memory exchanging halos");
-    if (rc || w) return weft_error_set(WEFT_EMPI, "weft_mpi_run: a halo message failed");
-    return 0;
+    return wait_all(&m, rc, "exchanging halos");
 }
 
 /* ---- running and failures ------------------------------------------------------ */
@@ -333,7 +335,7 @@ static int exchange_halos(call *c)
 /* What a rank tells the others of its part. */
 typedef struct outcome {
     int rc;                       /* 0, WEFT_EPANIC or another code */
-    int cl_status, has_range, line;
+    int cl_status, line;
     double t;                     /* MPI_Wtime() when it failed */
     unsigned long long begin, end;
     char message[WEFT__MPI_MSG];
@@ -372,11 +374,9 @@ static void run_part(call *c, const char *file, int line, const weft_policy_t *p
     snprintf(out->thread, sizeof out->thread, "%s", weft_panic_thread(pn) ? weft_panic_thread(pn) : "");
     out->line = weft_panic_line(pn);
     out->cl_status = weft_panic_cl_status(pn);
-    out->has_range = weft_panic_range(pn, &pb, &pe) == 1;
-    if (!out->has_range) {
+    if (weft_panic_range(pn, &pb, &pe) != 1) { /* no chunk named: the part's rows */
         pb = b;
         pe = e;
-        out->has_range = 1;
     }
     out->begin = pb;
     out->end = pe;
@@ -397,7 +397,7 @@ static weft_panic_t *cross_rank_panic(const call *c, const outcome *f, int first
                               .file = f->file[0] ? f->file : NULL, .line = f->line,
                               .device = f->device[0] ? f->device : NULL, .kernel = f->kernel,
                               .cl_status = f->cl_status, .cl_status_name = f->status_name[0] ? f->status_name : NULL,
-                              .has_range = f->has_range, .begin = f->begin, .end = f->end,
+                              .has_range = 1, .begin = f->begin, .end = f->end,
                               .suppressed = count > 1 ? (size_t)count - 1 : 0};
     return weft_panic_create(&info);
 }
@@ -444,10 +444,9 @@ static int gather(call *c, const piece *pieces, size_t npieces)
             void *base;
             size_t off, len;
             int to_all = 1;
-            if (a->kind == WEFT_ARG_REDUCE) {
+            if (a->kind == WEFT_ARG_REDUCE) { /* its partials: a split-by-group argument of ours */
                 base = c->partials[i];
-                off = pc->begin / p->group * c->across * a->unit;
-                len = ((pc->end + p->group - 1) / p->group * c->across) * a->unit - off;
+                span_of(c, &c->local[i], pc->begin, pc->end, &off, &len);
             } else if (replicated && a->kind == WEFT_ARG_SPLIT && (a->access & WEFT_WRITE)) {
                 base = a->data;
                 span_of(c, a, pc->begin, pc->end, &off, &len);
@@ -463,10 +462,7 @@ static int gather(call *c, const piece *pieces, size_t npieces)
             }
         }
     }
-    int w = wait_all(&m);
-    if (rc == WEFT_ENOMEM) return weft_error_set(rc, "weft_mpi_run: out of memory gathering results");
-    if (rc || w) return weft_error_set(WEFT_EMPI, "weft_mpi_run: a message gathering results failed");
-    return 0;
+    return wait_all(&m, rc, "gathering results");
 }
 
 /* ---- folding ---------------------------------------------------------------------- */

@@ -233,6 +233,30 @@ static double one_process(workload *w, void *ref, void *aux)
     return t;
 }
 
+/* One operation across the ranks, timed from a common start to the last
+ * rank's return (returned); *share gets this rank's part of it in MPI and
+ * *bytes what it sent. A failure aborts the job: there is nothing to time. */
+static double timed_run(const char *name, weft_mpi_plan_t *p, const weft_k_args_t *a, const weft_mpi_options_t *o,
+                        double *share, uint64_t *bytes)
+{
+    quiet_barrier();
+    double t0 = MPI_Wtime();
+    weft_panic_t *pn = NULL;
+    int rc = weft_mpi_run(p, a->kernel, a->args, a->nargs, NULL, o, &pn);
+    double t = MPI_Wtime() - t0, tmax;
+    if (rc) {
+        fprintf(stderr, "weft-bench-mpi: %s on rank %d: %s\n", name, me,
+                pn ? weft_panic_message(pn) : weft_last_error_message());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    weft_mpi_stats_t st;
+    weft_mpi_plan_stats(p, &st);
+    *share = st.seconds > 0 ? st.mpi_seconds / st.seconds : 0;
+    *bytes = st.bytes_sent;
+    return tmax;
+}
+
 static result replicated(workload *w, int threads)
 {
     result res = {.ok = 1};
@@ -248,26 +272,13 @@ static result replicated(workload *w, int threads)
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     double *v = malloc((size_t)reps * sizeof *v), *share = malloc((size_t)reps * sizeof *share);
-    for (int r = -2; r < reps; r++) {
+    for (int r = -2; r < reps; r++) { /* two warm-up runs */
         memset(out, 0xff, w->out_bytes);
         w->args(w, &a, out, aux);
-        quiet_barrier();
-        double t0 = MPI_Wtime();
-        weft_panic_t *pn = NULL;
-        int rc = weft_mpi_run(p, a.kernel, a.args, a.nargs, NULL, NULL, &pn);
-        double t = MPI_Wtime() - t0, tmax;
-        if (rc) {
-            fprintf(stderr, "weft-bench-mpi: %s on rank %d: %s\n", w->name, me,
-                    pn ? weft_panic_message(pn) : weft_last_error_message());
-            MPI_Abort(MPI_COMM_WORLD, 1);
-        }
-        MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        weft_mpi_stats_t st;
-        weft_mpi_plan_stats(p, &st);
+        double s, t = timed_run(w->name, p, &a, NULL, &s, &res.bytes_sent);
         if (r < 0) continue;
-        v[r] = tmax;
-        share[r] = st.seconds > 0 ? st.mpi_seconds / st.seconds : 0;
-        res.bytes_sent = st.bytes_sent;
+        v[r] = t;
+        share[r] = s;
     }
     /* Checked before anything is reported. */
     res.same_bits = memcmp(out, ref, w->out_bytes) == 0;
@@ -338,20 +349,7 @@ static result distributed(workload *w, int threads)
         a.args[4].bytes = held * n * sizeof *in;
         a.args[5].data = out;
         a.args[5].bytes = held * n * sizeof *out;
-        quiet_barrier();
-        double t0 = MPI_Wtime();
-        int rc = weft_mpi_run(p, a.kernel, a.args, a.nargs, NULL, &o, NULL);
-        double t = MPI_Wtime() - t0, tmax;
-        if (rc) {
-            fprintf(stderr, "weft-bench-mpi: stencil5 on rank %d: %s\n", me, weft_last_error_message());
-            MPI_Abort(MPI_COMM_WORLD, 1);
-        }
-        MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        weft_mpi_stats_t st;
-        weft_mpi_plan_stats(p, &st);
-        v[s] = tmax;
-        share[s] = st.seconds > 0 ? st.mpi_seconds / st.seconds : 0;
-        res.bytes_sent = st.bytes_sent;
+        v[s] = timed_run(w->name, p, &a, &o, &share[s], &res.bytes_sent);
     }
     float *last = steps % 2 ? lb : la;
     size_t own = (rows.end - rows.begin) * n;

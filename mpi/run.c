@@ -30,6 +30,7 @@ typedef struct call {
     weft_mpi_rows_t rows;         /* this rank's */
     struct call_shape *shapes;    /* every rank's, for check_shapes() */
     struct piece *done, *todo, *failed; /* pieces run, to run, failed this round */
+    size_t cap;                   /* room in each of the three */
     struct outcome *outcomes;     /* every rank's, when one failed */
     int *alive;                   /* per rank: has not failed */
     double mpi_seconds;
@@ -525,20 +526,30 @@ static void call_free(call *c)
     free(c->alive);
 }
 
-/* Room for every rank's records, and for the pieces of every round: a
- * round splits each failed piece over the ranks left, and a rank fails
- * once, so there are at most nranks rounds of nranks * nranks pieces. */
+/* Room for n pieces in each piece list; 0 or WEFT_ENOMEM. */
+static int pieces_reserve(call *c, size_t n)
+{
+    if (n <= c->cap) return 0;
+    piece **lists[] = {&c->done, &c->todo, &c->failed};
+    for (int i = 0; i < 3; i++) {
+        piece *v = realloc(*lists[i], n * sizeof *v);
+        if (!v) return weft_error_set(WEFT_ENOMEM, "weft_mpi_run: out of memory for %zu pieces", n);
+        *lists[i] = v;
+    }
+    c->cap = n;
+    return 0;
+}
+
+/* Room for every rank's records, and for a piece per rank (a failover
+ * round asks for more: pieces_reserve). */
 static int call_alloc(call *c)
 {
-    size_t r = (size_t)c->p->nranks, pieces = r * r * (r + 1) + r;
+    size_t r = (size_t)c->p->nranks;
     c->shapes = malloc(r * sizeof *c->shapes);
     c->outcomes = malloc(r * sizeof *c->outcomes);
     c->alive = malloc(r * sizeof *c->alive);
-    c->done = malloc(pieces * sizeof *c->done);
-    c->todo = malloc(pieces * sizeof *c->todo);
-    c->failed = malloc(pieces * sizeof *c->failed);
-    if (c->shapes && c->outcomes && c->alive && c->done && c->todo && c->failed) return 0;
-    return weft_error_set(WEFT_ENOMEM, "weft_mpi_run: out of memory");
+    if (!c->shapes || !c->outcomes || !c->alive) return weft_error_set(WEFT_ENOMEM, "weft_mpi_run: out of memory");
+    return pieces_reserve(c, r);
 }
 
 /* Split the failed pieces' rows evenly over the ranks still alive, in
@@ -637,6 +648,9 @@ int weft_mpi_run_at(const char *file, int line, weft_mpi_plan_t *p, const weft_k
         for (int q = 0; q < p->nranks; q++) nalive += c.alive[q];
         /* Only panics fail over: wrong use fails alike on every rank. */
         if (failover && nalive > 0 && first.rc == WEFT_EPANIC) {
+            /* Every rank reaches this alike: the room is agreed on too. */
+            rc = pieces_reserve(&c, ndone + nfailed * (size_t)nalive);
+            if ((rc = weft__mpi_agree(p->comm, rc, "weft_mpi_run"))) break;
             recovered = 1;
             ntodo = reassign(&c, c.failed, nfailed, c.alive, c.todo);
             p->last.rounds = round + 1;
